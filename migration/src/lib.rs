@@ -1,0 +1,26 @@
+//! Schema migrations of the Partnership Registry; the server's `migrate`
+//! command and its first start both run this `Migrator`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_reference_tables;
+mod m20261122_000002_create_partner;
+mod m20261122_000003_create_agreement_and_project;
+mod m20261122_000004_create_funding;
+mod m20261122_000005_create_change_log_and_api_token;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_reference_tables::Migration),
+            Box::new(m20261122_000002_create_partner::Migration),
+            Box::new(m20261122_000003_create_agreement_and_project::Migration),
+            Box::new(m20261122_000004_create_funding::Migration),
+            Box::new(m20261122_000005_create_change_log_and_api_token::Migration),
+        ]
+    }
+}

@@ -1,0 +1,89 @@
+//! Connecting to SQLite or PostgreSQL, and the per-request handle that counts
+//! every SQL statement a request costs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+};
+
+/// Opens the pool. A SQLite file is created when missing; foreign keys are
+/// enforced on both backends.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let url = sqlite_create_if_missing(url);
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let conn = Database::connect(options).await?;
+    if conn.get_database_backend() == DbBackend::Sqlite {
+        // WAL lets readers proceed while a writer commits.
+        conn.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    }
+    Ok(conn)
+}
+
+fn sqlite_create_if_missing(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// A connection that counts the statements run through it. One is made per
+/// request, so the count is that request's alone, whichever task runs the
+/// statement.
+#[derive(Clone, Debug)]
+pub struct CountingDb {
+    conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl CountingDb {
+    pub fn new(conn: DatabaseConnection) -> Self {
+        CountingDb { conn, statements: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Statements run so far through this handle.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for CountingDb {
+    fn get_database_backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.count();
+        self.conn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.count();
+        self.conn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.count();
+        self.conn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.count();
+        self.conn.query_all_raw(stmt).await
+    }
+}

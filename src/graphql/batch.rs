@@ -1,0 +1,70 @@
+//! Sibling groups: the unit of batching.
+//!
+//! Every set of rows fetched by one statement (a page of partners, the
+//! agreements of all those partners, …) becomes a [`Group`]. When a field of
+//! one row needs related rows, the group loads them for *all* its rows in one
+//! statement, once, and every sibling reads its share of that result. The
+//! number of statements a query costs therefore depends only on its shape —
+//! one per relation per level — never on timing, load or data size.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use crate::error::{ApiError, ApiResult};
+
+/// A row with a 64-bit primary key.
+pub trait RowId {
+    fn row_id(&self) -> i64;
+}
+
+type Slot = Arc<OnceCell<Result<Arc<dyn Any + Send + Sync>, ApiError>>>;
+
+/// Rows fetched together, plus the memo of what has been loaded for them.
+pub struct Group<M> {
+    rows: Vec<M>,
+    memo: Mutex<HashMap<String, Slot>>,
+}
+
+impl<M: RowId> Group<M> {
+    pub fn new(rows: Vec<M>) -> Arc<Self> {
+        Arc::new(Group { rows, memo: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn rows(&self) -> &[M] {
+        &self.rows
+    }
+
+    /// The distinct primary keys of the group, in row order.
+    pub fn ids(&self) -> Vec<i64> {
+        distinct(self.rows.iter().map(RowId::row_id))
+    }
+
+    /// Runs `load` the first time `key` is asked for and shares its result
+    /// (or its error) with every later caller, concurrent ones included.
+    pub async fn once<T, F, Fut>(&self, key: String, load: F) -> ApiResult<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        let slot = {
+            let mut memo = self.memo.lock().map_err(|_| ApiError::Internal("group memo poisoned".into()))?;
+            memo.entry(key).or_default().clone()
+        };
+        let value = slot
+            .get_or_init(|| async { load().await.map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>) })
+            .await
+            .clone()?;
+        value.downcast::<T>().map_err(|_| ApiError::Internal("group memo holds another type under this key".into()))
+    }
+}
+
+/// Distinct values in first-seen order.
+pub fn distinct(values: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = std::collections::HashSet::new();
+    values.filter(|v| seen.insert(*v)).collect()
+}

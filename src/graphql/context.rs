@@ -1,0 +1,27 @@
+//! What each request carries into the resolvers.
+
+use async_graphql::Context;
+
+use crate::db::CountingDb;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::lang::Lang;
+
+/// Per-request data: the counting connection and the caller's language.
+pub struct RequestData {
+    pub db: CountingDb,
+    pub lang: Lang,
+}
+
+fn request<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestData> {
+    ctx.data::<RequestData>().map_err(|_| ApiError::Internal("request data missing".into()))
+}
+
+/// The request's database handle.
+pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a CountingDb> {
+    ctx.data::<RequestData>().map(|r| &r.db).map_err(|_| ApiError::Internal("request data missing".into()))
+}
+
+/// The language asked for by the field's `lang` argument, else by the request.
+pub fn lang(ctx: &Context<'_>, asked: Option<Lang>) -> Lang {
+    asked.or_else(|| request(ctx).ok().map(|r| r.lang)).unwrap_or_default()
+}

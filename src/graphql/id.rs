@@ -1,0 +1,61 @@
+//! Opaque global ids (`base64url("Partner:42")`) and cursors.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::error::{ApiError, ApiResult};
+
+/// The global id of row `id` of GraphQL type `type_name`.
+pub fn encode(type_name: &str, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}
+
+/// Splits a global id into its type name and row id.
+pub fn decode(field: &str, global_id: &str) -> ApiResult<(String, i64)> {
+    let invalid = || ApiError::bad_input(field, format!("`{}` is not a valid id", truncate(global_id)));
+    let bytes = URL_SAFE_NO_PAD.decode(global_id.trim_end_matches('=')).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (type_name, id) = text.split_once(':').ok_or_else(invalid)?;
+    let id = id.parse::<i64>().map_err(|_| invalid())?;
+    if type_name.is_empty() || id <= 0 {
+        return Err(invalid());
+    }
+    Ok((type_name.to_owned(), id))
+}
+
+/// Decodes a global id that must be of `expected` type.
+pub fn decode_as(field: &str, expected: &str, global_id: &str) -> ApiResult<i64> {
+    let (type_name, id) = decode(field, global_id)?;
+    if type_name != expected {
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` must be the id of a {expected}, not of a {type_name}"),
+        ));
+    }
+    Ok(id)
+}
+
+const CURSOR_PREFIX: &str = "cursor:id:";
+
+/// The cursor of the row with primary key `id` in an id-ordered list.
+pub fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
+}
+
+/// The row id a cursor points at.
+pub fn decode_cursor(field: &str, cursor: &str) -> ApiResult<i64> {
+    let invalid = || {
+        ApiError::bad_input(
+            field,
+            format!("`{}` is not a cursor of this list; use a cursor from its edges", truncate(cursor)),
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim_end_matches('=')).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix(CURSOR_PREFIX).and_then(|id| id.parse::<i64>().ok()).ok_or_else(invalid)
+}
+
+/// Echoing a megabyte of garbage back in an error helps nobody.
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 64 { format!("{}…", s.chars().take(64).collect::<String>()) } else { s.to_owned() }
+}

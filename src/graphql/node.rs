@@ -1,0 +1,36 @@
+//! The Relay `Node` interface and what every node type shares.
+
+use std::sync::Arc;
+
+use async_graphql::{Interface, OutputType};
+use sea_orm::{EntityTrait, FromQueryResult};
+
+use crate::graphql::batch::{Group, RowId};
+use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, PolicingGoal, Project};
+
+/// A GraphQL object backed by one row of a sibling [`Group`].
+pub trait NodeType: OutputType + Sized + Send + Sync + 'static {
+    type Entity: EntityTrait<Model = Self::Model>;
+    type Model: RowId + FromQueryResult + Send + Sync + 'static;
+    /// The GraphQL type name, also the prefix of the global id.
+    const TYPE_NAME: &'static str;
+
+    fn new(group: Arc<Group<Self::Model>>, index: usize) -> Self;
+
+    /// Every row of a group as objects.
+    fn all(group: &Arc<Group<Self::Model>>) -> Vec<Self> {
+        (0..group.rows().len()).map(|i| Self::new(group.clone(), i)).collect()
+    }
+}
+
+/// An object with a globally unique, opaque id, fetchable with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "async_graphql::ID", desc = "The object's opaque global id."))]
+pub enum Node {
+    Partner(Partner),
+    Agreement(Agreement),
+    Project(Project),
+    Funding(Funding),
+    CrimeArea(CrimeArea),
+    PolicingGoal(PolicingGoal),
+}

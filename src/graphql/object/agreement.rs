@@ -1,0 +1,129 @@
+//! `Agreement`: what formalises a partnership.
+
+use async_graphql::{Context, ID, Object};
+use entity::agreement::Model;
+use entity::enums::{AgreementKind, AgreementStatus};
+
+use super::{Partner, Project, node_type};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::lang;
+use crate::graphql::id;
+use crate::graphql::lang::Lang;
+use crate::graphql::node::NodeType;
+use crate::graphql::pagination::{Connection, Nested, Relation, Window, to_one};
+use crate::graphql::scalar::{Date, DateTimeUtc};
+use crate::graphql::sql::Via;
+
+node_type!(Agreement, agreement, "What formalises a partnership.");
+
+const PROJECTS: Relation<Model> =
+    Relation { name: "projects", via: Via::column("project", "agreement_id"), key: |m| Some(m.id) };
+
+/// What formalises a partnership: a cooperation agreement, observer status,
+/// a liaison office, a resolution, a funding or data-exchange agreement…
+#[Object]
+impl Agreement {
+    /// The agreement's opaque global id.
+    pub async fn id(&self) -> ID {
+        ID(id::encode(Self::TYPE_NAME, self.row().id))
+    }
+
+    /// The agreement's row id in the database; prefer `id` in clients.
+    async fn database_id(&self) -> i64 {
+        self.row().id
+    }
+
+    /// Stable reference, e.g. `UN-1996-COOPERATION`.
+    async fn reference(&self) -> &str {
+        &self.row().reference
+    }
+
+    /// The agreement's title.
+    async fn title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the title; the request's `Accept-Language` by default.")] lang: Option<Lang>,
+    ) -> &str {
+        self::lang(ctx, lang).pick(&self.row().title_en, &self.row().title_fr)
+    }
+
+    /// What the agreement provides for.
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the summary; the request's `Accept-Language` by default.")] lang: Option<Lang>,
+    ) -> Option<&str> {
+        let row = self.row();
+        self::lang(ctx, lang).pick_opt(row.summary_en.as_deref(), row.summary_fr.as_deref())
+    }
+
+    /// The form of the agreement.
+    async fn kind(&self) -> AgreementKind {
+        self.row().kind
+    }
+
+    /// Where the agreement stands.
+    async fn status(&self) -> AgreementStatus {
+        self.row().status
+    }
+
+    /// The year it was signed or adopted; known more often than the day.
+    async fn signed_year(&self) -> Option<i32> {
+        self.row().signed_year
+    }
+
+    /// The day it was signed or adopted, when the sources give it.
+    async fn signed_on(&self) -> Option<Date> {
+        self.row().signed_on.map(Date)
+    }
+
+    /// The first day it applies.
+    async fn effective_from(&self) -> Option<Date> {
+        self.row().effective_from.map(Date)
+    }
+
+    /// The last day it applies, if it ends.
+    async fn expires_on(&self) -> Option<Date> {
+        self.row().expires_on.map(Date)
+    }
+
+    /// The public page this record's facts come from.
+    async fn source_url(&self) -> Option<&str> {
+        self.row().source_url.as_deref()
+    }
+
+    /// The partner on the other side of the agreement.
+    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Partner> {
+        to_one(ctx, &self.group, "partner", |m| Some(m.partner_id), Some(self.row().partner_id)).await?.ok_or_else(
+            || ApiError::NotFound(format!("the partner of agreement {} no longer exists", self.row().reference)),
+        )
+    }
+
+    /// The projects run under this agreement.
+    async fn projects(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<Project>> {
+        Ok(Nested::connection(&self.group, self.index, PROJECTS, Window::new(first, after, last, before)?))
+    }
+
+    /// Incremented by every change; pass it back as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.row().version
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTimeUtc {
+        DateTimeUtc(self.row().created_at)
+    }
+
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTimeUtc {
+        DateTimeUtc(self.row().updated_at)
+    }
+}

@@ -1,0 +1,54 @@
+//! The GraphQL object types. Each wraps one row of a sibling group and
+//! exposes its fields on purpose: opaque ids, text in the asked language,
+//! relations batched through the group.
+
+mod agreement;
+mod country;
+mod crime_area;
+mod funding;
+mod partner;
+mod policing_goal;
+mod project;
+
+pub use agreement::Agreement;
+pub use country::Country;
+pub use crime_area::CrimeArea;
+pub use funding::{Funding, Money};
+pub use partner::Partner;
+pub use policing_goal::PolicingGoal;
+pub use project::Project;
+
+/// Declares a node type: the struct holding its group and row index, the
+/// `NodeType` and `RowId` glue, and `row()`.
+macro_rules! node_type {
+    ($object:ident, $module:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $object {
+            group: std::sync::Arc<crate::graphql::batch::Group<entity::$module::Model>>,
+            index: usize,
+        }
+
+        impl $object {
+            fn row(&self) -> &entity::$module::Model {
+                &self.group.rows()[self.index]
+            }
+        }
+
+        impl crate::graphql::batch::RowId for entity::$module::Model {
+            fn row_id(&self) -> i64 {
+                self.id
+            }
+        }
+
+        impl crate::graphql::node::NodeType for $object {
+            type Entity = entity::$module::Entity;
+            type Model = entity::$module::Model;
+            const TYPE_NAME: &'static str = stringify!($object);
+
+            fn new(group: std::sync::Arc<crate::graphql::batch::Group<Self::Model>>, index: usize) -> Self {
+                $object { group, index }
+            }
+        }
+    };
+}
+pub(crate) use node_type;

@@ -1,0 +1,171 @@
+//! `Partner`: an organisation INTERPOL works with.
+
+use async_graphql::{Context, ID, Object};
+use entity::enums::{PartnerKind, Sector};
+use entity::partner::Model;
+
+use super::{Agreement, Country, CrimeArea, Funding, node_type};
+use crate::error::ApiResult;
+use crate::graphql::context::lang;
+use crate::graphql::id;
+use crate::graphql::lang::Lang;
+use crate::graphql::node::NodeType;
+use crate::graphql::pagination::{Connection, Nested, Relation, Window, linked, to_one};
+use crate::graphql::scalar::DateTimeUtc;
+use crate::graphql::sql::Via;
+
+node_type!(Partner, partner, "An organisation INTERPOL works with.");
+
+const CHILDREN: Relation<Model> =
+    Relation { name: "children", via: Via::column("partner", "parent_id"), key: |m| Some(m.id) };
+const AGREEMENTS: Relation<Model> =
+    Relation { name: "agreements", via: Via::column("agreement", "partner_id"), key: |m| Some(m.id) };
+const FUNDINGS: Relation<Model> =
+    Relation { name: "fundingsProvided", via: Via::column("funding", "funder_id"), key: |m| Some(m.id) };
+const CRIME_AREAS: Relation<Model> = Relation {
+    name: "crimeAreas",
+    via: Via::link("partner_crime_area", "partner_id", "crime_area_id"),
+    key: |m| Some(m.id),
+};
+
+/// An organisation INTERPOL works with: a UN entity, an EU institution or
+/// agency, a forum such as the G8, a company, a foundation… Partners form a
+/// tree (the United Nations → its Department of Peace Operations → its
+/// Police Division).
+#[Object]
+impl Partner {
+    /// The partner's opaque global id.
+    pub async fn id(&self) -> ID {
+        ID(id::encode(Self::TYPE_NAME, self.row().id))
+    }
+
+    /// The partner's row id in the database; prefer `id` in clients.
+    async fn database_id(&self) -> i64 {
+        self.row().id
+    }
+
+    /// Stable, human-readable key, e.g. `unodc`.
+    async fn slug(&self) -> &str {
+        &self.row().slug
+    }
+
+    /// The partner's name.
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the name; the request's `Accept-Language` by default.")] lang: Option<Lang>,
+    ) -> &str {
+        self::lang(ctx, lang).pick(&self.row().name_en, &self.row().name_fr)
+    }
+
+    /// The partner's acronym (`UNODC` in English, `ONUDC` in French), if it has one.
+    async fn acronym(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the acronym; the request's `Accept-Language` by default.")] lang: Option<Lang>,
+    ) -> Option<&str> {
+        let row = self.row();
+        self::lang(ctx, lang).pick_opt(row.acronym_en.as_deref(), row.acronym_fr.as_deref())
+    }
+
+    /// A short description of the partner and of the partnership.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the description; the request's `Accept-Language` by default.")] lang: Option<
+            Lang,
+        >,
+    ) -> Option<&str> {
+        let row = self.row();
+        self::lang(ctx, lang).pick_opt(row.description_en.as_deref(), row.description_fr.as_deref())
+    }
+
+    /// What sort of organisation this is.
+    async fn kind(&self) -> PartnerKind {
+        self.row().kind
+    }
+
+    /// Public or private sector.
+    async fn sector(&self) -> Sector {
+        self.row().sector
+    }
+
+    /// The country of the headquarters, when it has one.
+    async fn country(&self) -> Option<Country> {
+        self.row().country_code.clone().map(Country)
+    }
+
+    /// The partner's official website.
+    async fn website(&self) -> Option<&str> {
+        self.row().website.as_deref()
+    }
+
+    /// The public page this record's facts come from.
+    async fn source_url(&self) -> Option<&str> {
+        self.row().source_url.as_deref()
+    }
+
+    /// The organisation this partner is part of (UNODC → the United Nations).
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Partner>> {
+        to_one(ctx, &self.group, "parent", |m| m.parent_id, self.row().parent_id).await
+    }
+
+    /// The organisations that are part of this one.
+    async fn children(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<Partner>> {
+        Ok(Nested::connection(&self.group, self.index, CHILDREN, Window::new(first, after, last, before)?))
+    }
+
+    /// The agreements that formalise the partnership.
+    async fn agreements(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<Agreement>> {
+        Ok(Nested::connection(&self.group, self.index, AGREEMENTS, Window::new(first, after, last, before)?))
+    }
+
+    /// The fundings this partner provides, to any project.
+    async fn fundings_provided(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<Funding>> {
+        Ok(Nested::connection(&self.group, self.index, FUNDINGS, Window::new(first, after, last, before)?))
+    }
+
+    /// The crime areas the partner works on with INTERPOL.
+    async fn crime_areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<CrimeArea>> {
+        Ok(linked::<_, CrimeArea>(ctx, &self.group, CRIME_AREAS, false).await?.of(Some(self.row().id)))
+    }
+
+    /// Incremented by every change; pass it back as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.row().version
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTimeUtc {
+        DateTimeUtc(self.row().created_at)
+    }
+
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTimeUtc {
+        DateTimeUtc(self.row().updated_at)
+    }
+}

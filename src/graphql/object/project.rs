@@ -1,0 +1,182 @@
+//! `Project`: work run under an agreement.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, Object};
+use entity::enums::ProjectStatus;
+use entity::project::Model;
+use entity::project_country;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::{Agreement, Country, CrimeArea, Funding, Partner, PolicingGoal, node_type};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::context::{db, lang};
+use crate::graphql::id;
+use crate::graphql::lang::Lang;
+use crate::graphql::node::NodeType;
+use crate::graphql::pagination::{Connection, Nested, Relation, Window, linked, to_one};
+use crate::graphql::scalar::{Date, DateTimeUtc};
+use crate::graphql::sql::{Via, key_in};
+
+node_type!(Project, project, "Work run under an agreement.");
+
+const FUNDINGS: Relation<Model> =
+    Relation { name: "fundings", via: Via::column("funding", "project_id"), key: |m| Some(m.id) };
+const FUNDERS: Relation<Model> =
+    Relation { name: "funders", via: Via::link("funding", "project_id", "funder_id"), key: |m| Some(m.id) };
+/// The partner is reached through the agreement, keyed by the project's `agreement_id`.
+const PARTNER: Relation<Model> =
+    Relation { name: "partner", via: Via::link("agreement", "id", "partner_id"), key: |m| Some(m.agreement_id) };
+const CRIME_AREAS: Relation<Model> = Relation {
+    name: "crimeAreas",
+    via: Via::link("project_crime_area", "project_id", "crime_area_id"),
+    key: |m| Some(m.id),
+};
+const POLICING_GOALS: Relation<Model> = Relation {
+    name: "policingGoals",
+    via: Via::link("project_policing_goal", "project_id", "policing_goal_id"),
+    key: |m| Some(m.id),
+};
+
+/// A project run under an agreement with a partner, and funded by one or
+/// more partners (SHARAKA, WAPIS, e-MLA…).
+#[Object]
+impl Project {
+    /// The project's opaque global id.
+    pub async fn id(&self) -> ID {
+        ID(id::encode(Self::TYPE_NAME, self.row().id))
+    }
+
+    /// The project's row id in the database; prefer `id` in clients.
+    async fn database_id(&self) -> i64 {
+        self.row().id
+    }
+
+    /// Stable code, e.g. `SHARAKA`.
+    async fn code(&self) -> &str {
+        &self.row().code
+    }
+
+    /// The project's name.
+    async fn name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the name; the request's `Accept-Language` by default.")] lang: Option<Lang>,
+    ) -> &str {
+        self::lang(ctx, lang).pick(&self.row().name_en, &self.row().name_fr)
+    }
+
+    /// What the project does.
+    async fn description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Language of the description; the request's `Accept-Language` by default.")] lang: Option<
+            Lang,
+        >,
+    ) -> Option<&str> {
+        let row = self.row();
+        self::lang(ctx, lang).pick_opt(row.description_en.as_deref(), row.description_fr.as_deref())
+    }
+
+    /// Where the project stands.
+    async fn status(&self) -> ProjectStatus {
+        self.row().status
+    }
+
+    /// The day it starts or started, when known.
+    async fn starts_on(&self) -> Option<Date> {
+        self.row().starts_on.map(Date)
+    }
+
+    /// The day it ends or ended, when known.
+    async fn ends_on(&self) -> Option<Date> {
+        self.row().ends_on.map(Date)
+    }
+
+    /// The public page this record's facts come from.
+    async fn source_url(&self) -> Option<&str> {
+        self.row().source_url.as_deref()
+    }
+
+    /// The agreement the project runs under.
+    async fn agreement(&self, ctx: &Context<'_>) -> ApiResult<Agreement> {
+        to_one(ctx, &self.group, "agreement", |m| Some(m.agreement_id), Some(self.row().agreement_id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("the agreement of project {} no longer exists", self.row().code)))
+    }
+
+    /// The partner of the project's agreement.
+    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Partner> {
+        linked::<_, Partner>(ctx, &self.group, PARTNER, false)
+            .await?
+            .of::<Partner>(Some(self.row().agreement_id))
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::NotFound(format!("the partner of project {} no longer exists", self.row().code)))
+    }
+
+    /// The fundings that pay for the project.
+    async fn fundings(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<Funding>> {
+        Ok(Nested::connection(&self.group, self.index, FUNDINGS, Window::new(first, after, last, before)?))
+    }
+
+    /// The partners that fund the project, each once.
+    async fn funders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Partner>> {
+        Ok(linked::<_, Partner>(ctx, &self.group, FUNDERS, true).await?.of(Some(self.row().id)))
+    }
+
+    /// The crime areas the project addresses.
+    async fn crime_areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<CrimeArea>> {
+        Ok(linked::<_, CrimeArea>(ctx, &self.group, CRIME_AREAS, false).await?.of(Some(self.row().id)))
+    }
+
+    /// The Global Policing Goals the project serves.
+    async fn policing_goals(&self, ctx: &Context<'_>) -> ApiResult<Vec<PolicingGoal>> {
+        Ok(linked::<_, PolicingGoal>(ctx, &self.group, POLICING_GOALS, false).await?.of(Some(self.row().id)))
+    }
+
+    /// The countries the project benefits.
+    async fn countries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Country>> {
+        let db = db(ctx)?;
+        let by_project = self
+            .group
+            .once("countries".to_owned(), || async {
+                let rows = project_country::Entity::find()
+                    .filter(key_in(db.get_database_backend(), "project_country", "project_id", &self.group.ids()))
+                    .order_by_asc(project_country::Column::ProjectId)
+                    .order_by_asc(project_country::Column::CountryCode)
+                    .all(db)
+                    .await?;
+                let mut by_project: HashMap<i64, Vec<String>> = HashMap::new();
+                for row in rows {
+                    by_project.entry(row.project_id).or_default().push(row.country_code);
+                }
+                Ok::<_, ApiError>(by_project)
+            })
+            .await?;
+        Ok(by_project.get(&self.row().id).into_iter().flatten().cloned().map(Country).collect())
+    }
+
+    /// Incremented by every change; pass it back as `expectedVersion` when updating.
+    async fn version(&self) -> i32 {
+        self.row().version
+    }
+
+    /// When the record was created.
+    async fn created_at(&self) -> DateTimeUtc {
+        DateTimeUtc(self.row().created_at)
+    }
+
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTimeUtc {
+        DateTimeUtc(self.row().updated_at)
+    }
+}

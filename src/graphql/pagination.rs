@@ -1,0 +1,416 @@
+//! Relay connections, fetched lazily: a connection object only says *which*
+//! page it is; its fields load the page (and, separately, the total) on first
+//! use, so `totalCount` alone costs one `COUNT`, `nodes` alone no `COUNT`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, SimpleObject};
+use tokio::sync::OnceCell;
+
+use crate::db::CountingDb;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::batch::{Group, RowId};
+use crate::graphql::context::db;
+use crate::graphql::id;
+use crate::graphql::node::NodeType;
+use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, Project};
+use crate::graphql::sql::{self, Via};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// The largest `first` or `last` accepted.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// Which slice of an id-ordered list a connection returns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub size: u64,
+    /// `last`/`before`: counted from the end.
+    pub backward: bool,
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+}
+
+impl Window {
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Self> {
+        let size = |field: &str, n: i32| -> ApiResult<u64> {
+            match u64::try_from(n) {
+                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+                _ => {
+                    Err(ApiError::bad_input(field, format!("`{field}` must be between 1 and {MAX_PAGE_SIZE}, got {n}")))
+                }
+            }
+        };
+        let (size, backward) = match (first, last) {
+            (Some(_), Some(_)) => return Err(ApiError::bad_input("last", "give `first` or `last`, not both")),
+            (Some(n), None) => (size("first", n)?, false),
+            (None, Some(n)) => (size("last", n)?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, before.is_some()),
+        };
+        let after = after.map(|c| id::decode_cursor("after", &c)).transpose()?;
+        let before = before.map(|c| id::decode_cursor("before", &c)).transpose()?;
+        Ok(Window { size, backward, after, before })
+    }
+
+    fn key(&self) -> String {
+        format!("{}:{}:{:?}:{:?}", self.size, self.backward, self.after, self.before)
+    }
+
+    /// Cuts the (up to `size + 1`) rows fetched for one list into a page.
+    fn cut(&self, len: usize) -> (usize, bool, bool) {
+        let more = len as u64 > self.size;
+        let kept = len.min(self.size as usize);
+        if self.backward { (kept, self.before.is_some(), more) } else { (kept, more, self.after.is_some()) }
+    }
+}
+
+/// A contiguous run of a group's rows forming one page.
+pub struct Page<M> {
+    group: Arc<Group<M>>,
+    start: usize,
+    end: usize,
+    has_next: bool,
+    has_previous: bool,
+}
+
+impl<M> Clone for Page<M> {
+    fn clone(&self) -> Self {
+        Page { group: self.group.clone(), ..*self }
+    }
+}
+
+impl<M: RowId> Page<M> {
+    fn empty(group: Arc<Group<M>>, has_next: bool, has_previous: bool) -> Self {
+        Page { group, start: 0, end: 0, has_next, has_previous }
+    }
+}
+
+/// Where a connection's rows come from.
+#[async_trait::async_trait]
+pub trait PageSource<M>: Send + Sync {
+    async fn page(&self, db: &CountingDb) -> ApiResult<Page<M>>;
+    async fn total(&self, db: &CountingDb) -> ApiResult<i64>;
+}
+
+/// A page of results, Relay style.
+pub struct Connection<N: NodeType> {
+    source: Arc<dyn PageSource<N::Model>>,
+}
+
+impl<N: NodeType> Connection<N> {
+    pub fn new(source: impl PageSource<N::Model> + 'static) -> Self {
+        Connection { source: Arc::new(source) }
+    }
+}
+
+/// One result of a connection with its cursor.
+pub struct Edge<N> {
+    cursor: String,
+    node: N,
+}
+
+#[Object(
+    concrete(name = "PartnerEdge", params(Partner)),
+    concrete(name = "AgreementEdge", params(Agreement)),
+    concrete(name = "ProjectEdge", params(Project)),
+    concrete(name = "FundingEdge", params(Funding)),
+    concrete(name = "CrimeAreaEdge", params(CrimeArea))
+)]
+impl<N: NodeType> Edge<N> {
+    /// Pass this to `after` (or `before`) to continue from this result.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The result itself.
+    async fn node(&self) -> &N {
+        &self.node
+    }
+}
+
+/// Whether more results lie beyond this page, and the cursors at its ends.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// More results follow the last one of this page.
+    has_next_page: bool,
+    /// Results precede the first one of this page.
+    has_previous_page: bool,
+    /// The cursor of the first result, if any.
+    start_cursor: Option<String>,
+    /// The cursor of the last result, if any.
+    end_cursor: Option<String>,
+}
+
+#[Object(
+    concrete(name = "PartnerConnection", params(Partner)),
+    concrete(name = "AgreementConnection", params(Agreement)),
+    concrete(name = "ProjectConnection", params(Project)),
+    concrete(name = "FundingConnection", params(Funding)),
+    concrete(name = "CrimeAreaConnection", params(CrimeArea))
+)]
+impl<N: NodeType> Connection<N>
+where
+    Edge<N>: async_graphql::OutputType,
+{
+    /// The results with their cursors.
+    async fn edges(&self, ctx: &Context<'_>) -> ApiResult<Vec<Edge<N>>> {
+        let page = self.source.page(db(ctx)?).await?;
+        Ok((page.start..page.end)
+            .map(|i| Edge {
+                cursor: id::encode_cursor(page.group.rows()[i].row_id()),
+                node: N::new(page.group.clone(), i),
+            })
+            .collect())
+    }
+
+    /// The results, without cursors.
+    async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<N>> {
+        let page = self.source.page(db(ctx)?).await?;
+        Ok((page.start..page.end).map(|i| N::new(page.group.clone(), i)).collect())
+    }
+
+    /// Where this page stands in the whole list.
+    async fn page_info(&self, ctx: &Context<'_>) -> ApiResult<PageInfo> {
+        let page = self.source.page(db(ctx)?).await?;
+        let rows = &page.group.rows()[page.start..page.end];
+        Ok(PageInfo {
+            has_next_page: page.has_next,
+            has_previous_page: page.has_previous,
+            start_cursor: rows.first().map(|r| id::encode_cursor(r.row_id())),
+            end_cursor: rows.last().map(|r| id::encode_cursor(r.row_id())),
+        })
+    }
+
+    /// How many results the whole list has, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        self.source.total(db(ctx)?).await
+    }
+}
+
+/// A top-level list (`partners`, `projects`, …).
+pub struct TopLevel<N: NodeType> {
+    window: Window,
+    page: OnceCell<Page<N::Model>>,
+    total: OnceCell<i64>,
+}
+
+impl<N: NodeType> TopLevel<N> {
+    pub fn connection(window: Window) -> Connection<N> {
+        Connection::new(TopLevel::<N> { window, page: OnceCell::new(), total: OnceCell::new() })
+    }
+}
+
+#[async_trait::async_trait]
+impl<N: NodeType> PageSource<N::Model> for TopLevel<N> {
+    async fn page(&self, db: &CountingDb) -> ApiResult<Page<N::Model>> {
+        let page = self
+            .page
+            .get_or_try_init(|| async {
+                let mut rows = sql::fetch_page::<N::Entity>(db, &self.window).await?;
+                let (kept, has_next, has_previous) = self.window.cut(rows.len());
+                rows.truncate(kept);
+                if self.window.backward {
+                    rows.reverse();
+                }
+                let end = rows.len();
+                Ok::<_, ApiError>(Page { group: Group::new(rows), start: 0, end, has_next, has_previous })
+            })
+            .await?;
+        Ok(page.clone())
+    }
+
+    async fn total(&self, db: &CountingDb) -> ApiResult<i64> {
+        Ok(*self.total.get_or_try_init(|| sql::count_all::<N::Entity>(db)).await?)
+    }
+}
+
+/// A relation from the rows of a parent group to child rows.
+pub struct Relation<P> {
+    /// Names the relation in the group's memo.
+    pub name: &'static str,
+    pub via: Via,
+    /// The key a parent row is matched by (usually its id).
+    pub key: fn(&P) -> Option<i64>,
+}
+
+impl<P> Clone for Relation<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P> Copy for Relation<P> {}
+
+impl<P: RowId> Relation<P> {
+    fn keys(&self, parents: &Group<P>) -> Vec<i64> {
+        crate::graphql::batch::distinct(parents.rows().iter().filter_map(self.key))
+    }
+}
+
+/// The pages of one relation for every parent of a group.
+struct ChildPages<M> {
+    group: Arc<Group<M>>,
+    pages: HashMap<i64, (usize, usize, bool, bool)>,
+}
+
+/// A connection nested under a parent row (`Partner.agreements`, …): the
+/// first sibling to ask loads the pages of every sibling in one statement.
+pub struct Nested<P, N: NodeType> {
+    parents: Arc<Group<P>>,
+    key: Option<i64>,
+    relation: Relation<P>,
+    window: Window,
+    _node: std::marker::PhantomData<fn() -> N>,
+}
+
+impl<P: RowId + Send + Sync + 'static, N: NodeType> Nested<P, N> {
+    pub fn connection(parents: &Arc<Group<P>>, index: usize, relation: Relation<P>, window: Window) -> Connection<N> {
+        let key = (relation.key)(&parents.rows()[index]);
+        Connection::new(Nested::<P, N> {
+            parents: parents.clone(),
+            key,
+            relation,
+            window,
+            _node: std::marker::PhantomData,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nested<P, N> {
+    async fn page(&self, db: &CountingDb) -> ApiResult<Page<N::Model>> {
+        let relation = self.relation;
+        let window = &self.window;
+        let all = self
+            .parents
+            .once(format!("{}/{}", relation.name, window.key()), || async {
+                let keys = relation.keys(&self.parents);
+                let fetched = sql::fetch_related::<N::Entity>(db, relation.via, &keys, Some(window)).await?;
+                Ok(child_pages(fetched, window))
+            })
+            .await?;
+        Ok(match self.key.and_then(|k| all.pages.get(&k)) {
+            Some(&(start, end, has_next, has_previous)) => {
+                Page { group: all.group.clone(), start, end, has_next, has_previous }
+            }
+            None => Page::empty(
+                all.group.clone(),
+                false,
+                if window.backward { window.before.is_some() } else { window.after.is_some() },
+            ),
+        })
+    }
+
+    async fn total(&self, db: &CountingDb) -> ApiResult<i64> {
+        let relation = self.relation;
+        let counts = self
+            .parents
+            .once(format!("{}/count", relation.name), || async {
+                sql::count_related::<N::Entity>(db, relation.via, &relation.keys(&self.parents)).await
+            })
+            .await?;
+        Ok(self.key.and_then(|k| counts.get(&k).copied()).unwrap_or(0))
+    }
+}
+
+/// Splits rows fetched for many parents (ordered by parent, then window
+/// order) into one page per parent, dropping each page's look-ahead row.
+fn child_pages<M: RowId>(fetched: Vec<(i64, M)>, window: &Window) -> ChildPages<M> {
+    let mut rows = Vec::with_capacity(fetched.len());
+    let mut pages = HashMap::new();
+    let mut fetched = fetched.into_iter().peekable();
+    while let Some((parent, first)) = fetched.next() {
+        let mut run = vec![first];
+        while let Some((_, row)) = fetched.next_if(|(p, _)| *p == parent) {
+            run.push(row);
+        }
+        let (kept, has_next, has_previous) = window.cut(run.len());
+        run.truncate(kept);
+        if window.backward {
+            run.reverse();
+        }
+        let start = rows.len();
+        rows.extend(run);
+        pages.insert(parent, (start, rows.len(), has_next, has_previous));
+    }
+    ChildPages { group: Group::new(rows), pages }
+}
+
+/// Related rows of every parent of a group, unpaginated, for short lists
+/// (a partner's crime areas, a project's funders) and to-one relations.
+pub struct Linked<M> {
+    group: Arc<Group<M>>,
+    ranges: HashMap<i64, (usize, usize)>,
+}
+
+impl<M: RowId> Linked<M> {
+    pub fn of<N: NodeType<Model = M>>(&self, key: Option<i64>) -> Vec<N> {
+        match key.and_then(|k| self.ranges.get(&k)) {
+            Some(&(start, end)) => (start..end).map(|i| N::new(self.group.clone(), i)).collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Loads a relation for the whole parent group once; `dedup` drops rows
+/// repeated under one parent (a funder funding a project twice).
+pub async fn linked<P, N>(
+    ctx: &Context<'_>,
+    parents: &Group<P>,
+    relation: Relation<P>,
+    dedup: bool,
+) -> ApiResult<Arc<Linked<N::Model>>>
+where
+    P: RowId,
+    N: NodeType,
+{
+    let db = db(ctx)?;
+    parents
+        .once(relation.name.to_owned(), || async {
+            let keys = relation.keys(parents);
+            let fetched = sql::fetch_related::<N::Entity>(db, relation.via, &keys, None).await?;
+            let mut rows: Vec<N::Model> = Vec::with_capacity(fetched.len());
+            let mut ranges: HashMap<i64, (usize, usize)> = HashMap::new();
+            for (parent, row) in fetched {
+                let range = ranges.entry(parent).or_insert((rows.len(), rows.len()));
+                if dedup && rows[range.0..range.1].iter().any(|r| r.row_id() == row.row_id()) {
+                    continue;
+                }
+                rows.push(row);
+                range.1 = rows.len();
+            }
+            Ok(Linked { group: Group::new(rows), ranges })
+        })
+        .await
+}
+
+/// A to-one relation by foreign key (`Funding.funder`): the first sibling
+/// to ask loads the targets of the whole group in one statement.
+pub async fn to_one<P, N>(
+    ctx: &Context<'_>,
+    parents: &Group<P>,
+    name: &'static str,
+    fk: fn(&P) -> Option<i64>,
+    key: Option<i64>,
+) -> ApiResult<Option<N>>
+where
+    P: RowId,
+    N: NodeType,
+{
+    let Some(key) = key else { return Ok(None) };
+    let db = db(ctx)?;
+    let targets = parents
+        .once(name.to_owned(), || async {
+            let ids = crate::graphql::batch::distinct(parents.rows().iter().filter_map(fk));
+            let group = Group::new(sql::fetch_by_ids::<N::Entity>(db, &ids).await?);
+            let index: HashMap<i64, usize> = group.rows().iter().enumerate().map(|(i, r)| (r.row_id(), i)).collect();
+            Ok((group, index))
+        })
+        .await?;
+    Ok(targets.1.get(&key).map(|&i| N::new(targets.0.clone(), i)))
+}

@@ -1,0 +1,32 @@
+//! The HTTP surface: `/graphql`, `/graphiql`, `/health`, `/ready`.
+
+mod graphiql;
+mod graphql;
+mod health;
+
+use axum::Router;
+use axum::routing::get;
+use sea_orm::DatabaseConnection;
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::RegistrySchema;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: RegistrySchema,
+    pub db: DatabaseConnection,
+}
+
+/// The application's routes, without binding anything: tests and the server share it.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql::graphql).post(graphql::graphql))
+        .route("/graphiql", get(graphiql::index))
+        .route("/graphiql/", get(graphiql::index))
+        .route("/graphiql/{file}", get(graphiql::asset))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,15 @@
+//! Partnership Registry: a GraphQL API recording INTERPOL's international
+//! partnerships — partners, agreements, projects and fundings — on SQLite
+//! or PostgreSQL.
+//!
+//! Start reading at [`startup::Application`] (how the server comes up),
+//! [`http::router`] (the routes) and [`graphql`] (the schema and how it
+//! batches its SQL).
+
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod startup;

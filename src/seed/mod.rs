@@ -1,0 +1,12 @@
+//! Filling a database: the real dataset shipped in `data/registry.json`, and
+//! synthetic data of any size for benchmarks and scale tests.
+
+pub mod dataset;
+pub mod synthetic;
+
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
+
+/// Whether the registry holds no partner yet (a fresh database).
+pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(entity::partner::Entity::find().count(db).await? == 0)
+}

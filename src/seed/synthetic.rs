@@ -1,0 +1,176 @@
+//! Synthetic data of any size, deterministic for a given seed: the shape of
+//! the real registry (partners → agreements → projects → fundings) at scale.
+
+use chrono::{Duration, NaiveDate, Utc};
+use entity::enums::{AgreementKind, AgreementStatus, FundingKind, FundingStatus, PartnerKind, ProjectStatus, Sector};
+use entity::{agreement, funding, partner, project};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_orm::{DbErr, EntityTrait, Iterable, Set, TransactionSession, TransactionTrait};
+
+use super::dataset::Counts;
+
+/// Rows per INSERT: under both backends' bind-parameter limits for every table.
+const BATCH: usize = 1_000;
+
+/// How much to generate.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub partners: usize,
+    pub agreements_per_partner: usize,
+    pub projects_per_agreement: usize,
+    pub fundings_per_project: usize,
+}
+
+impl Shape {
+    /// The default shape: 10 agreements a partner, 5 projects an agreement, 4 fundings a project.
+    pub fn with_partners(partners: usize) -> Self {
+        Shape { partners, agreements_per_partner: 10, projects_per_agreement: 5, fundings_per_project: 4 }
+    }
+
+    /// Rows this shape writes, all tables together.
+    pub fn total_rows(&self) -> usize {
+        let agreements = self.partners * self.agreements_per_partner;
+        let projects = agreements * self.projects_per_agreement;
+        self.partners + agreements + projects + projects * self.fundings_per_project
+    }
+}
+
+fn pick<T: Copy>(rng: &mut ChaCha8Rng, items: &[T]) -> T {
+    items[rng.random_range(0..items.len())]
+}
+
+/// Writes `shape` in one transaction, `BATCH` rows per statement; `progress`
+/// is told how many rows each batch wrote. Keys are prefixed with the seed,
+/// so two sets with different seeds can live side by side.
+pub async fn load<C: TransactionTrait>(
+    db: &C,
+    shape: Shape,
+    seed: u64,
+    mut progress: impl FnMut(usize),
+) -> Result<Counts, DbErr> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let now = Utc::now();
+    let epoch = NaiveDate::from_ymd_opt(1990, 1, 1).ok_or_else(|| DbErr::Custom("bad epoch".into()))?;
+    let kinds: Vec<PartnerKind> = PartnerKind::iter().collect();
+    let txn = db.begin().await?;
+
+    let mut partner_ids = Vec::with_capacity(shape.partners);
+    for chunk in (0..shape.partners).collect::<Vec<_>>().chunks(BATCH) {
+        let rows = chunk.iter().map(|&i| {
+            let kind = pick(&mut rng, &kinds);
+            let sector = if matches!(kind, PartnerKind::Company | PartnerKind::Ngo | PartnerKind::Foundation) {
+                Sector::Private
+            } else {
+                Sector::Public
+            };
+            partner::ActiveModel {
+                slug: Set(format!("s{seed}-partner-{i}")),
+                name_en: Set(format!("Synthetic partner {i}")),
+                name_fr: Set(format!("Partenaire synthétique {i}")),
+                acronym_en: Set(Some(format!("SP{i}"))),
+                acronym_fr: Set(Some(format!("PS{i}"))),
+                kind: Set(kind),
+                sector: Set(sector),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        });
+        let inserted = partner::Entity::insert_many(rows.collect::<Vec<_>>()).exec_with_returning(&txn).await?;
+        progress(inserted.len());
+        partner_ids.extend(sorted_ids(inserted.into_iter().map(|m| (m.slug, m.id))));
+    }
+
+    let mut agreement_ids = Vec::new();
+    let agreement_total = shape.partners * shape.agreements_per_partner;
+    for chunk in (0..agreement_total).collect::<Vec<_>>().chunks(BATCH) {
+        let rows = chunk.iter().map(|&i| {
+            let signed = epoch + Duration::days(rng.random_range(0..12_000));
+            agreement::ActiveModel {
+                partner_id: Set(partner_ids[i / shape.agreements_per_partner]),
+                reference: Set(format!("S{seed}-AGR-{i:08}")),
+                title_en: Set(format!("Synthetic agreement {i}")),
+                title_fr: Set(format!("Accord synthétique {i}")),
+                kind: Set(pick(&mut rng, &AgreementKind::iter().collect::<Vec<_>>())),
+                status: Set(pick(&mut rng, &AgreementStatus::iter().collect::<Vec<_>>())),
+                signed_year: Set(Some(chrono::Datelike::year(&signed))),
+                signed_on: Set(Some(signed)),
+                effective_from: Set(Some(signed + Duration::days(30))),
+                expires_on: Set(rng.random_bool(0.5).then(|| signed + Duration::days(3_650))),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        });
+        let inserted = agreement::Entity::insert_many(rows.collect::<Vec<_>>()).exec_with_returning(&txn).await?;
+        progress(inserted.len());
+        agreement_ids.extend(sorted_ids(inserted.into_iter().map(|m| (m.reference, m.id))));
+    }
+
+    let mut project_ids = Vec::new();
+    let project_total = agreement_total * shape.projects_per_agreement;
+    for chunk in (0..project_total).collect::<Vec<_>>().chunks(BATCH) {
+        let rows = chunk.iter().map(|&i| {
+            let starts = epoch + Duration::days(rng.random_range(0..12_000));
+            project::ActiveModel {
+                agreement_id: Set(agreement_ids[i / shape.projects_per_agreement]),
+                code: Set(format!("S{seed}-PRJ-{i:08}")),
+                name_en: Set(format!("Synthetic project {i}")),
+                name_fr: Set(format!("Projet synthétique {i}")),
+                status: Set(pick(&mut rng, &ProjectStatus::iter().collect::<Vec<_>>())),
+                starts_on: Set(Some(starts)),
+                ends_on: Set(Some(starts + Duration::days(rng.random_range(90..2_000)))),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        });
+        let inserted = project::Entity::insert_many(rows.collect::<Vec<_>>()).exec_with_returning(&txn).await?;
+        progress(inserted.len());
+        project_ids.extend(sorted_ids(inserted.into_iter().map(|m| (m.code, m.id))));
+    }
+
+    let currencies = ["EUR", "USD", "GBP", "CHF", "JPY"];
+    let funding_total = project_total * shape.fundings_per_project;
+    for chunk in (0..funding_total).collect::<Vec<_>>().chunks(BATCH) {
+        let rows = chunk.iter().map(|&i| {
+            // One in ten amounts is undisclosed, as in real registries.
+            let disclosed = rng.random_bool(0.9);
+            funding::ActiveModel {
+                project_id: Set(project_ids[i / shape.fundings_per_project]),
+                funder_id: Set(pick(&mut rng, &partner_ids)),
+                kind: Set(pick(&mut rng, &FundingKind::iter().collect::<Vec<_>>())),
+                status: Set(pick(&mut rng, &FundingStatus::iter().collect::<Vec<_>>())),
+                amount_minor: Set(disclosed.then(|| rng.random_range(1_000..500_000_000))),
+                currency: Set(Some(pick(&mut rng, &currencies).to_owned())),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        });
+        let inserted = funding::Entity::insert_many(rows.collect::<Vec<_>>()).exec_without_returning(&txn).await?;
+        progress(inserted as usize);
+    }
+
+    txn.commit().await?;
+    Ok(Counts {
+        partners: shape.partners,
+        agreements: agreement_total,
+        projects: project_total,
+        fundings: funding_total,
+        ..Default::default()
+    })
+}
+
+/// Ids in the order of their zero-padded or numbered keys, whatever order
+/// `RETURNING` gave them in.
+fn sorted_ids(rows: impl Iterator<Item = (String, i64)>) -> Vec<i64> {
+    let mut rows: Vec<(String, i64)> = rows.collect();
+    rows.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+    rows.into_iter().map(|(_, id)| id).collect()
+}

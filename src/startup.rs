@@ -1,0 +1,111 @@
+//! Building and running the server: connect, migrate, seed an empty
+//! database, bind, serve until stopped.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use migration::MigratorTrait;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::db;
+use crate::graphql::build_schema;
+use crate::http::{AppState, router};
+use crate::seed;
+
+/// How to run the server.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen_addr: String,
+    pub max_connections: u32,
+}
+
+/// Connects, applies pending migrations and, when the registry is empty,
+/// loads the real dataset.
+pub async fn prepare_database(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let conn = db::connect(url, max_connections).await.with_context(|| format!("connecting to {}", redact(url)))?;
+    migration::Migrator::up(&conn, None).await.context("applying migrations")?;
+    if seed::is_empty(&conn).await.context("checking whether the registry is empty")? {
+        let started = std::time::Instant::now();
+        let counts = seed::dataset::load(&conn).await.context("loading the real dataset")?;
+        tracing::info!(%counts, elapsed_ms = started.elapsed().as_millis() as u64, "empty registry seeded with the real dataset");
+    }
+    Ok(conn)
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the database and binds the listen address (port 0 picks a free one).
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let conn = prepare_database(&settings.database_url, settings.max_connections).await?;
+        Self::with_connection(conn, &settings.listen_addr).await
+    }
+
+    /// Binds over an already prepared connection.
+    pub async fn with_connection(db: DatabaseConnection, listen_addr: &str) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
+        Ok(Application { listener, state: AppState { schema: build_schema(), db } })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A database URL fit for logs: the password replaced.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

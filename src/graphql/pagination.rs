@@ -115,6 +115,7 @@ pub struct Edge<N> {
     node: N,
 }
 
+/// One result of a connection with its cursor.
 #[Object(
     concrete(name = "PartnerEdge", params(Partner)),
     concrete(name = "AgreementEdge", params(Agreement)),
@@ -147,6 +148,8 @@ pub struct PageInfo {
     end_cursor: Option<String>,
 }
 
+/// A page of results, Relay style: `nodes` (or `edges` with cursors), where
+/// the page stands (`pageInfo`), and how many results there are in all.
 #[Object(
     concrete(name = "PartnerConnection", params(Partner)),
     concrete(name = "AgreementConnection", params(Agreement)),

@@ -57,9 +57,32 @@ pub async fn graphql(
     let db = CountingDb::new(state.db.clone());
     let request = request.into_inner().data(RequestData { db: db.clone(), lang });
     let mut response = state.schema.execute(request).await;
+    add_missing_codes(&mut response);
     response.extensions.insert("sqlStatements".to_owned(), Value::from(db.statements()));
     let mut response = GraphQLResponse::from(response).into_response();
     // Text comes back in the language the header asks for.
     response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-language"));
     response
+}
+
+/// async-graphql's own errors carry no code: those raised before execution
+/// (the document does not parse or does not validate) and argument values it
+/// could not coerce. Every error a client sees has one.
+fn add_missing_codes(response: &mut async_graphql::Response) {
+    let executed = !matches!(response.data, Value::Null);
+    for error in &mut response.errors {
+        let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if executed {
+            "BAD_USER_INPUT"
+        } else if error.message.starts_with(" --> ") {
+            // The parser's errors are the only ones that open with a source position.
+            "GRAPHQL_PARSE_FAILED"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        error.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
 }

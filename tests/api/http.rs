@@ -58,11 +58,22 @@ on_both_databases! {
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
     }
 
-    async fn an_invalid_document_names_the_problem(app) {
+    async fn every_error_has_a_code(app) {
+        let cases = [
+            ("{ partners {", json!({}), "GRAPHQL_PARSE_FAILED"),
+            ("{ partners { nope } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+            ("{ partners(first: \"ten\") { totalCount } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+            ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({ "n": "ten" }), "GRAPHQL_VALIDATION_FAILED"),
+            ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+            ("{ node(id: 5) { id } }", json!({}), "BAD_USER_INPUT"),
+        ];
+        for (query, variables, code) in cases {
+            let body = app.graphql(query, variables).await;
+            assert_eq!(crate::helpers::error_code(&body), code, "{query}: {body:#}");
+            assert_eq!(crate::helpers::statements(&body), 0, "refused before any SQL");
+        }
         let body = app.graphql("{ partners { nope } }", json!({})).await;
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("nope"), "{body:#}");
-        let body = app.graphql("{ partners(first: \"ten\") { totalCount } }", json!({})).await;
-        assert!(body["errors"][0]["message"].as_str().is_some(), "{body:#}");
+        assert!(message.contains("nope"), "the message names the problem: {body:#}");
     }
 }

@@ -26,9 +26,10 @@ static COUNTRIES: LazyLock<HashMap<String, CountryNames>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A country, identified by its ISO 3166-1 alpha-2 code.
+/// A country, by its ISO 3166-1 alpha-2 code.
 pub struct Country(pub String);
 
+/// A country, identified by its ISO 3166-1 alpha-2 code and named in English and French.
 #[Object]
 impl Country {
     /// ISO 3166-1 alpha-2 code, e.g. `FR`.

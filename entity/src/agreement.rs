@@ -1,6 +1,7 @@
 //! `agreement`: what formalises a partnership (a cooperation agreement, an office, a resolution…).
 
 use crate::enums::{AgreementKind, AgreementStatus};
+use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -23,6 +24,14 @@ pub struct Model {
     pub summary_en: Option<String>,
     pub summary_fr: Option<String>,
     pub source_url: Option<String>,
+    /// Normalised `title_en` for sorting (see [`crate::search`]).
+    pub title_en_key: String,
+    /// Normalised `title_fr` for sorting (see [`crate::search`]).
+    pub title_fr_key: String,
+    /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
+    pub search_names: String,
+    /// All searchable text, normalised.
+    pub search_text: String,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -48,4 +57,30 @@ impl Related<super::project::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+impl ActiveModel {
+    /// Recomputes the sort and search keys from the text columns; a no-op
+    /// unless every one of them is present (set or loaded).
+    pub fn with_search_keys(mut self) -> Self {
+        let Some(reference) = self.reference.try_as_ref().map(|v| Some(v.as_str())) else { return self };
+        let Some(title_en) = self.title_en.try_as_ref().map(|v| Some(v.as_str())) else { return self };
+        let Some(title_fr) = self.title_fr.try_as_ref().map(|v| Some(v.as_str())) else { return self };
+        let Some(summary_en) = self.summary_en.try_as_ref().map(|v| v.as_deref()) else { return self };
+        let Some(summary_fr) = self.summary_fr.try_as_ref().map(|v| v.as_deref()) else { return self };
+        let title_en_key = crate::search::normalize(title_en.unwrap_or_default());
+        let title_fr_key = crate::search::normalize(title_fr.unwrap_or_default());
+        let search_names = crate::search::names_key([title_en, title_fr, reference]);
+        let search_text = crate::search::text_key([title_en, title_fr, reference, summary_en, summary_fr]);
+        self.title_en_key = Set(title_en_key);
+        self.title_fr_key = Set(title_fr_key);
+        self.search_names = Set(search_names);
+        self.search_text = Set(search_text);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C: ConnectionTrait>(self, _db: &C, _insert: bool) -> Result<Self, DbErr> {
+        Ok(self.with_search_keys())
+    }
+}

@@ -13,6 +13,7 @@ pub mod project;
 pub mod project_country;
 pub mod project_crime_area;
 pub mod project_policing_goal;
+pub mod search;
 
 pub mod prelude {
     pub use crate::agreement::Entity as Agreement;

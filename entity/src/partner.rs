@@ -1,6 +1,7 @@
 //! `partner`: an organisation INTERPOL works with, possibly part of a larger one.
 
 use crate::enums::{PartnerKind, Sector};
+use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -22,6 +23,14 @@ pub struct Model {
     pub description_en: Option<String>,
     pub description_fr: Option<String>,
     pub source_url: Option<String>,
+    /// Normalised `name_en` for sorting (see [`crate::search`]).
+    pub name_en_key: String,
+    /// Normalised `name_fr` for sorting (see [`crate::search`]).
+    pub name_fr_key: String,
+    /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
+    pub search_names: String,
+    /// All searchable text, normalised.
+    pub search_text: String,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -41,4 +50,33 @@ impl Related<super::agreement::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+impl ActiveModel {
+    /// Recomputes the sort and search keys from the text columns; a no-op
+    /// unless every one of them is present (set or loaded).
+    pub fn with_search_keys(mut self) -> Self {
+        let Some(slug) = self.slug.try_as_ref().map(|v| Some(v.as_str())) else { return self };
+        let Some(name_en) = self.name_en.try_as_ref().map(|v| Some(v.as_str())) else { return self };
+        let Some(name_fr) = self.name_fr.try_as_ref().map(|v| Some(v.as_str())) else { return self };
+        let Some(acronym_en) = self.acronym_en.try_as_ref().map(|v| v.as_deref()) else { return self };
+        let Some(acronym_fr) = self.acronym_fr.try_as_ref().map(|v| v.as_deref()) else { return self };
+        let Some(description_en) = self.description_en.try_as_ref().map(|v| v.as_deref()) else { return self };
+        let Some(description_fr) = self.description_fr.try_as_ref().map(|v| v.as_deref()) else { return self };
+        let name_en_key = crate::search::normalize(name_en.unwrap_or_default());
+        let name_fr_key = crate::search::normalize(name_fr.unwrap_or_default());
+        let search_names = crate::search::names_key([name_en, name_fr, acronym_en, acronym_fr, slug]);
+        let search_text =
+            crate::search::text_key([name_en, name_fr, acronym_en, acronym_fr, slug, description_en, description_fr]);
+        self.name_en_key = Set(name_en_key);
+        self.name_fr_key = Set(name_fr_key);
+        self.search_names = Set(search_names);
+        self.search_text = Set(search_text);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C: ConnectionTrait>(self, _db: &C, _insert: bool) -> Result<Self, DbErr> {
+        Ok(self.with_search_keys())
+    }
+}

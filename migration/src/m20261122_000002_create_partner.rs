@@ -1,6 +1,6 @@
 //! Partners (a tree: UN → DPO → Police Division) and the crime areas they work on.
 
-use crate::util::{drop_tables, fk, index, table, timestamps, version};
+use crate::util::{drop_tables, fk, index, search_columns, sort_indexes, table, timestamps, version};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -25,8 +25,10 @@ impl MigrationTrait for Migration {
             .col(text_null("source_url"))
             .col(version())
             .foreign_key(&mut fk("partner", "parent_id", "partner"));
+        search_columns(&mut t, ["name_en_key", "name_fr_key"]);
         manager.create_table(timestamps(&mut t).to_owned()).await?;
         index(manager, "partner", "parent_id").await?;
+        sort_indexes(manager, "partner", &["name_en_key", "name_fr_key", "country_code"]).await?;
 
         // The primary key (partner_id, crime_area_id) already indexes partner_id.
         let mut t = Table::create()

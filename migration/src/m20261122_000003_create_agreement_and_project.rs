@@ -1,6 +1,6 @@
 //! Agreements, the projects run under them, and what each project is about.
 
-use crate::util::{drop_tables, fk, index, table, timestamps, version};
+use crate::util::{drop_tables, fk, index, search_columns, sort_indexes, table, timestamps, version};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -25,8 +25,15 @@ impl MigrationTrait for Migration {
             .col(text_null("source_url"))
             .col(version())
             .foreign_key(&mut fk("agreement", "partner_id", "partner"));
+        search_columns(&mut t, ["title_en_key", "title_fr_key"]);
         manager.create_table(timestamps(&mut t).to_owned()).await?;
         index(manager, "agreement", "partner_id").await?;
+        sort_indexes(
+            manager,
+            "agreement",
+            &["title_en_key", "title_fr_key", "signed_on", "effective_from", "expires_on"],
+        )
+        .await?;
 
         let mut t = table("project");
         t.col(big_integer("agreement_id"))
@@ -41,8 +48,10 @@ impl MigrationTrait for Migration {
             .col(text_null("source_url"))
             .col(version())
             .foreign_key(&mut fk("project", "agreement_id", "agreement"));
+        search_columns(&mut t, ["name_en_key", "name_fr_key"]);
         manager.create_table(timestamps(&mut t).to_owned()).await?;
         index(manager, "project", "agreement_id").await?;
+        sort_indexes(manager, "project", &["name_en_key", "name_fr_key", "starts_on", "ends_on"]).await?;
 
         // In each link table the primary key's first column indexes the project.
         for (link, column, target) in [

@@ -1,6 +1,6 @@
 //! Fundings: who pays for which project, in integer minor units of a currency.
 
-use crate::util::{drop_tables, fk, index, table, timestamps, version};
+use crate::util::{drop_tables, fk, index, sort_indexes, table, timestamps, version};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -27,7 +27,8 @@ impl MigrationTrait for Migration {
             .foreign_key(&mut fk("funding", "funder_id", "partner"));
         manager.create_table(timestamps(&mut t).to_owned()).await?;
         index(manager, "funding", "project_id").await?;
-        index(manager, "funding", "funder_id").await
+        index(manager, "funding", "funder_id").await?;
+        sort_indexes(manager, "funding", &["amount_minor", "committed_on", "currency"]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

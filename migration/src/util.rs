@@ -42,3 +42,23 @@ pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -
     }
     Ok(())
 }
+
+/// The normalised sort and search keys of a named table (see `entity::search`).
+pub fn search_columns(t: &mut TableCreateStatement, sort_keys: [&'static str; 2]) {
+    for key in sort_keys {
+        t.col(text(key).default(""));
+    }
+    t.col(text("search_names").default("")).col(text("search_text").default(""));
+}
+
+/// Indexes on the columns lists are ordered by, so a sorted page is an index walk.
+pub async fn sort_indexes(
+    manager: &SchemaManager<'_>,
+    table: &'static str,
+    columns: &[&'static str],
+) -> Result<(), DbErr> {
+    for column in columns {
+        index(manager, table, column).await?;
+    }
+    Ok(())
+}

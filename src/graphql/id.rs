@@ -1,4 +1,4 @@
-//! Opaque global ids (`base64url("Partner:42")`) and cursors.
+//! Opaque global ids: `base64url("Partner:42")`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,26 +33,6 @@ pub fn decode_as(field: &str, expected: &str, global_id: &str) -> ApiResult<i64>
         ));
     }
     Ok(id)
-}
-
-const CURSOR_PREFIX: &str = "cursor:id:";
-
-/// The cursor of the row with primary key `id` in an id-ordered list.
-pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
-}
-
-/// The row id a cursor points at.
-pub fn decode_cursor(field: &str, cursor: &str) -> ApiResult<i64> {
-    let invalid = || {
-        ApiError::bad_input(
-            field,
-            format!("`{}` is not a cursor of this list; use a cursor from its edges", truncate(cursor)),
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim_end_matches('=')).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix(CURSOR_PREFIX).and_then(|id| id.parse::<i64>().ok()).ok_or_else(invalid)
 }
 
 /// Echoing a megabyte of garbage back in an error helps nobody.

@@ -4,12 +4,14 @@
 pub mod batch;
 pub mod context;
 pub mod id;
+pub mod input;
 pub mod lang;
 pub mod node;
 pub mod object;
 pub mod pagination;
 pub mod query;
 pub mod scalar;
+pub mod sort;
 pub mod sql;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};

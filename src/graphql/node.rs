@@ -7,11 +7,12 @@ use sea_orm::{EntityTrait, FromQueryResult};
 
 use crate::graphql::batch::{Group, RowId};
 use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, PolicingGoal, Project};
+use crate::graphql::sort::Sortable;
 
 /// A GraphQL object backed by one row of a sibling [`Group`].
 pub trait NodeType: OutputType + Sized + Send + Sync + 'static {
     type Entity: EntityTrait<Model = Self::Model>;
-    type Model: RowId + FromQueryResult + Send + Sync + 'static;
+    type Model: RowId + Sortable + FromQueryResult + Send + Sync + 'static;
     /// The GraphQL type name, also the prefix of the global id.
     const TYPE_NAME: &'static str;
 

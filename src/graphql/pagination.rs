@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
+use sea_orm::sea_query::Condition;
 use tokio::sync::OnceCell;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{Group, RowId};
 use crate::graphql::context::db;
-use crate::graphql::id;
 use crate::graphql::node::NodeType;
 use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, Project};
+use crate::graphql::sort::{Cursor, Sort, SortValue, Sortable};
 use crate::graphql::sql::{self, Via};
 
 /// Page size when neither `first` nor `last` is given.
@@ -22,14 +23,16 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// The largest `first` or `last` accepted.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// Which slice of an id-ordered list a connection returns.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Which slice of a list a connection returns: its order, filter, size and cursors.
+#[derive(Clone, Debug)]
 pub struct Window {
     pub size: u64,
     /// `last`/`before`: counted from the end.
     pub backward: bool,
-    pub after: Option<i64>,
-    pub before: Option<i64>,
+    pub after: Option<Cursor>,
+    pub before: Option<Cursor>,
+    pub sort: Sort,
+    pub filter: Condition,
 }
 
 impl Window {
@@ -38,6 +41,18 @@ impl Window {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+    ) -> ApiResult<Self> {
+        Self::sorted(first, after, last, before, Sort::BY_ID, Condition::all())
+    }
+
+    /// A window over a list ordered by `sort` and narrowed by `filter`.
+    pub fn sorted(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        sort: Sort,
+        filter: Condition,
     ) -> ApiResult<Self> {
         let size = |field: &str, n: i32| -> ApiResult<u64> {
             match u64::try_from(n) {
@@ -53,13 +68,15 @@ impl Window {
             (None, Some(n)) => (size("last", n)?, true),
             (None, None) => (DEFAULT_PAGE_SIZE, before.is_some()),
         };
-        let after = after.map(|c| id::decode_cursor("after", &c)).transpose()?;
-        let before = before.map(|c| id::decode_cursor("before", &c)).transpose()?;
-        Ok(Window { size, backward, after, before })
+        let after = after.map(|c| sort.decode("after", &c)).transpose()?;
+        let before = before.map(|c| sort.decode("before", &c)).transpose()?;
+        Ok(Window { size, backward, after, before, sort, filter })
     }
 
+    /// Identifies the window in a group's memo: siblings asking for the same
+    /// window share one statement.
     fn key(&self) -> String {
-        format!("{}:{}:{:?}:{:?}", self.size, self.backward, self.after, self.before)
+        format!("{}:{}:{:?}:{:?}:{:?}:{:?}", self.size, self.backward, self.after, self.before, self.sort, self.filter)
     }
 
     /// Cuts the (up to `size + 1`) rows fetched for one list into a page.
@@ -72,6 +89,7 @@ impl Window {
 
 /// A contiguous run of a group's rows forming one page.
 pub struct Page<M> {
+    sort: Sort,
     group: Arc<Group<M>>,
     start: usize,
     end: usize,
@@ -86,8 +104,15 @@ impl<M> Clone for Page<M> {
 }
 
 impl<M: RowId> Page<M> {
-    fn empty(group: Arc<Group<M>>, has_next: bool, has_previous: bool) -> Self {
-        Page { group, start: 0, end: 0, has_next, has_previous }
+    fn empty(sort: Sort, group: Arc<Group<M>>, has_next: bool, has_previous: bool) -> Self {
+        Page { sort, group, start: 0, end: 0, has_next, has_previous }
+    }
+
+    fn cursor(&self, row: &M) -> String
+    where
+        M: Sortable,
+    {
+        self.sort.cursor(self.sort.column.map_or(SortValue::Null, |c| row.sort_value(c)), row.row_id())
     }
 }
 
@@ -165,10 +190,7 @@ where
     async fn edges(&self, ctx: &Context<'_>) -> ApiResult<Vec<Edge<N>>> {
         let page = self.source.page(db(ctx)?).await?;
         Ok((page.start..page.end)
-            .map(|i| Edge {
-                cursor: id::encode_cursor(page.group.rows()[i].row_id()),
-                node: N::new(page.group.clone(), i),
-            })
+            .map(|i| Edge { cursor: page.cursor(&page.group.rows()[i]), node: N::new(page.group.clone(), i) })
             .collect())
     }
 
@@ -185,8 +207,8 @@ where
         Ok(PageInfo {
             has_next_page: page.has_next,
             has_previous_page: page.has_previous,
-            start_cursor: rows.first().map(|r| id::encode_cursor(r.row_id())),
-            end_cursor: rows.last().map(|r| id::encode_cursor(r.row_id())),
+            start_cursor: rows.first().map(|r| page.cursor(r)),
+            end_cursor: rows.last().map(|r| page.cursor(r)),
         })
     }
 
@@ -222,14 +244,21 @@ impl<N: NodeType> PageSource<N::Model> for TopLevel<N> {
                     rows.reverse();
                 }
                 let end = rows.len();
-                Ok::<_, ApiError>(Page { group: Group::new(rows), start: 0, end, has_next, has_previous })
+                Ok::<_, ApiError>(Page {
+                    sort: self.window.sort,
+                    group: Group::new(rows),
+                    start: 0,
+                    end,
+                    has_next,
+                    has_previous,
+                })
             })
             .await?;
         Ok(page.clone())
     }
 
     async fn total(&self, db: &CountingDb) -> ApiResult<i64> {
-        Ok(*self.total.get_or_try_init(|| sql::count_all::<N::Entity>(db)).await?)
+        Ok(*self.total.get_or_try_init(|| sql::count_all::<N::Entity>(db, &self.window.filter)).await?)
     }
 }
 
@@ -299,13 +328,12 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
             .await?;
         Ok(match self.key.and_then(|k| all.pages.get(&k)) {
             Some(&(start, end, has_next, has_previous)) => {
-                Page { group: all.group.clone(), start, end, has_next, has_previous }
+                Page { sort: window.sort, group: all.group.clone(), start, end, has_next, has_previous }
             }
-            None => Page::empty(
-                all.group.clone(),
-                false,
-                if window.backward { window.before.is_some() } else { window.after.is_some() },
-            ),
+            None => {
+                let (_, has_next, has_previous) = window.cut(0);
+                Page::empty(window.sort, all.group.clone(), has_next, has_previous)
+            }
         })
     }
 
@@ -313,8 +341,9 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
         let relation = self.relation;
         let counts = self
             .parents
-            .once(format!("{}/count", relation.name), || async {
-                sql::count_related::<N::Entity>(db, relation.via, &relation.keys(&self.parents)).await
+            .once(format!("{}/count/{:?}", relation.name, self.window.filter), || async {
+                sql::count_related::<N::Entity>(db, relation.via, &relation.keys(&self.parents), &self.window.filter)
+                    .await
             })
             .await?;
         Ok(self.key.and_then(|k| counts.get(&k).copied()).unwrap_or(0))

@@ -1,5 +1,6 @@
 //! The statements every relation shares: batched by a set of parent keys,
-//! windowed per parent with `ROW_NUMBER()`, keyset-paginated on `id`.
+//! windowed per parent with `ROW_NUMBER()`, filtered, and keyset-paginated
+//! on the list's ordering.
 //!
 //! Parent keys travel as ONE bound parameter (`= ANY($1)` on PostgreSQL,
 //! `IN (SELECT value FROM json_each(?))` on SQLite), so a level with 10,000
@@ -8,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, Value, WindowStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query, SelectStatement, Value, WindowStatement,
+};
 use sea_orm::{
     ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -51,21 +54,16 @@ pub fn key_in(backend: DbBackend, table: &str, column: &str, keys: &[i64]) -> Ex
     }
 }
 
-/// Keyset conditions of a window on the child's `id`.
-fn window_bounds(window: &Window, table: &str) -> Vec<Expr> {
-    let id = || Expr::col((Alias::new(table), Alias::new("id")));
-    let mut bounds = Vec::new();
-    if let Some(after) = window.after {
-        bounds.push(id().gt(after));
+/// The window's filter and its keyset bounds.
+fn window_conditions(window: &Window, table: &str) -> Condition {
+    let mut cond = window.filter.clone();
+    if let Some(after) = &window.after {
+        cond = cond.add(window.sort.bound(table, after, true));
     }
-    if let Some(before) = window.before {
-        bounds.push(id().lt(before));
+    if let Some(before) = &window.before {
+        cond = cond.add(window.sort.bound(table, before, false));
     }
-    bounds
-}
-
-fn order(window: &Window) -> Order {
-    if window.backward { Order::Desc } else { Order::Asc }
+    cond
 }
 
 /// The select of the child's columns plus its parent key as `__parent`.
@@ -108,16 +106,12 @@ where
     let mut select = related_select::<E>(backend, via, keys);
     let statement = match window {
         Some(window) => {
-            for bound in window_bounds(window, table) {
-                select.and_where(bound);
+            select.cond_where(window_conditions(window, table));
+            let mut over = WindowStatement::partition_by((Alias::new(via.table), Alias::new(via.key)));
+            for (term, order) in window.sort.order_by(table, window.backward) {
+                over.order_by_expr(term, order);
             }
-            select.expr_window_as(
-                Expr::cust("ROW_NUMBER()"),
-                WindowStatement::partition_by((Alias::new(via.table), Alias::new(via.key)))
-                    .order_by((Alias::new(table), Alias::new("id")), order(window))
-                    .take(),
-                Alias::new("__rn"),
-            );
+            select.expr_window_as(Expr::cust("ROW_NUMBER()"), over, Alias::new("__rn"));
             Query::select()
                 .column(Asterisk)
                 .from_subquery(select, Alias::new("w"))
@@ -136,7 +130,12 @@ where
 }
 
 /// How many children each key has, in one `GROUP BY`.
-pub async fn count_related<E: EntityTrait>(db: &CountingDb, via: Via, keys: &[i64]) -> ApiResult<HashMap<i64, i64>> {
+pub async fn count_related<E: EntityTrait>(
+    db: &CountingDb,
+    via: Via,
+    keys: &[i64],
+    filter: &Condition,
+) -> ApiResult<HashMap<i64, i64>> {
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
@@ -154,7 +153,7 @@ pub async fn count_related<E: EntityTrait>(db: &CountingDb, via: Via, keys: &[i6
             Expr::col((Alias::new(via.table), Alias::new(child))).equals((entity, Alias::new("id"))),
         );
     }
-    select.and_where(key_in(backend, via.table, via.key, keys)).add_group_by([parent()]);
+    select.and_where(key_in(backend, via.table, via.key, keys)).cond_where(filter.clone()).add_group_by([parent()]);
     let rows = db.query_all(&select).await?;
     rows.iter().map(|row| Ok((row.try_get::<i64>("", "__parent")?, row.try_get::<i64>("", "__count")?))).collect()
 }
@@ -183,20 +182,20 @@ where
     E::Model: FromQueryResult,
 {
     let table = E::default().table_name();
-    let mut query = E::find();
-    for bound in window_bounds(window, table) {
-        query = query.filter(bound);
+    let mut query = E::find().filter(window_conditions(window, table));
+    for (term, order) in window.sort.order_by(table, window.backward) {
+        query = query.order_by(term, order);
     }
-    Ok(query
-        .order_by(Expr::col((Alias::new(table), Alias::new("id"))), order(window))
-        .limit(window.size + 1)
-        .all(db)
-        .await?)
+    Ok(query.limit(window.size + 1).all(db).await?)
 }
 
 /// How many rows a top-level list has.
-pub async fn count_all<E: EntityTrait>(db: &CountingDb) -> ApiResult<i64> {
-    let select = Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("__count")).from(E::default()).take();
+pub async fn count_all<E: EntityTrait>(db: &CountingDb, filter: &Condition) -> ApiResult<i64> {
+    let select = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("__count"))
+        .from(E::default())
+        .cond_where(filter.clone())
+        .take();
     let row = db.query_one(&select).await?;
     Ok(match row {
         Some(row) => row.try_get::<i64>("", "__count")?,

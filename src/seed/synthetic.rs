@@ -10,6 +10,16 @@ use sea_orm::{DbErr, EntityTrait, Iterable, Set, TransactionSession, Transaction
 
 use super::dataset::Counts;
 
+/// What synthetic partners and projects work on, in English and French.
+const TOPICS: [(&str, &str); 6] = [
+    ("border security", "la sécurité des frontières"),
+    ("counter-terrorism", "la lutte contre le terrorisme"),
+    ("cybercrime", "la cybercriminalité"),
+    ("drug trafficking", "le trafic de stupéfiants"),
+    ("environmental crime", "la criminalité environnementale"),
+    ("trafficking in human beings", "la traite des êtres humains"),
+];
+
 /// Rows per INSERT: under both backends' bind-parameter limits for every table.
 const BATCH: usize = 1_000;
 
@@ -70,6 +80,11 @@ pub async fn load<C: TransactionTrait>(
                 name_fr: Set(format!("Partenaire synthétique {i}")),
                 acronym_en: Set(Some(format!("SP{i}"))),
                 acronym_fr: Set(Some(format!("PS{i}"))),
+                description_en: Set(Some(format!("Synthetic partner working on {}.", pick(&mut rng, &TOPICS).0))),
+                description_fr: Set(Some(format!(
+                    "Partenaire synthétique travaillant sur {}.",
+                    pick(&mut rng, &TOPICS).1
+                ))),
                 kind: Set(kind),
                 sector: Set(sector),
                 version: Set(1),
@@ -77,6 +92,7 @@ pub async fn load<C: TransactionTrait>(
                 updated_at: Set(now),
                 ..Default::default()
             }
+            .with_search_keys()
         });
         let inserted = partner::Entity::insert_many(rows.collect::<Vec<_>>()).exec_with_returning(&txn).await?;
         progress(inserted.len());
@@ -99,11 +115,14 @@ pub async fn load<C: TransactionTrait>(
                 signed_on: Set(Some(signed)),
                 effective_from: Set(Some(signed + Duration::days(30))),
                 expires_on: Set(rng.random_bool(0.5).then(|| signed + Duration::days(3_650))),
+                summary_en: Set(None),
+                summary_fr: Set(None),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
             }
+            .with_search_keys()
         });
         let inserted = agreement::Entity::insert_many(rows.collect::<Vec<_>>()).exec_with_returning(&txn).await?;
         progress(inserted.len());
@@ -115,6 +134,7 @@ pub async fn load<C: TransactionTrait>(
     for chunk in (0..project_total).collect::<Vec<_>>().chunks(BATCH) {
         let rows = chunk.iter().map(|&i| {
             let starts = epoch + Duration::days(rng.random_range(0..12_000));
+            let topic = pick(&mut rng, &TOPICS);
             project::ActiveModel {
                 agreement_id: Set(agreement_ids[i / shape.projects_per_agreement]),
                 code: Set(format!("S{seed}-PRJ-{i:08}")),
@@ -123,11 +143,14 @@ pub async fn load<C: TransactionTrait>(
                 status: Set(pick(&mut rng, &ProjectStatus::iter().collect::<Vec<_>>())),
                 starts_on: Set(Some(starts)),
                 ends_on: Set(Some(starts + Duration::days(rng.random_range(90..2_000)))),
+                description_en: Set(Some(format!("Synthetic project on {}.", topic.0))),
+                description_fr: Set(Some(format!("Projet synthétique sur {}.", topic.1))),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
             }
+            .with_search_keys()
         });
         let inserted = project::Entity::insert_many(rows.collect::<Vec<_>>()).exec_with_returning(&txn).await?;
         progress(inserted.len());

@@ -2,10 +2,12 @@
 //! SQLite database and again on a fresh PostgreSQL database.
 
 mod dataset;
+mod filters;
 mod helpers;
 mod http;
 mod migrations;
 mod nodes;
+mod ordering;
 mod pagination;
 mod relations;
 mod schema;

@@ -8,13 +8,29 @@ use super::{Partner, Project, node_type};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::lang;
 use crate::graphql::id;
+use crate::graphql::input::{ProjectFilter, ProjectOrder};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::{Connection, Nested, Relation, Window, to_one};
 use crate::graphql::scalar::{Date, DateTimeUtc};
+use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::Via;
+use sea_orm::sea_query::Condition;
 
 node_type!(Agreement, agreement, "What formalises a partnership.");
+
+impl Sortable for entity::agreement::Model {
+    fn sort_value(&self, column: &str) -> SortValue {
+        match column {
+            "title_en_key" => SortValue::Text(self.title_en_key.clone()),
+            "title_fr_key" => SortValue::Text(self.title_fr_key.clone()),
+            "signed_on" => self.signed_on.into(),
+            "effective_from" => self.effective_from.into(),
+            "expires_on" => self.expires_on.into(),
+            _ => SortValue::Null,
+        }
+    }
+}
 
 const PROJECTS: Relation<Model> =
     Relation { name: "projects", via: Via::column("project", "agreement_id"), key: |m| Some(m.id) };
@@ -102,14 +118,31 @@ impl Agreement {
     /// The projects run under this agreement.
     async fn projects(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<ProjectFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            ProjectOrder,
+        >,
     ) -> ApiResult<Connection<Project>> {
-        Ok(Nested::connection(&self.group, self.index, PROJECTS, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            PROJECTS,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                ProjectOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 
     /// Incremented by every change; pass it back as `expectedVersion` when updating.

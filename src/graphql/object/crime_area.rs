@@ -7,12 +7,22 @@ use super::{Partner, Project, node_type};
 use crate::error::ApiResult;
 use crate::graphql::context::lang;
 use crate::graphql::id;
+use crate::graphql::input::{PartnerFilter, PartnerOrder, ProjectFilter, ProjectOrder};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::{Connection, Nested, Relation, Window};
+use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::Via;
+use sea_orm::sea_query::Condition;
 
 node_type!(CrimeArea, crime_area, "A field of crime partners and projects work on.");
+
+/// Listed in the order they were recorded only.
+impl Sortable for entity::crime_area::Model {
+    fn sort_value(&self, _column: &str) -> SortValue {
+        SortValue::Null
+    }
+}
 
 const PARTNERS: Relation<Model> = Relation {
     name: "partners",
@@ -56,26 +66,60 @@ impl CrimeArea {
     /// The partners that work on this crime area.
     async fn partners(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            PartnerOrder,
+        >,
     ) -> ApiResult<Connection<Partner>> {
-        Ok(Nested::connection(&self.group, self.index, PARTNERS, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            PARTNERS,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                PartnerOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 
     /// The projects that address this crime area.
     async fn projects(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<ProjectFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            ProjectOrder,
+        >,
     ) -> ApiResult<Connection<Project>> {
-        Ok(Nested::connection(&self.group, self.index, PROJECTS, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            PROJECTS,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                ProjectOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 }

@@ -10,8 +10,19 @@ use crate::graphql::id;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::to_one;
 use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, format_minor};
+use crate::graphql::sort::{SortValue, Sortable};
 
 node_type!(Funding, funding, "What a partner puts into a project.");
+
+impl Sortable for entity::funding::Model {
+    fn sort_value(&self, column: &str) -> SortValue {
+        match column {
+            "amount_minor" => self.amount_minor.into(),
+            "committed_on" => self.committed_on.into(),
+            _ => SortValue::Null,
+        }
+    }
+}
 
 /// An exact amount of money in one currency.
 pub struct Money {

@@ -8,13 +8,28 @@ use super::{Agreement, Country, CrimeArea, Funding, node_type};
 use crate::error::ApiResult;
 use crate::graphql::context::lang;
 use crate::graphql::id;
+use crate::graphql::input::{
+    AgreementFilter, AgreementOrder, FundingFilter, FundingOrder, PartnerFilter, PartnerOrder,
+};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::{Connection, Nested, Relation, Window, linked, to_one};
 use crate::graphql::scalar::DateTimeUtc;
+use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::Via;
+use sea_orm::sea_query::Condition;
 
 node_type!(Partner, partner, "An organisation INTERPOL works with.");
+
+impl Sortable for entity::partner::Model {
+    fn sort_value(&self, column: &str) -> SortValue {
+        match column {
+            "name_en_key" => SortValue::Text(self.name_en_key.clone()),
+            "name_fr_key" => SortValue::Text(self.name_fr_key.clone()),
+            _ => SortValue::Null,
+        }
+    }
+}
 
 const CHILDREN: Relation<Model> =
     Relation { name: "children", via: Via::column("partner", "parent_id"), key: |m| Some(m.id) };
@@ -113,27 +128,61 @@ impl Partner {
     /// The organisations that are part of this one.
     async fn children(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            PartnerOrder,
+        >,
     ) -> ApiResult<Connection<Partner>> {
-        Ok(Nested::connection(&self.group, self.index, CHILDREN, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            CHILDREN,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                PartnerOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 
     /// The agreements that formalise the partnership.
     async fn agreements(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<AgreementFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            AgreementOrder,
+        >,
     ) -> ApiResult<Connection<Agreement>> {
-        Ok(Nested::connection(&self.group, self.index, AGREEMENTS, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            AGREEMENTS,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                AgreementOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 
     /// The fundings this partner provides, to any project.
@@ -145,8 +194,24 @@ impl Partner {
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<FundingFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            FundingOrder,
+        >,
     ) -> ApiResult<Connection<Funding>> {
-        Ok(Nested::connection(&self.group, self.index, FUNDINGS, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            FUNDINGS,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                FundingOrder::sort(order_by),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 
     /// The crime areas the partner works on with INTERPOL.

@@ -12,13 +12,28 @@ use super::{Agreement, Country, CrimeArea, Funding, Partner, PolicingGoal, node_
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{db, lang};
 use crate::graphql::id;
+use crate::graphql::input::{FundingFilter, FundingOrder};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::{Connection, Nested, Relation, Window, linked, to_one};
 use crate::graphql::scalar::{Date, DateTimeUtc};
+use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::{Via, key_in};
+use sea_orm::sea_query::Condition;
 
 node_type!(Project, project, "Work run under an agreement.");
+
+impl Sortable for entity::project::Model {
+    fn sort_value(&self, column: &str) -> SortValue {
+        match column {
+            "name_en_key" => SortValue::Text(self.name_en_key.clone()),
+            "name_fr_key" => SortValue::Text(self.name_fr_key.clone()),
+            "starts_on" => self.starts_on.into(),
+            "ends_on" => self.ends_on.into(),
+            _ => SortValue::Null,
+        }
+    }
+}
 
 const FUNDINGS: Relation<Model> =
     Relation { name: "fundings", via: Via::column("funding", "project_id"), key: |m| Some(m.id) };
@@ -124,8 +139,24 @@ impl Project {
         #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only the results matching this filter.")] filter: Option<FundingFilter>,
+        #[graphql(desc = "The order of the results; the order they were recorded in by default.")] order_by: Option<
+            FundingOrder,
+        >,
     ) -> ApiResult<Connection<Funding>> {
-        Ok(Nested::connection(&self.group, self.index, FUNDINGS, Window::new(first, after, last, before)?))
+        Ok(Nested::connection(
+            &self.group,
+            self.index,
+            FUNDINGS,
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                FundingOrder::sort(order_by),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?,
+        ))
     }
 
     /// The partners that fund the project, each once.

@@ -13,6 +13,7 @@ pub mod query;
 pub mod scalar;
 pub mod sort;
 pub mod sql;
+pub mod totals;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 

@@ -74,13 +74,13 @@ fn is_decimal(s: &str) -> bool {
 }
 
 /// Writes `minor` units of a currency with `exponent` decimals exactly.
-pub fn format_minor(minor: i64, exponent: u32) -> String {
+pub fn format_minor(minor: i128, exponent: u32) -> String {
     if exponent == 0 {
         return minor.to_string();
     }
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
-    let scale = 10u64.pow(exponent);
+    let scale = 10u128.pow(exponent);
     format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
 }
 
@@ -95,6 +95,7 @@ mod tests {
         assert_eq!(format_minor(-5, 2), "-0.05");
         assert_eq!(format_minor(1234, 0), "1234");
         assert_eq!(format_minor(1, 3), "0.001");
-        assert_eq!(format_minor(i64::MIN, 2), "-92233720368547758.08");
+        assert_eq!(format_minor(i64::MIN.into(), 2), "-92233720368547758.08");
+        assert_eq!(format_minor(i128::from(i64::MAX) * 4, 2), "368934881474191032.28");
     }
 }

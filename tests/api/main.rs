@@ -11,4 +11,6 @@ mod ordering;
 mod pagination;
 mod relations;
 mod schema;
+mod search;
 mod statements;
+mod totals;

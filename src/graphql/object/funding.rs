@@ -24,9 +24,10 @@ impl Sortable for entity::funding::Model {
     }
 }
 
-/// An exact amount of money in one currency.
+/// An exact amount of money in one currency. Sums are held in 128 bits, so
+/// a total of many 64-bit amounts never overflows.
 pub struct Money {
-    pub minor: i64,
+    pub minor: i128,
     pub currency: String,
 }
 
@@ -77,7 +78,7 @@ impl Funding {
     /// The amount; null when it is not disclosed.
     async fn amount(&self) -> Option<Money> {
         let row = self.row();
-        Some(Money { minor: row.amount_minor?, currency: row.currency.clone()? })
+        Some(Money { minor: row.amount_minor?.into(), currency: row.currency.clone()? })
     }
 
     /// ISO 4217 currency of the funding, when known (even if the amount is not).

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use entity::enums::{PartnerKind, Sector};
 use entity::partner::Model;
 
-use super::{Agreement, Country, CrimeArea, Funding, node_type};
+use super::{Agreement, Country, CrimeArea, Funding, Money, node_type};
 use crate::error::ApiResult;
 use crate::graphql::context::lang;
 use crate::graphql::id;
@@ -17,6 +17,7 @@ use crate::graphql::pagination::{Connection, Nested, Relation, Window, linked, t
 use crate::graphql::scalar::DateTimeUtc;
 use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::Via;
+use crate::graphql::totals::{self, Totals};
 use sea_orm::sea_query::Condition;
 
 node_type!(Partner, partner, "An organisation INTERPOL works with.");
@@ -217,6 +218,18 @@ impl Partner {
     /// The crime areas the partner works on with INTERPOL.
     async fn crime_areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<CrimeArea>> {
         Ok(linked::<_, CrimeArea>(ctx, &self.group, CRIME_AREAS, false).await?.of(Some(self.row().id)))
+    }
+
+    /// What this partner has put into projects: the sum of the disclosed amounts, one per currency (by currency code).
+    async fn total_funding(&self, ctx: &Context<'_>) -> ApiResult<Vec<Money>> {
+        let totals = totals::of_group(ctx, &self.group, "funder_id").await?;
+        Ok(totals.get(&self.row().id).map(Totals::money).unwrap_or_default())
+    }
+
+    /// How many of those fundings have no disclosed amount (and so are not in `totalFunding`).
+    async fn undisclosed_funding_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let totals = totals::of_group(ctx, &self.group, "funder_id").await?;
+        Ok(totals.get(&self.row().id).map_or(0, |t| t.undisclosed))
     }
 
     /// Incremented by every change; pass it back as `expectedVersion` when updating.

@@ -8,7 +8,7 @@ use entity::project::Model;
 use entity::project_country;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{Agreement, Country, CrimeArea, Funding, Partner, PolicingGoal, node_type};
+use super::{Agreement, Country, CrimeArea, Funding, Money, Partner, PolicingGoal, node_type};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{db, lang};
 use crate::graphql::id;
@@ -19,6 +19,7 @@ use crate::graphql::pagination::{Connection, Nested, Relation, Window, linked, t
 use crate::graphql::scalar::{Date, DateTimeUtc};
 use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::{Via, key_in};
+use crate::graphql::totals::{self, Totals};
 use sea_orm::sea_query::Condition;
 
 node_type!(Project, project, "Work run under an agreement.");
@@ -194,6 +195,18 @@ impl Project {
             })
             .await?;
         Ok(by_project.get(&self.row().id).into_iter().flatten().cloned().map(Country).collect())
+    }
+
+    /// What has been put into this project: the sum of the disclosed amounts, one per currency (by currency code).
+    async fn total_funding(&self, ctx: &Context<'_>) -> ApiResult<Vec<Money>> {
+        let totals = totals::of_group(ctx, &self.group, "project_id").await?;
+        Ok(totals.get(&self.row().id).map(Totals::money).unwrap_or_default())
+    }
+
+    /// How many of those fundings have no disclosed amount (and so are not in `totalFunding`).
+    async fn undisclosed_funding_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let totals = totals::of_group(ctx, &self.group, "project_id").await?;
+        Ok(totals.get(&self.row().id).map_or(0, |t| t.undisclosed))
     }
 
     /// Incremented by every change; pass it back as `expectedVersion` when updating.

@@ -6,6 +6,8 @@ mod node;
 mod partner;
 mod project;
 mod reference;
+mod report;
+mod search;
 
 use async_graphql::MergedObject;
 use sea_orm::Select;
@@ -26,6 +28,8 @@ pub struct QueryRoot(
     project::ProjectQuery,
     funding::FundingQuery,
     reference::ReferenceQuery,
+    report::ReportQuery,
+    search::SearchQuery,
 );
 
 /// One record by global id; null when it does not exist.

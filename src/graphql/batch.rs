@@ -12,12 +12,13 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
 
 use crate::error::{ApiError, ApiResult};
 
 /// A row with a 64-bit primary key.
-pub trait RowId {
+pub trait RowId: Send + Sync {
     fn row_id(&self) -> i64;
 }
 
@@ -49,14 +50,20 @@ impl<M: RowId> Group<M> {
     where
         T: Send + Sync + 'static,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = ApiResult<T>>,
+        Fut: Future<Output = ApiResult<T>> + Send,
     {
         let slot = {
             let mut memo = self.memo.lock().map_err(|_| ApiError::Internal("group memo poisoned".into()))?;
             memo.entry(key).or_default().clone()
         };
+        // Only the first caller runs `load`; boxing it keeps its (large, SQL
+        // driver) state out of every sibling's future, which would otherwise
+        // carry it inline while it waits: thousands of siblings, each that big.
         let value = slot
-            .get_or_init(|| async { load().await.map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>) })
+            .get_or_init(|| -> BoxFuture<'_, Result<Arc<dyn Any + Send + Sync>, ApiError>> {
+                let load = load();
+                Box::pin(async move { load.await.map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>) })
+            })
             .await
             .clone()?;
         value.downcast::<T>().map_err(|_| ApiError::Internal("group memo holds another type under this key".into()))

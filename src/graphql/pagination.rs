@@ -13,6 +13,7 @@ use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{Group, RowId};
 use crate::graphql::context::db;
+use crate::graphql::list::List;
 use crate::graphql::node::NodeType;
 use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, Project};
 use crate::graphql::sort::{Cursor, Sort, SortValue, Sortable};
@@ -187,17 +188,19 @@ where
     Edge<N>: async_graphql::OutputType,
 {
     /// The results with their cursors.
-    async fn edges(&self, ctx: &Context<'_>) -> ApiResult<Vec<Edge<N>>> {
+    async fn edges(&self, ctx: &Context<'_>) -> ApiResult<List<Edge<N>>> {
         let page = self.source.page(db(ctx)?).await?;
-        Ok((page.start..page.end)
-            .map(|i| Edge { cursor: page.cursor(&page.group.rows()[i]), node: N::new(page.group.clone(), i) })
-            .collect())
+        Ok(List(
+            (page.start..page.end)
+                .map(|i| Edge { cursor: page.cursor(&page.group.rows()[i]), node: N::new(page.group.clone(), i) })
+                .collect(),
+        ))
     }
 
     /// The results, without cursors.
-    async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<N>> {
+    async fn nodes(&self, ctx: &Context<'_>) -> ApiResult<List<N>> {
         let page = self.source.page(db(ctx)?).await?;
-        Ok((page.start..page.end).map(|i| N::new(page.group.clone(), i)).collect())
+        Ok(List((page.start..page.end).map(|i| N::new(page.group.clone(), i)).collect()))
     }
 
     /// Where this page stands in the whole list.

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Most database connections held open at once.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
+
+    /// GraphQL operations executed at once; later ones queue. Defaults to two per CPU core.
+    #[arg(long, env = "MAX_CONCURRENT_QUERIES", default_value_t = crate::startup::default_concurrent_queries())]
+    pub max_concurrent_queries: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,26 @@ pub struct Settings {
     pub database_url: String,
     pub listen_addr: String,
     pub max_connections: u32,
+    pub options: ServerOptions,
+}
+
+/// What the running server enforces, whichever database it serves.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// GraphQL operations executed at once; later ones wait their turn.
+    pub max_concurrent_queries: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions { max_concurrent_queries: default_concurrent_queries() }
+    }
+}
+
+/// Two operations per core: enough to keep every core busy while others
+/// wait on the database, few enough that memory stays bounded under load.
+pub fn default_concurrent_queries() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 /// Connects, applies pending migrations and, when the registry is empty,
@@ -44,13 +64,17 @@ impl Application {
     /// Prepares the database and binds the listen address (port 0 picks a free one).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let conn = prepare_database(&settings.database_url, settings.max_connections).await?;
-        Self::with_connection(conn, &settings.listen_addr).await
+        Self::with_connection(conn, &settings.listen_addr, &settings.options).await
     }
 
     /// Binds over an already prepared connection.
-    pub async fn with_connection(db: DatabaseConnection, listen_addr: &str) -> anyhow::Result<Self> {
+    pub async fn with_connection(
+        db: DatabaseConnection,
+        listen_addr: &str,
+        options: &ServerOptions,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
-        Ok(Application { listener, state: AppState { schema: build_schema(), db } })
+        Ok(Application { listener, state: AppState::new(build_schema(), db, options) })
     }
 
     /// The address actually bound.

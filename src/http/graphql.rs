@@ -1,7 +1,7 @@
 //! `GET`/`POST /graphql`: runs one GraphQL request with its own counting
 //! connection and reports the statements it cost in `extensions`.
 
-use async_graphql::{ParseRequestError, Value};
+use async_graphql::ParseRequestError;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Json;
 use axum::extract::State;
@@ -10,8 +10,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use crate::db::CountingDb;
-use crate::graphql::context::RequestData;
 use crate::graphql::lang::Lang;
 
 /// A request that is not GraphQL over HTTP at all, answered as a GraphQL
@@ -54,35 +52,13 @@ pub async fn graphql(
         .and_then(|v| v.to_str().ok())
         .map(Lang::from_accept_language)
         .unwrap_or_default();
-    let db = CountingDb::new(state.db.clone());
-    let request = request.into_inner().data(RequestData { db: db.clone(), lang });
-    let mut response = state.schema.execute(request).await;
-    add_missing_codes(&mut response);
-    response.extensions.insert("sqlStatements".to_owned(), Value::from(db.statements()));
+    // Held until the response is serialized: a big result's memory is part of its cost.
+    let Ok(_permit) = state.executions.acquire().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    };
+    let response = crate::graphql::execute(&state.schema, &state.db, lang, request.into_inner()).await;
     let mut response = GraphQLResponse::from(response).into_response();
     // Text comes back in the language the header asks for.
     response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-language"));
     response
-}
-
-/// async-graphql's own errors carry no code: those raised before execution
-/// (the document does not parse or does not validate) and argument values it
-/// could not coerce. Every error a client sees has one.
-fn add_missing_codes(response: &mut async_graphql::Response) {
-    let executed = !matches!(response.data, Value::Null);
-    for error in &mut response.errors {
-        let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-        if has_code {
-            continue;
-        }
-        let code = if executed {
-            "BAD_USER_INPUT"
-        } else if error.message.starts_with(" --> ") {
-            // The parser's errors are the only ones that open with a source position.
-            "GRAPHQL_PARSE_FAILED"
-        } else {
-            "GRAPHQL_VALIDATION_FAILED"
-        };
-        error.extensions.get_or_insert_with(Default::default).set("code", code);
-    }
 }

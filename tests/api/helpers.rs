@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use partnership_registry::startup::{Application, prepare_database};
+use partnership_registry::startup::{Application, ServerOptions, prepare_database};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
@@ -50,7 +50,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     conn.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::Relaxed);
     });
-    let app = Application::with_connection(conn, "127.0.0.1:0").await.expect("the server binds");
+    let app =
+        Application::with_connection(conn, "127.0.0.1:0", &ServerOptions::default()).await.expect("the server binds");
     let address = app.local_addr().expect("the server has an address");
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {

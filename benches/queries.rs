@@ -1,0 +1,76 @@
+//! Q1 (the nested walk) and a filtered search, run through the schema
+//! in-process on the 2,000-partner synthetic set (2,000 partners, 20,000
+//! agreements, 100,000 projects, 400,000 fundings), on SQLite and on
+//! PostgreSQL. The sets are built once and kept: `target/bench-registry.db`
+//! and the PostgreSQL database `pr_bench` (override with BENCH_POSTGRES_URL).
+//!
+//!     cargo bench --bench queries
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use migration::{Migrator, MigratorTrait};
+use partnership_registry::graphql::{self, lang::Lang};
+use partnership_registry::seed::{self, synthetic};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+pub const Q1: &str = "{ partners(first: 50) { nodes { agreements(first: 10) { nodes { projects(first: 5) { nodes {
+    fundings(first: 4) { nodes { amount { amount currency } funder { name } } } } } } } } } }";
+
+pub const SEARCH: &str = r#"{ search(query: "border security", kinds: [PROJECT], first: 20) {
+    totalCount edges { rank node { ... on Project { code name fundings(first: 4) { nodes { amount { amount } } } } } } } }"#;
+
+const PARTNERS: usize = 2_000;
+
+async fn database(url: &str) -> DatabaseConnection {
+    let db = partnership_registry::db::connect(url, 8).await.expect("the benchmark database is reachable");
+    Migrator::up(&db, None).await.expect("migrations apply");
+    if seed::is_empty(&db).await.expect("the registry can be read") {
+        eprintln!("building the {PARTNERS}-partner synthetic set in {url} (once)…");
+        synthetic::load(&db, synthetic::Shape::with_partners(PARTNERS), 1, |_| {}).await.expect("synthetic data loads");
+        seed::analyze(&db).await.expect("statistics are refreshed");
+    }
+    db
+}
+
+async fn postgres() -> DatabaseConnection {
+    let url = std::env::var("BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/pr_bench".to_owned());
+    if let Some((server, name)) = url.rsplit_once('/') {
+        let admin = Database::connect(format!("{server}/postgres")).await.expect("PostgreSQL is reachable");
+        let exists = admin
+            .query_one_raw(sea_orm::Statement::from_string(
+                admin.get_database_backend(),
+                format!("SELECT 1 AS one FROM pg_database WHERE datname = '{name}'"),
+            ))
+            .await
+            .expect("pg_database can be read");
+        if exists.is_none() {
+            admin.execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#)).await.expect("the database is created");
+        }
+    }
+    database(&url).await
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let schema = graphql::build_schema();
+    let sqlite_path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-registry.db");
+    let backends =
+        [("sqlite", rt.block_on(database(&format!("sqlite://{sqlite_path}")))), ("postgres", rt.block_on(postgres()))];
+    let mut group = c.benchmark_group("queries");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    for (backend, db) in &backends {
+        for (name, query) in [("q1_nested", Q1), ("search_filtered", SEARCH)] {
+            let check = rt.block_on(graphql::execute(&schema, db, Lang::En, query.into()));
+            assert!(check.errors.is_empty(), "{name} on {backend}: {:?}", check.errors);
+            group.bench_function(format!("{name}/{backend}"), |b| {
+                b.to_async(&rt).iter(|| graphql::execute(&schema, db, Lang::En, query.into()))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use migration::{Migrator, MigratorTrait};
-use partnership_registry::graphql::{self, lang::Lang};
+use partnership_registry::auth::Caller;
+use partnership_registry::events::EventBus;
+use partnership_registry::graphql::{self, Asker, Registry, lang::Lang};
 use partnership_registry::seed::{self, synthetic};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
@@ -60,12 +62,14 @@ fn bench(c: &mut Criterion) {
         [("sqlite", rt.block_on(database(&format!("sqlite://{sqlite_path}")))), ("postgres", rt.block_on(postgres()))];
     let mut group = c.benchmark_group("queries");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
+    let asker = Asker { caller: Caller::Anonymous, lang: Lang::En };
     for (backend, db) in &backends {
+        let registry = Registry { db: db.clone(), events: EventBus::new(db.get_database_backend()) };
         for (name, query) in [("q1_nested", Q1), ("search_filtered", SEARCH)] {
-            let check = rt.block_on(graphql::execute(&schema, db, Lang::En, query.into()));
+            let check = rt.block_on(graphql::execute(&schema, &registry, asker.clone(), query.into()));
             assert!(check.errors.is_empty(), "{name} on {backend}: {:?}", check.errors);
             group.bench_function(format!("{name}/{backend}"), |b| {
-                b.to_async(&rt).iter(|| graphql::execute(&schema, db, Lang::En, query.into()))
+                b.to_async(&rt).iter(|| graphql::execute(&schema, &registry, asker.clone(), query.into()))
             });
         }
     }

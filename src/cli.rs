@@ -27,6 +27,50 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print the GraphQL schema (SDL), as committed in `schema.graphql`.
     ExportSchema,
+    /// Create, list or revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it, once: only its SHA-256 is kept.
+    Create {
+        /// Who or what will use it (recorded as the author of its changes).
+        #[arg(long)]
+        name: String,
+        /// What it may do: VIEWER reads, EDITOR also writes, ADMIN also manages tokens.
+        #[arg(long, value_enum, ignore_case = true)]
+        role: RoleArg,
+    },
+    /// List every token (never the tokens themselves).
+    List,
+    /// Revoke a token by id, or every active token with a name.
+    Revoke {
+        /// The token's id (from `token list`) or name.
+        id_or_name: String,
+    },
+}
+
+/// A token role on the command line.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum RoleArg {
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl From<RoleArg> for entity::enums::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Viewer => entity::enums::Role::Viewer,
+            RoleArg::Editor => entity::enums::Role::Editor,
+            RoleArg::Admin => entity::enums::Role::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -42,6 +86,10 @@ pub struct ServeArgs {
     /// GraphQL operations executed at once; later ones queue. Defaults to two per CPU core.
     #[arg(long, env = "MAX_CONCURRENT_QUERIES", default_value_t = crate::startup::default_concurrent_queries())]
     pub max_concurrent_queries: usize,
+
+    /// Require an API token (VIEWER or more) for reads and subscriptions too, not only for writes.
+    #[arg(long, env = "REQUIRE_AUTH_FOR_READS")]
+    pub require_auth_for_reads: bool,
 }
 
 #[derive(Debug, Subcommand)]

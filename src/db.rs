@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Opens the pool. A SQLite file is created when missing; foreign keys are
@@ -37,21 +38,53 @@ fn sqlite_create_if_missing(url: &str) -> String {
     }
 }
 
-/// A connection that counts the statements run through it. One is made per
-/// request, so the count is that request's alone, whichever task runs the
-/// statement.
+/// A connection (or transaction) that counts the statements run through it.
+/// One is made per request, so the count is that request's alone, whichever
+/// task runs the statement; a transaction begun from it shares its count.
 #[derive(Clone, Debug)]
-pub struct CountingDb {
-    conn: DatabaseConnection,
+pub struct Counting<C> {
+    conn: C,
     statements: Arc<AtomicU64>,
 }
 
+/// A request's counting handle on the pool.
+pub type CountingDb = Counting<DatabaseConnection>;
+
+/// A transaction whose statements count towards its request.
+pub type CountingTxn = Counting<DatabaseTransaction>;
+
 impl CountingDb {
     pub fn new(conn: DatabaseConnection) -> Self {
-        CountingDb { conn, statements: Arc::new(AtomicU64::new(0)) }
+        Counting { conn, statements: Arc::new(AtomicU64::new(0)) }
     }
 
-    /// Statements run so far through this handle.
+    /// Begins a write transaction counted with this request (`BEGIN` and
+    /// `COMMIT` are not counted). On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that read first and wrote later
+    /// would fail outright, instead of waiting, when another writer got in
+    /// between.
+    pub async fn begin(&self) -> Result<CountingTxn, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(Counting { conn: self.conn.begin_with_options(options).await?, statements: self.statements.clone() })
+    }
+
+    /// The pool underneath, for work that is not the request's own.
+    pub fn pool(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+impl CountingTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.conn.commit().await
+    }
+}
+
+impl<C> Counting<C> {
+    /// Statements run so far through this handle (and those sharing its count).
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
@@ -62,7 +95,7 @@ impl CountingDb {
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for CountingDb {
+impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
     fn get_database_backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }

@@ -13,6 +13,23 @@ pub enum ApiError {
     /// The named record does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The change would break a rule of the registry (a key already taken,
+    /// dependent records in the way); `field` names the input field when known.
+    #[error("{message}")]
+    Conflict { message: String, field: Option<String> },
+    /// The record changed since the caller read it: `expectedVersion` is stale.
+    #[error("the record is at version {current}, not {expected}: it changed since you read it; re-read it and retry")]
+    StaleVersion { expected: i32, current: i32 },
+    /// No valid token came with a request that needs one.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The token's role is not enough for this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A subscriber fell so far behind that events were dropped for it; its
+    /// subscription ends and it should re-read what it shows, then resubscribe.
+    #[error("this subscription fell {missed} events behind and was ended; re-read and subscribe again")]
+    Lagged { missed: u64 },
     /// Something failed on our side; the details are in the server log.
     #[error("internal error")]
     Internal(String),
@@ -23,10 +40,19 @@ impl ApiError {
         ApiError::BadUserInput { message: message.into(), field: Some(field.to_owned()) }
     }
 
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Conflict { message: message.into(), field: Some(field.to_owned()) }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict { .. } => "CONFLICT",
+            ApiError::StaleVersion { .. } => "STALE_VERSION",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Lagged { .. } => "SUBSCRIBER_LAGGED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -43,8 +69,17 @@ impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code());
-            if let ApiError::BadUserInput { field: Some(field), .. } = self {
-                ext.set("field", field.as_str());
+            match self {
+                ApiError::BadUserInput { field: Some(field), .. } | ApiError::Conflict { field: Some(field), .. } => {
+                    ext.set("field", field.as_str());
+                }
+                ApiError::StaleVersion { expected, current } => {
+                    // A stale version is a conflict; clients matching either find it.
+                    ext.set("conflict", true);
+                    ext.set("expectedVersion", *expected);
+                    ext.set("currentVersion", *current);
+                }
+                _ => {}
             }
         })
     }

@@ -6,9 +6,11 @@
 //! [`http::router`] (the routes) and [`graphql`] (the schema and how it
 //! batches its SQL).
 
+pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod seed;

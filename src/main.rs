@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
-use partnership_registry::cli::{Cli, Command, MigrateAction, SeedArgs, ServeArgs};
+use partnership_registry::cli::{Cli, Command, MigrateAction, SeedArgs, ServeArgs, TokenAction};
 use partnership_registry::startup::{self, Application, ServerOptions, Settings};
-use partnership_registry::{db, graphql, seed};
+use partnership_registry::{auth, db, graphql, seed};
 use tracing_subscriber::EnvFilter;
 
 // A GraphQL response is thousands of small, short-lived allocations spread
@@ -34,7 +34,46 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
+        Command::Token { action } => manage_tokens(&cli.database_url, action).await,
     }
+}
+
+/// `token create|list|revoke`: prints to stdout what the operator asked for.
+async fn manage_tokens(url: &str, action: TokenAction) -> anyhow::Result<()> {
+    let conn = db::connect(url, 1).await.with_context(|| format!("connecting to {}", startup::redact(url)))?;
+    Migrator::up(&conn, None).await.context("applying migrations")?;
+    match action {
+        TokenAction::Create { name, role } => {
+            let (row, token) = auth::create(&conn, &name, role.into()).await.context("creating the token")?;
+            tracing::info!(id = row.id, name = %row.name, role = ?row.role, "token created");
+            println!("{token}");
+            eprintln!(
+                "Keep this token now: it is shown once and cannot be recovered. Send it as `Authorization: Bearer <token>`."
+            );
+        }
+        TokenAction::List => {
+            println!("{:>5}  {:<24}  {:<7}  {:<20}  revoked", "id", "name", "role", "created");
+            for t in auth::list(&conn).await.context("listing tokens")? {
+                let revoked = t.revoked_at.map(|r| r.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+                let role = format!("{:?}", t.role).to_uppercase();
+                println!(
+                    "{:>5}  {:<24}  {:<7}  {:<20}  {revoked}",
+                    t.id,
+                    t.name,
+                    role,
+                    t.created_at.format("%Y-%m-%d %H:%M:%S")
+                );
+            }
+        }
+        TokenAction::Revoke { id_or_name } => {
+            let revoked = auth::revoke(&conn, &id_or_name).await.context("revoking")?;
+            anyhow::ensure!(!revoked.is_empty(), "no active token has the id or name `{id_or_name}`");
+            for t in revoked {
+                println!("revoked token {} ({})", t.id, t.name);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// mimalloc keeps freed pages for a while before handing them back to the
@@ -55,7 +94,11 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         database_url,
         listen_addr: args.listen_addr,
         max_connections: args.max_connections,
-        options: ServerOptions { max_concurrent_queries: args.max_concurrent_queries },
+        options: ServerOptions {
+            max_concurrent_queries: args.max_concurrent_queries,
+            require_auth_for_reads: args.require_auth_for_reads,
+            ..ServerOptions::default()
+        },
     };
     let started = std::time::Instant::now();
     let app = Application::build(&settings).await?;

@@ -6,10 +6,15 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
+use std::time::Duration;
+
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::db;
-use crate::graphql::build_schema;
+use crate::events::EventBus;
+use crate::graphql::{Registry, build_schema};
 use crate::http::{AppState, router};
 use crate::seed;
 
@@ -27,11 +32,19 @@ pub struct Settings {
 pub struct ServerOptions {
     /// GraphQL operations executed at once; later ones wait their turn.
     pub max_concurrent_queries: usize,
+    /// Reads (and subscriptions) need a token with the VIEWER role or more.
+    pub require_auth_for_reads: bool,
+    /// How long a WebSocket client has to send `connection_init`.
+    pub ws_init_timeout: Duration,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { max_concurrent_queries: default_concurrent_queries() }
+        ServerOptions {
+            max_concurrent_queries: default_concurrent_queries(),
+            require_auth_for_reads: false,
+            ws_init_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -58,6 +71,8 @@ pub async fn prepare_database(url: &str, max_connections: u32) -> anyhow::Result
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    shutdown: watch::Sender<bool>,
+    listener_task: Option<JoinHandle<()>>,
 }
 
 impl Application {
@@ -73,8 +88,17 @@ impl Application {
         listen_addr: &str,
         options: &ServerOptions,
     ) -> anyhow::Result<Self> {
+        let events = EventBus::new(db.get_database_backend());
+        let listener_task = events.start(&db).await.context("listening for changes")?;
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
-        Ok(Application { listener, state: AppState::new(build_schema(), db, options) })
+        let (shutdown, stopping) = watch::channel(false);
+        let registry = Registry { db, events };
+        Ok(Application {
+            listener,
+            state: AppState::new(build_schema(), registry, options, stopping),
+            shutdown,
+            listener_task,
+        })
     }
 
     /// The address actually bound.
@@ -82,12 +106,23 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// Serves until `shutdown` resolves, then closes the WebSockets (1001)
+    /// and finishes the requests in flight.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await
+        let stopping = self.shutdown;
+        let served = axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stopping.send(true);
+            })
+            .await;
+        if let Some(task) = self.listener_task {
+            task.abort();
+        }
+        served
     }
 }
 

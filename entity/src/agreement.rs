@@ -4,7 +4,7 @@ use crate::enums::{AgreementKind, AgreementStatus};
 use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "agreement")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -25,12 +25,16 @@ pub struct Model {
     pub summary_fr: Option<String>,
     pub source_url: Option<String>,
     /// Normalised `title_en` for sorting (see [`crate::search`]).
+    #[serde(skip)]
     pub title_en_key: String,
     /// Normalised `title_fr` for sorting (see [`crate::search`]).
+    #[serde(skip)]
     pub title_fr_key: String,
     /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
+    #[serde(skip)]
     pub search_names: String,
     /// All searchable text, normalised.
+    #[serde(skip)]
     pub search_text: String,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -4,7 +4,7 @@ use crate::enums::ProjectStatus;
 use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "project")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -21,12 +21,16 @@ pub struct Model {
     pub ends_on: Option<Date>,
     pub source_url: Option<String>,
     /// Normalised `name_en` for sorting (see [`crate::search`]).
+    #[serde(skip)]
     pub name_en_key: String,
     /// Normalised `name_fr` for sorting (see [`crate::search`]).
+    #[serde(skip)]
     pub name_fr_key: String,
     /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
+    #[serde(skip)]
     pub search_names: String,
     /// All searchable text, normalised.
+    #[serde(skip)]
     pub search_text: String,
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -2,23 +2,29 @@
 
 use async_graphql::Context;
 
+use crate::auth::Caller;
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
+use crate::events::EventBus;
 use crate::graphql::lang::Lang;
 
-/// Per-request data: the counting connection and the caller's language.
+/// Per-request data: the counting connection, the caller's language and
+/// identity, and where committed changes are announced.
 pub struct RequestData {
     pub db: CountingDb,
     pub lang: Lang,
+    pub caller: Caller,
+    pub events: EventBus,
 }
 
-fn request<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestData> {
+/// The request's data; every request carries it (see [`crate::graphql::execute`]).
+pub fn request<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestData> {
     ctx.data::<RequestData>().map_err(|_| ApiError::Internal("request data missing".into()))
 }
 
 /// The request's database handle.
 pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a CountingDb> {
-    ctx.data::<RequestData>().map(|r| &r.db).map_err(|_| ApiError::Internal("request data missing".into()))
+    request(ctx).map(|r| &r.db)
 }
 
 /// The language asked for by the field's `lang` argument, else by the request.

@@ -3,10 +3,13 @@
 
 pub mod batch;
 pub mod context;
+pub mod guard;
+pub mod history;
 pub mod id;
 pub mod input;
 pub mod lang;
 pub mod list;
+pub mod mutation;
 pub mod node;
 pub mod object;
 pub mod pagination;
@@ -14,23 +17,27 @@ pub mod query;
 pub mod scalar;
 pub mod sort;
 pub mod sql;
+pub mod subscription;
 pub mod totals;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, Value};
+use async_graphql::{Schema, Value};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::Caller;
 use crate::db::CountingDb;
+use crate::events::EventBus;
 use crate::graphql::context::RequestData;
 use crate::graphql::lang::Lang;
-
+use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
+use crate::graphql::subscription::SubscriptionRoot;
 
 /// The registry's schema type.
-pub type RegistrySchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type RegistrySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema. Introspection stays on: analysts explore it in GraphiQL.
 pub fn build_schema() -> RegistrySchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
@@ -38,33 +45,55 @@ pub fn sdl() -> String {
     build_schema().sdl()
 }
 
-/// Runs one request on its own counting connection, in `lang` unless the
-/// query says otherwise; the statements it cost go in `extensions.sqlStatements`.
+/// What a request runs against: the database and where changes are announced.
+#[derive(Clone)]
+pub struct Registry {
+    pub db: DatabaseConnection,
+    pub events: EventBus,
+}
+
+/// Who asks, and in which language.
+#[derive(Clone, Debug)]
+pub struct Asker {
+    pub caller: Caller,
+    pub lang: Lang,
+}
+
+impl Registry {
+    /// The per-request data of one operation, on its own counting connection.
+    pub fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
+        let db = CountingDb::new(self.db.clone());
+        (RequestData { db: db.clone(), lang: asker.lang, caller: asker.caller, events: self.events.clone() }, db)
+    }
+}
+
+/// Runs one request on its own counting connection, in the asker's
+/// language unless the query says otherwise; the statements it cost go in
+/// `extensions.sqlStatements`.
 pub async fn execute(
     schema: &RegistrySchema,
-    db: &DatabaseConnection,
-    lang: Lang,
+    registry: &Registry,
+    asker: Asker,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let db = CountingDb::new(db.clone());
-    let request = request.data(RequestData { db: db.clone(), lang });
-    let mut response = schema.execute(request).await;
+    let (data, db) = registry.request_data(asker);
+    let mut response = schema.execute(request.data(data)).await;
     add_missing_codes(&mut response);
     response.extensions.insert("sqlStatements".to_owned(), Value::from(db.statements()));
     response
 }
 
 /// async-graphql's own errors carry no code: those raised before execution
-/// (the document does not parse or does not validate) and argument values it
-/// could not coerce. Every error a client sees has one.
-fn add_missing_codes(response: &mut async_graphql::Response) {
-    let executed = !matches!(response.data, Value::Null);
+/// (the document does not parse or does not validate) and argument or
+/// variable values it could not coerce while executing (those have a path).
+/// Every error a client sees has one.
+pub fn add_missing_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
         if has_code {
             continue;
         }
-        let code = if executed {
+        let code = if !error.path.is_empty() {
             "BAD_USER_INPUT"
         } else if error.message.starts_with(" --> ") {
             // The parser's errors are the only ones that open with a source position.

@@ -6,7 +6,7 @@ use async_graphql::{Interface, OutputType};
 use sea_orm::{EntityTrait, FromQueryResult};
 
 use crate::graphql::batch::{Group, RowId};
-use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, PolicingGoal, Project};
+use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, PolicingGoal, Project};
 use crate::graphql::sort::Sortable;
 
 /// A GraphQL object backed by one row of a sibling [`Group`].
@@ -17,6 +17,11 @@ pub trait NodeType: OutputType + Sized + Send + Sync + 'static {
     const TYPE_NAME: &'static str;
 
     fn new(group: Arc<Group<Self::Model>>, index: usize) -> Self;
+
+    /// One row on its own, as an object.
+    fn one(row: Self::Model) -> Self {
+        Self::new(Group::new(vec![row]), 0)
+    }
 
     /// Every row of a group as objects.
     fn all(group: &Arc<Group<Self::Model>>) -> Vec<Self> {
@@ -34,4 +39,5 @@ pub enum Node {
     Funding(Funding),
     CrimeArea(CrimeArea),
     PolicingGoal(PolicingGoal),
+    Change(Change),
 }

@@ -15,7 +15,7 @@ use crate::graphql::batch::{Group, RowId};
 use crate::graphql::context::db;
 use crate::graphql::list::List;
 use crate::graphql::node::NodeType;
-use crate::graphql::object::{Agreement, CrimeArea, Funding, Partner, Project};
+use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, Project};
 use crate::graphql::sort::{Cursor, Sort, SortValue, Sortable};
 use crate::graphql::sql::{self, Via};
 
@@ -147,7 +147,8 @@ pub struct Edge<N> {
     concrete(name = "AgreementEdge", params(Agreement)),
     concrete(name = "ProjectEdge", params(Project)),
     concrete(name = "FundingEdge", params(Funding)),
-    concrete(name = "CrimeAreaEdge", params(CrimeArea))
+    concrete(name = "CrimeAreaEdge", params(CrimeArea)),
+    concrete(name = "ChangeEdge", params(Change))
 )]
 impl<N: NodeType> Edge<N> {
     /// Pass this to `after` (or `before`) to continue from this result.
@@ -181,7 +182,8 @@ pub struct PageInfo {
     concrete(name = "AgreementConnection", params(Agreement)),
     concrete(name = "ProjectConnection", params(Project)),
     concrete(name = "FundingConnection", params(Funding)),
-    concrete(name = "CrimeAreaConnection", params(CrimeArea))
+    concrete(name = "CrimeAreaConnection", params(CrimeArea)),
+    concrete(name = "ChangeConnection", params(Change))
 )]
 impl<N: NodeType> Connection<N>
 where

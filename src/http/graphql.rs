@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use crate::auth::Role;
+use crate::graphql::Asker;
 use crate::graphql::lang::Lang;
 
 /// A request that is not GraphQL over HTTP at all, answered as a GraphQL
@@ -42,6 +44,14 @@ impl IntoResponse for Rejection {
     }
 }
 
+/// 401 with a GraphQL error: the request was not executed.
+fn unauthenticated(message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }] });
+    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
 pub async fn graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -52,11 +62,21 @@ pub async fn graphql(
         .and_then(|v| v.to_str().ok())
         .map(Lang::from_accept_language)
         .unwrap_or_default();
+    let caller = match super::caller(&state, headers.get(header::AUTHORIZATION)).await {
+        Ok(caller) => caller,
+        Err(e) => return unauthenticated(&e.to_string()),
+    };
+    if state.options.require_auth_for_reads && !caller.has(Role::Viewer) {
+        return unauthenticated(
+            "this server needs an API token for every request: send `Authorization: Bearer <token>`",
+        );
+    }
     // Held until the response is serialized: a big result's memory is part of its cost.
     let Ok(_permit) = state.executions.acquire().await else {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     };
-    let response = crate::graphql::execute(&state.schema, &state.db, lang, request.into_inner()).await;
+    let asker = Asker { caller, lang };
+    let response = crate::graphql::execute(&state.schema, &state.registry, asker, request.into_inner()).await;
     let mut response = GraphQLResponse::from(response).into_response();
     // Text comes back in the language the header asks for.
     response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-language"));

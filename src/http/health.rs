@@ -14,7 +14,7 @@ pub async fn health() -> Json<Value> {
 
 /// `/ready`: the database answers; 503 while it does not.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+    match tokio::time::timeout(std::time::Duration::from_secs(2), state.db().ping()).await {
         Ok(Ok(())) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

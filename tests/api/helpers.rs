@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use partnership_registry::auth::{self, Role};
 use partnership_registry::startup::{Application, ServerOptions, prepare_database};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -30,40 +31,53 @@ pub struct TestApp {
     /// Every statement the server's pool ran since the app started (sea-orm's metric callback).
     pub pool_statements: Arc<AtomicU64>,
     pub backend: Backend,
-    _database: TestDatabase,
+    /// The database's URL, for a second server on the same database.
+    pub database_url: String,
+    /// Owned by the first server on a database; replicas leave it alone.
+    _database: Option<TestDatabase>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 /// Creates a fresh database, migrated and seeded with the real dataset, and
 /// serves it on a free port.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, ServerOptions::default()).await
+}
+
+/// [`spawn_app`] with server options of the test's own.
+pub async fn spawn_app_with(backend: Backend, options: ServerOptions) -> TestApp {
     // Server logs show up beside a failing test's output.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| "warn".into()))
         .with_test_writer()
         .try_init();
     let database = TestDatabase::create(backend).await;
-    let mut conn = prepare_database(&database.url, 10).await.expect("the database is prepared");
+    let url = database.url.clone();
+    serve(backend, &url, Some(database), options).await
+}
+
+async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, options: ServerOptions) -> TestApp {
+    let mut conn = prepare_database(url, 10).await.expect("the database is prepared");
     let pool_statements = Arc::new(AtomicU64::new(0));
     let counter = pool_statements.clone();
     // Set before the connection is cloned into the server, so every clone counts.
     conn.set_metric_callback(move |_| {
         counter.fetch_add(1, Ordering::Relaxed);
     });
-    let app =
-        Application::with_connection(conn, "127.0.0.1:0", &ServerOptions::default()).await.expect("the server binds");
+    let app = Application::with_connection(conn, "127.0.0.1:0", &options).await.expect("the server binds");
     let address = app.local_addr().expect("the server has an address");
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let db = Database::connect(&database.url).await.expect("the test connects");
+    let db = Database::connect(url).await.expect("the test connects");
     TestApp {
         address,
         client: reqwest::Client::new(),
         db,
         pool_statements,
         backend,
+        database_url: url.to_owned(),
         _database: database,
         _shutdown: shutdown,
     }
@@ -72,6 +86,29 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
+    }
+
+    /// A second server process-alike on the same database (another replica).
+    pub async fn replica(&self) -> TestApp {
+        serve(self.backend, &self.database_url, None, ServerOptions::default()).await
+    }
+
+    /// A fresh API token with this role, as `token create` makes one.
+    pub async fn token(&self, role: Role) -> String {
+        let name = format!("{role:?}-{}", NEXT.fetch_add(1, Ordering::Relaxed)).to_lowercase();
+        auth::create(&self.db, &name, role).await.expect("the token is created").1
+    }
+
+    /// POSTs a GraphQL request with a bearer token.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.graphql_with(query, variables, &[("authorization", &format!("Bearer {token}"))]).await
+    }
+
+    /// Runs a request with a token that must succeed and returns its `data`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.graphql_as(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
     }
 
     /// POSTs a GraphQL request and returns the JSON body.

@@ -63,8 +63,9 @@ on_both_databases! {
             ("{ partners {", json!({}), "GRAPHQL_PARSE_FAILED"),
             ("{ partners { nope } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
             ("{ partners(first: \"ten\") { totalCount } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+            // A variable of the wrong type fails validation; one left out is a bad input at execution.
             ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({ "n": "ten" }), "GRAPHQL_VALIDATION_FAILED"),
-            ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+            ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({}), "BAD_USER_INPUT"),
             ("{ node(id: 5) { id } }", json!({}), "BAD_USER_INPUT"),
         ];
         for (query, variables, code) in cases {

@@ -1,11 +1,14 @@
 //! Integration tests: the real server over real HTTP, each test on a fresh
 //! SQLite database and again on a fresh PostgreSQL database.
 
+mod auth;
 mod dataset;
 mod filters;
 mod helpers;
+mod history;
 mod http;
 mod migrations;
+mod mutations;
 mod nodes;
 mod ordering;
 mod pagination;
@@ -13,4 +16,7 @@ mod relations;
 mod schema;
 mod search;
 mod statements;
+mod subscriptions;
 mod totals;
+mod write_rules;
+mod ws_client;

@@ -26,6 +26,11 @@ static COUNTRIES: LazyLock<HashMap<String, CountryNames>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Whether `code` is an ISO 3166-1 alpha-2 code (upper case).
+pub fn is_country_code(code: &str) -> bool {
+    COUNTRIES.contains_key(code)
+}
+
 /// A country, by its ISO 3166-1 alpha-2 code.
 pub struct Country(pub String);
 

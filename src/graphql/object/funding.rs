@@ -8,7 +8,7 @@ use super::{Partner, Project, node_type};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::id;
 use crate::graphql::node::NodeType;
-use crate::graphql::pagination::to_one;
+use crate::graphql::pagination::{Connection, to_one};
 use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, format_minor};
 use crate::graphql::sort::{SortValue, Sortable};
 
@@ -113,6 +113,24 @@ impl Funding {
         to_one(ctx, &self.group, "funder", |m| Some(m.funder_id), Some(self.row().funder_id))
             .await?
             .ok_or_else(|| ApiError::NotFound("the funder of this funding no longer exists".into()))
+    }
+
+    /// The changes made to this funding, oldest first (use `last` for the most recent).
+    async fn history(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<super::Change>> {
+        crate::graphql::history::of_record(
+            &self.group,
+            self.index,
+            crate::events::RecordKind::Funding,
+            (first, after, last, before),
+        )
     }
 
     /// Incremented by every change; pass it back as `expectedVersion` when updating.

@@ -3,6 +3,7 @@
 //! relations batched through the group.
 
 mod agreement;
+mod change;
 mod country;
 mod crime_area;
 mod funding;
@@ -11,7 +12,8 @@ mod policing_goal;
 mod project;
 
 pub use agreement::Agreement;
-pub use country::Country;
+pub use change::Change;
+pub use country::{Country, is_country_code};
 pub use crime_area::CrimeArea;
 pub use funding::{Funding, Money};
 pub use partner::Partner;
@@ -23,6 +25,7 @@ pub use project::Project;
 macro_rules! node_type {
     ($object:ident, $module:ident, $doc:literal) => {
         #[doc = $doc]
+        #[derive(Clone)]
         pub struct $object {
             group: std::sync::Arc<crate::graphql::batch::Group<entity::$module::Model>>,
             index: usize,

@@ -232,6 +232,24 @@ impl Partner {
         Ok(totals.get(&self.row().id).map_or(0, |t| t.undisclosed))
     }
 
+    /// The changes made to this partner, oldest first (use `last` for the most recent).
+    async fn history(
+        &self,
+        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Connection<super::Change>> {
+        crate::graphql::history::of_record(
+            &self.group,
+            self.index,
+            crate::events::RecordKind::Partner,
+            (first, after, last, before),
+        )
+    }
+
     /// Incremented by every change; pass it back as `expectedVersion` when updating.
     async fn version(&self) -> i32 {
         self.row().version

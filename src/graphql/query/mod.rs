@@ -13,7 +13,6 @@ use async_graphql::MergedObject;
 use sea_orm::Select;
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::batch::Group;
 use crate::graphql::context::db;
 use crate::graphql::id;
 use crate::graphql::node::NodeType;
@@ -21,6 +20,7 @@ use crate::graphql::sql;
 
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     node::NodeQuery,
     partner::PartnerQuery,
@@ -30,6 +30,7 @@ pub struct QueryRoot(
     reference::ReferenceQuery,
     report::ReportQuery,
     search::SearchQuery,
+    crate::graphql::history::HistoryQuery,
 );
 
 /// One record by global id; null when it does not exist.
@@ -59,5 +60,5 @@ where
 }
 
 fn single<N: NodeType>(row: Option<N::Model>) -> Option<N> {
-    row.map(|row| N::new(Group::new(vec![row]), 0))
+    row.map(N::one)
 }

@@ -60,7 +60,7 @@ impl SearchKind {
 }
 
 /// A record found by `search`.
-#[derive(Union)]
+#[derive(Union, Clone)]
 pub enum SearchResult {
     Partner(Partner),
     Agreement(Agreement),
@@ -102,6 +102,11 @@ impl SearchConnection {
     /// The hits with their cursors and ranks.
     async fn edges(&self) -> &[SearchEdge] {
         &self.edges
+    }
+
+    /// The hits, without cursors.
+    async fn nodes(&self) -> Vec<SearchResult> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
     }
 
     /// Where this page stands.

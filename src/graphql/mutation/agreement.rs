@@ -1,0 +1,260 @@
+//! `createAgreement`, `updateAgreement`, `deleteAgreement`.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{Datelike, NaiveDate};
+use entity::enums::{AgreementKind, AgreementStatus};
+use entity::{agreement, funding, project};
+
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+use super::validate::{self, MAX_NAME, MAX_TEXT};
+use super::{
+    Deletion, Write, delete_where, ensure_unique, existing, global_ids, not_found, patch, rows_where, snapshot,
+    unique_violation,
+};
+use crate::auth::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::events::{ChangeAction, RecordKind};
+use crate::graphql::guard::RoleGuard;
+use crate::graphql::id;
+use crate::graphql::input::write::{CreateAgreementInput, UpdateAgreementInput};
+use crate::graphql::node::NodeType;
+use crate::graphql::object::Agreement;
+
+#[derive(Default)]
+pub struct AgreementMutation;
+
+/// An agreement's writable columns, checked.
+struct Fields {
+    reference: String,
+    title_en: String,
+    title_fr: String,
+    kind: AgreementKind,
+    status: AgreementStatus,
+    signed_year: Option<i32>,
+    signed_on: Option<NaiveDate>,
+    effective_from: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    summary_en: Option<String>,
+    summary_fr: Option<String>,
+    source_url: Option<String>,
+}
+
+impl Fields {
+    fn checked(self) -> ApiResult<Self> {
+        validate::in_order(&[
+            ("input.signedOn", self.signed_on),
+            ("input.effectiveFrom", self.effective_from),
+            ("input.expiresOn", self.expires_on),
+        ])?;
+        // A day of signature implies its year; a year alone stands for a day the sources do not give.
+        let signed_year = match (self.signed_year, self.signed_on) {
+            (Some(year), Some(day)) if year != day.year() => {
+                return Err(ApiError::bad_input(
+                    "input.signedYear",
+                    format!("`input.signedYear` ({year}) is not the year of `input.signedOn` ({day})"),
+                ));
+            }
+            (_, Some(day)) => Some(day.year()),
+            (Some(year), None) if !(1900..=2200).contains(&year) => {
+                return Err(ApiError::bad_input(
+                    "input.signedYear",
+                    "`input.signedYear` must be between 1900 and 2200",
+                ));
+            }
+            (year, None) => year,
+        };
+        Ok(Fields {
+            reference: validate::key("input.reference", &self.reference)?,
+            title_en: validate::required("input.titleEn", &self.title_en, MAX_NAME)?,
+            title_fr: validate::required("input.titleFr", &self.title_fr, MAX_NAME)?,
+            signed_year,
+            summary_en: validate::optional("input.summaryEn", self.summary_en.as_deref(), MAX_TEXT)?,
+            summary_fr: validate::optional("input.summaryFr", self.summary_fr.as_deref(), MAX_TEXT)?,
+            source_url: validate::url("input.sourceUrl", self.source_url.as_deref())?,
+            ..self
+        })
+    }
+
+    fn set(self, row: &mut agreement::ActiveModel, partner_id: i64) {
+        row.partner_id = Set(partner_id);
+        row.reference = Set(self.reference);
+        row.title_en = Set(self.title_en);
+        row.title_fr = Set(self.title_fr);
+        row.kind = Set(self.kind);
+        row.status = Set(self.status);
+        row.signed_year = Set(self.signed_year);
+        row.signed_on = Set(self.signed_on);
+        row.effective_from = Set(self.effective_from);
+        row.expires_on = Set(self.expires_on);
+        row.summary_en = Set(self.summary_en);
+        row.summary_fr = Set(self.summary_fr);
+        row.source_url = Set(self.source_url);
+    }
+}
+
+#[Object]
+impl AgreementMutation {
+    /// Records a new agreement with a partner. Needs the EDITOR role.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn create_agreement(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new agreement.")] input: CreateAgreementInput,
+    ) -> ApiResult<Agreement> {
+        let fields = Fields {
+            reference: input.reference,
+            title_en: input.title_en,
+            title_fr: input.title_fr,
+            kind: input.kind,
+            status: input.status,
+            signed_year: input.signed_year,
+            signed_on: input.signed_on.map(|d| d.0),
+            effective_from: input.effective_from.map(|d| d.0),
+            expires_on: input.expires_on.map(|d| d.0),
+            summary_en: input.summary_en,
+            summary_fr: input.summary_fr,
+            source_url: input.source_url,
+        }
+        .checked()?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let partner_id = existing(txn, RecordKind::Partner, "input.partnerId", &input.partner_id).await?;
+        ensure_unique(txn, "agreement", "reference", &fields.reference, None, "input.reference").await?;
+        let reference = fields.reference.clone();
+        let mut row = agreement::ActiveModel {
+            version: Set(1),
+            created_at: Set(write.now),
+            updated_at: Set(write.now),
+            ..Default::default()
+        };
+        fields.set(&mut row, partner_id);
+        let row =
+            row.insert(txn).await.map_err(unique_violation("agreement", "reference", &reference, "input.reference"))?;
+        let after = Some(snapshot(&row)?);
+        write
+            .record(RecordKind::Agreement, row.id, ChangeAction::Create, Some(1), vec![partner_id], None, after)
+            .await?;
+        write.commit().await?;
+        Ok(Agreement::one(row))
+    }
+
+    /// Changes an agreement. Needs the EDITOR role and the version you read.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn update_agreement(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: UpdateAgreementInput,
+    ) -> ApiResult<Agreement> {
+        let id = id::decode_as("input.id", Agreement::TYPE_NAME, &input.id)?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let current =
+            agreement::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Agreement))?;
+        let version = write.claim(RecordKind::Agreement, id, input.expected_version).await?;
+        let txn = &write.txn;
+        let signed_on = patch(current.signed_on, input.signed_on.map_value(|d| d.0));
+        let fields = Fields {
+            reference: input.reference.unwrap_or_else(|| current.reference.clone()),
+            title_en: input.title_en.unwrap_or_else(|| current.title_en.clone()),
+            title_fr: input.title_fr.unwrap_or_else(|| current.title_fr.clone()),
+            kind: input.kind.unwrap_or(current.kind),
+            status: input.status.unwrap_or(current.status),
+            // A new day of signature brings its own year unless a year is given too.
+            signed_year: match (&input.signed_year, input.signed_on.is_undefined()) {
+                (async_graphql::MaybeUndefined::Undefined, false) => signed_on.map(|d| d.year()),
+                _ => patch(current.signed_year, input.signed_year),
+            },
+            signed_on,
+            effective_from: patch(current.effective_from, input.effective_from.map_value(|d| d.0)),
+            expires_on: patch(current.expires_on, input.expires_on.map_value(|d| d.0)),
+            summary_en: patch(current.summary_en.clone(), input.summary_en),
+            summary_fr: patch(current.summary_fr.clone(), input.summary_fr),
+            source_url: patch(current.source_url.clone(), input.source_url),
+        }
+        .checked()?;
+        let partner_id = match &input.partner_id {
+            Some(partner) => existing(txn, RecordKind::Partner, "input.partnerId", partner).await?,
+            None => current.partner_id,
+        };
+        ensure_unique(txn, "agreement", "reference", &fields.reference, Some(id), "input.reference").await?;
+        let before = snapshot(&current)?;
+        let parents = vec![current.partner_id, partner_id];
+        let reference = fields.reference.clone();
+        let mut row: agreement::ActiveModel = current.into();
+        fields.set(&mut row, partner_id);
+        row.version = Set(version);
+        row.updated_at = Set(write.now);
+        let row =
+            row.update(txn).await.map_err(unique_violation("agreement", "reference", &reference, "input.reference"))?;
+        let after = snapshot(&row)?;
+        write
+            .record(RecordKind::Agreement, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
+            .await?;
+        write.commit().await?;
+        Ok(Agreement::one(row))
+    }
+
+    /// Deletes an agreement. Refused with `CONFLICT` while projects run
+    /// under it, unless `cascade` is true: then they go too, with their
+    /// fundings. Needs the EDITOR role and the version you read.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn delete_agreement(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The agreement to delete (global id).")] id: ID,
+        #[graphql(desc = "The `version` you read.")] expected_version: i32,
+        #[graphql(desc = "Also delete its projects and their fundings.", default_with = "Some(false)")] cascade: Option<
+            bool,
+        >,
+    ) -> ApiResult<Deletion> {
+        let cascade = cascade.unwrap_or(false);
+        let row_id = id::decode_as("id", Agreement::TYPE_NAME, &id)?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let current =
+            agreement::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Agreement))?;
+        write.claim(RecordKind::Agreement, row_id, expected_version).await?;
+        let txn = &write.txn;
+        let projects = rows_where::<project::Entity>(txn, "agreement_id", &[row_id]).await?;
+        if !cascade && !projects.is_empty() {
+            return Err(ApiError::conflict(
+                "id",
+                format!(
+                    "{} project(s) run under this agreement; delete or move them first, or pass `cascade: true`",
+                    projects.len()
+                ),
+            ));
+        }
+        let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+        let fundings = rows_where::<funding::Entity>(txn, "project_id", &project_ids).await?;
+        let funding_ids: Vec<i64> = fundings.iter().map(|f| f.id).collect();
+        for link in ["project_crime_area", "project_policing_goal", "project_country"] {
+            delete_where(txn, link, "project_id", &project_ids).await?;
+        }
+        delete_where(txn, "funding", "id", &funding_ids).await?;
+        delete_where(txn, "project", "id", &project_ids).await?;
+        delete_where(txn, "agreement", "id", &[row_id]).await?;
+
+        let partner_id = current.partner_id;
+        let before = Some(snapshot(&current)?);
+        write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, None, vec![partner_id], before, None).await?;
+        for p in &projects {
+            let before = Some(snapshot(p)?);
+            write
+                .record(RecordKind::Project, p.id, ChangeAction::Delete, None, vec![p.agreement_id], before, None)
+                .await?;
+        }
+        for f in &fundings {
+            let before = Some(snapshot(f)?);
+            write
+                .record(RecordKind::Funding, f.id, ChangeAction::Delete, None, vec![f.project_id], before, None)
+                .await?;
+        }
+        write.commit().await?;
+        let mut deleted = vec![id.clone()];
+        deleted.extend(global_ids(RecordKind::Project, &project_ids));
+        deleted.extend(global_ids(RecordKind::Funding, &funding_ids));
+        Ok(Deletion { id, database_id: row_id, deleted })
+    }
+}

@@ -1,0 +1,324 @@
+//! `createPartner`, `updatePartner`, `deletePartner`.
+
+use std::collections::BTreeMap;
+
+use async_graphql::{Context, ID, Object};
+use entity::enums::{PartnerKind, Sector};
+use entity::{agreement, funding, partner, partner_crime_area, project};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
+
+use super::validate::{self, MAX_NAME, MAX_TEXT};
+use super::{
+    Deletion, Write, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
+    replace_links, rows_where, snapshot, unique_violation,
+};
+use crate::auth::Role;
+use crate::db::CountingTxn;
+use crate::error::{ApiError, ApiResult};
+use crate::events::{ChangeAction, RecordKind};
+use crate::graphql::guard::RoleGuard;
+use crate::graphql::id;
+use crate::graphql::input::write::{CreatePartnerInput, UpdatePartnerInput};
+use crate::graphql::node::NodeType;
+use crate::graphql::object::Partner;
+
+#[derive(Default)]
+pub struct PartnerMutation;
+
+/// A partner's writable columns, checked.
+struct Fields {
+    slug: String,
+    name_en: String,
+    name_fr: String,
+    acronym_en: Option<String>,
+    acronym_fr: Option<String>,
+    kind: PartnerKind,
+    sector: Sector,
+    country_code: Option<String>,
+    website: Option<String>,
+    description_en: Option<String>,
+    description_fr: Option<String>,
+    source_url: Option<String>,
+}
+
+impl Fields {
+    fn checked(self) -> ApiResult<Self> {
+        Ok(Fields {
+            slug: validate::slug("input.slug", &self.slug)?,
+            name_en: validate::required("input.nameEn", &self.name_en, MAX_NAME)?,
+            name_fr: validate::required("input.nameFr", &self.name_fr, MAX_NAME)?,
+            acronym_en: validate::optional("input.acronymEn", self.acronym_en.as_deref(), MAX_NAME)?,
+            acronym_fr: validate::optional("input.acronymFr", self.acronym_fr.as_deref(), MAX_NAME)?,
+            kind: self.kind,
+            sector: self.sector,
+            country_code: self
+                .country_code
+                .as_deref()
+                .map(|c| validate::country("input.countryCode", c))
+                .transpose()?,
+            website: validate::url("input.website", self.website.as_deref())?,
+            description_en: validate::optional("input.descriptionEn", self.description_en.as_deref(), MAX_TEXT)?,
+            description_fr: validate::optional("input.descriptionFr", self.description_fr.as_deref(), MAX_TEXT)?,
+            source_url: validate::url("input.sourceUrl", self.source_url.as_deref())?,
+        })
+    }
+
+    fn set(self, row: &mut partner::ActiveModel, parent_id: Option<i64>) {
+        row.slug = Set(self.slug);
+        row.name_en = Set(self.name_en);
+        row.name_fr = Set(self.name_fr);
+        row.acronym_en = Set(self.acronym_en);
+        row.acronym_fr = Set(self.acronym_fr);
+        row.kind = Set(self.kind);
+        row.sector = Set(self.sector);
+        row.parent_id = Set(parent_id);
+        row.country_code = Set(self.country_code);
+        row.website = Set(self.website);
+        row.description_en = Set(self.description_en);
+        row.description_fr = Set(self.description_fr);
+        row.source_url = Set(self.source_url);
+    }
+}
+
+/// A partner's row with its crime areas, as the history keeps it.
+async fn partner_snapshot(txn: &CountingTxn, row: &partner::Model) -> ApiResult<serde_json::Value> {
+    let mut json = snapshot(row)?;
+    let links = rows_where::<partner_crime_area::Entity>(txn, "partner_id", &[row.id]).await?;
+    json["crime_area_ids"] = links.iter().map(|l| l.crime_area_id).collect::<Vec<_>>().into();
+    Ok(json)
+}
+
+/// The partner and every partner under it, however deep, with their depth.
+async fn subtree(txn: &CountingTxn, root: i64) -> ApiResult<Vec<(i64, i32)>> {
+    let backend = txn.get_database_backend();
+    let placeholder = if backend == DbBackend::Postgres { "$1" } else { "?" };
+    // The depth bound stops a walk that a corrupted tree would never end.
+    let sql = format!(
+        "WITH RECURSIVE tree(id, depth) AS (\
+           SELECT id, 0 FROM partner WHERE id = {placeholder} \
+           UNION ALL \
+           SELECT partner.id, tree.depth + 1 FROM partner JOIN tree ON partner.parent_id = tree.id \
+           WHERE tree.depth < 100\
+         ) SELECT id, depth FROM tree"
+    );
+    let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, [root.into()])).await?;
+    rows.iter().map(|r| Ok((r.try_get::<i64>("", "id")?, r.try_get::<i32>("", "depth")?))).collect()
+}
+
+/// Checks a new parent: it exists and is neither the partner itself nor
+/// under it (which would make the tree a loop).
+async fn checked_parent(txn: &CountingTxn, partner: Option<i64>, parent: Option<&ID>) -> ApiResult<Option<i64>> {
+    let Some(parent) = parent else { return Ok(None) };
+    let parent = existing(txn, RecordKind::Partner, "input.parentId", parent).await?;
+    if let Some(partner) = partner
+        && subtree(txn, partner).await?.iter().any(|&(id, _)| id == parent)
+    {
+        return Err(ApiError::bad_input(
+            "input.parentId",
+            "a partner cannot be placed under itself or under a partner that is part of it",
+        ));
+    }
+    Ok(Some(parent))
+}
+
+#[Object]
+impl PartnerMutation {
+    /// Records a new partner. Needs the EDITOR role.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new partner.")] input: CreatePartnerInput,
+    ) -> ApiResult<Partner> {
+        let fields = Fields {
+            slug: input.slug,
+            name_en: input.name_en,
+            name_fr: input.name_fr,
+            acronym_en: input.acronym_en,
+            acronym_fr: input.acronym_fr,
+            kind: input.kind,
+            sector: input.sector,
+            country_code: input.country_code,
+            website: input.website,
+            description_en: input.description_en,
+            description_fr: input.description_fr,
+            source_url: input.source_url,
+        }
+        .checked()?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        ensure_unique(txn, "partner", "slug", &fields.slug, None, "input.slug").await?;
+        let parent_id = checked_parent(txn, None, input.parent_id.as_ref()).await?;
+        let crime_areas = crime_area_ids(txn, input.crime_areas.as_deref().unwrap_or_default()).await?;
+        let slug = fields.slug.clone();
+        let mut row = partner::ActiveModel {
+            version: Set(1),
+            created_at: Set(write.now),
+            updated_at: Set(write.now),
+            ..Default::default()
+        };
+        fields.set(&mut row, parent_id);
+        let row = row.insert(txn).await.map_err(unique_violation("partner", "slug", &slug, "input.slug"))?;
+        replace_links(txn, "partner_crime_area", "partner_id", row.id, "crime_area_id", &crime_areas, write.now)
+            .await?;
+        let after = partner_snapshot(txn, &row).await?;
+        let parents = row.parent_id.into_iter().collect();
+        write.record(RecordKind::Partner, row.id, ChangeAction::Create, Some(1), parents, None, Some(after)).await?;
+        write.commit().await?;
+        Ok(Partner::one(row))
+    }
+
+    /// Changes a partner. Needs the EDITOR role and the version you read.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: UpdatePartnerInput,
+    ) -> ApiResult<Partner> {
+        let id = id::decode_as("input.id", Partner::TYPE_NAME, &input.id)?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let current = partner::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Partner))?;
+        let version = write.claim(RecordKind::Partner, id, input.expected_version).await?;
+        let txn = &write.txn;
+        let before = partner_snapshot(txn, &current).await?;
+        let fields = Fields {
+            slug: input.slug.unwrap_or_else(|| current.slug.clone()),
+            name_en: input.name_en.unwrap_or_else(|| current.name_en.clone()),
+            name_fr: input.name_fr.unwrap_or_else(|| current.name_fr.clone()),
+            acronym_en: patch(current.acronym_en.clone(), input.acronym_en),
+            acronym_fr: patch(current.acronym_fr.clone(), input.acronym_fr),
+            kind: input.kind.unwrap_or(current.kind),
+            sector: input.sector.unwrap_or(current.sector),
+            country_code: patch(current.country_code.clone(), input.country_code),
+            website: patch(current.website.clone(), input.website),
+            description_en: patch(current.description_en.clone(), input.description_en),
+            description_fr: patch(current.description_fr.clone(), input.description_fr),
+            source_url: patch(current.source_url.clone(), input.source_url),
+        }
+        .checked()?;
+        ensure_unique(txn, "partner", "slug", &fields.slug, Some(id), "input.slug").await?;
+        let parent_id = match input.parent_id.as_opt_ref() {
+            None => current.parent_id,
+            Some(parent) => checked_parent(txn, Some(id), parent).await?,
+        };
+        let slug = fields.slug.clone();
+        let old_parent = current.parent_id;
+        let mut row: partner::ActiveModel = current.into();
+        fields.set(&mut row, parent_id);
+        row.version = Set(version);
+        row.updated_at = Set(write.now);
+        let row = row.update(txn).await.map_err(unique_violation("partner", "slug", &slug, "input.slug"))?;
+        if let Some(slugs) = &input.crime_areas {
+            let crime_areas = crime_area_ids(txn, slugs).await?;
+            replace_links(txn, "partner_crime_area", "partner_id", id, "crime_area_id", &crime_areas, write.now)
+                .await?;
+        }
+        let after = partner_snapshot(txn, &row).await?;
+        let parents = old_parent.into_iter().chain(row.parent_id).collect();
+        write
+            .record(RecordKind::Partner, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
+            .await?;
+        write.commit().await?;
+        Ok(Partner::one(row))
+    }
+
+    /// Deletes a partner. Refused with `CONFLICT` while partners under it,
+    /// its agreements or the fundings it provides exist, unless `cascade`
+    /// is true: then all of those go too (agreements with their projects,
+    /// projects with their fundings), each recorded in the history. Needs
+    /// the EDITOR role and the version you read.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn delete_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner to delete (global id).")] id: ID,
+        #[graphql(desc = "The `version` you read.")] expected_version: i32,
+        #[graphql(desc = "Also delete everything that depends on it.", default_with = "Some(false)")] cascade: Option<
+            bool,
+        >,
+    ) -> ApiResult<Deletion> {
+        let cascade = cascade.unwrap_or(false);
+        let row_id = id::decode_as("id", Partner::TYPE_NAME, &id)?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        if partner::Entity::find_by_id(row_id).one(txn).await?.is_none() {
+            return Err(not_found(RecordKind::Partner));
+        }
+        write.claim(RecordKind::Partner, row_id, expected_version).await?;
+        let txn = &write.txn;
+        let tree = subtree(txn, row_id).await?;
+        let partner_ids: Vec<i64> = tree.iter().map(|&(id, _)| id).collect();
+        let agreements = rows_where::<agreement::Entity>(txn, "partner_id", &partner_ids).await?;
+        let agreement_ids: Vec<i64> = agreements.iter().map(|a| a.id).collect();
+        let projects = rows_where::<project::Entity>(txn, "agreement_id", &agreement_ids).await?;
+        let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+        let mut fundings: BTreeMap<i64, funding::Model> = BTreeMap::new();
+        let provided = rows_where::<funding::Entity>(txn, "funder_id", &partner_ids).await?;
+        if !cascade && (tree.len() > 1 || !agreements.is_empty() || !provided.is_empty()) {
+            return Err(ApiError::conflict(
+                "id",
+                format!(
+                    "the partner has {} partner(s) under it, {} agreement(s) and provides {} funding(s); \
+                     delete or move those first, or pass `cascade: true`",
+                    tree.len() - 1,
+                    agreements.len(),
+                    provided.len()
+                ),
+            ));
+        }
+        for f in provided.into_iter().chain(rows_where::<funding::Entity>(txn, "project_id", &project_ids).await?) {
+            fundings.insert(f.id, f);
+        }
+        let funding_ids: Vec<i64> = fundings.keys().copied().collect();
+        let partners = rows_where::<partner::Entity>(txn, "id", &partner_ids).await?;
+
+        // Dependents before what they depend on.
+        for link in ["project_crime_area", "project_policing_goal", "project_country"] {
+            delete_where(txn, link, "project_id", &project_ids).await?;
+        }
+        delete_where(txn, "funding", "id", &funding_ids).await?;
+        delete_where(txn, "project", "id", &project_ids).await?;
+        delete_where(txn, "agreement", "id", &agreement_ids).await?;
+        delete_where(txn, "partner_crime_area", "partner_id", &partner_ids).await?;
+        let mut by_depth = tree.clone();
+        by_depth.sort_by_key(|&(_, depth)| std::cmp::Reverse(depth));
+        for (id, _) in by_depth {
+            delete_where(txn, "partner", "id", &[id]).await?;
+        }
+
+        let mut deleted = Vec::new();
+        for p in partners.iter().filter(|p| p.id == row_id).chain(partners.iter().filter(|p| p.id != row_id)) {
+            let mut before = snapshot(p)?;
+            if p.id == row_id {
+                before["version"] = expected_version.into();
+            }
+            let parents = p.parent_id.into_iter().collect();
+            write.record(RecordKind::Partner, p.id, ChangeAction::Delete, None, parents, Some(before), None).await?;
+            deleted.push(ID(id::encode(Partner::TYPE_NAME, p.id)));
+        }
+        for a in &agreements {
+            let before = Some(snapshot(a)?);
+            write
+                .record(RecordKind::Agreement, a.id, ChangeAction::Delete, None, vec![a.partner_id], before, None)
+                .await?;
+        }
+        for p in &projects {
+            let before = Some(snapshot(p)?);
+            write
+                .record(RecordKind::Project, p.id, ChangeAction::Delete, None, vec![p.agreement_id], before, None)
+                .await?;
+        }
+        for f in fundings.values() {
+            let before = Some(snapshot(f)?);
+            write
+                .record(RecordKind::Funding, f.id, ChangeAction::Delete, None, vec![f.project_id], before, None)
+                .await?;
+        }
+        write.commit().await?;
+        deleted.extend(global_ids(RecordKind::Agreement, &agreement_ids));
+        deleted.extend(global_ids(RecordKind::Project, &project_ids));
+        deleted.extend(global_ids(RecordKind::Funding, &funding_ids));
+        Ok(Deletion { id, database_id: row_id, deleted })
+    }
+}

@@ -1,0 +1,307 @@
+//! `createProject`, `updateProject`, `deleteProject`, with the project's
+//! crime areas, Global Policing Goals and beneficiary countries.
+
+use async_graphql::{Context, ID, Object};
+use chrono::NaiveDate;
+use entity::enums::ProjectStatus;
+use entity::{funding, policing_goal, project, project_country, project_crime_area, project_policing_goal};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::validate::{self, MAX_NAME, MAX_TEXT};
+use super::{
+    Deletion, Write, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
+    replace_links, rows_where, snapshot, unique_violation,
+};
+use crate::auth::Role;
+use crate::db::CountingTxn;
+use crate::error::{ApiError, ApiResult};
+use crate::events::{ChangeAction, RecordKind};
+use crate::graphql::guard::RoleGuard;
+use crate::graphql::id;
+use crate::graphql::input::write::{CreateProjectInput, UpdateProjectInput};
+use crate::graphql::node::NodeType;
+use crate::graphql::object::Project;
+
+#[derive(Default)]
+pub struct ProjectMutation;
+
+/// A project's writable columns, checked.
+struct Fields {
+    code: String,
+    name_en: String,
+    name_fr: String,
+    description_en: Option<String>,
+    description_fr: Option<String>,
+    status: ProjectStatus,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    source_url: Option<String>,
+}
+
+impl Fields {
+    fn checked(self) -> ApiResult<Self> {
+        validate::in_order(&[("input.startsOn", self.starts_on), ("input.endsOn", self.ends_on)])?;
+        Ok(Fields {
+            code: validate::key("input.code", &self.code)?,
+            name_en: validate::required("input.nameEn", &self.name_en, MAX_NAME)?,
+            name_fr: validate::required("input.nameFr", &self.name_fr, MAX_NAME)?,
+            description_en: validate::optional("input.descriptionEn", self.description_en.as_deref(), MAX_TEXT)?,
+            description_fr: validate::optional("input.descriptionFr", self.description_fr.as_deref(), MAX_TEXT)?,
+            source_url: validate::url("input.sourceUrl", self.source_url.as_deref())?,
+            ..self
+        })
+    }
+
+    fn set(self, row: &mut project::ActiveModel, agreement_id: i64) {
+        row.agreement_id = Set(agreement_id);
+        row.code = Set(self.code);
+        row.name_en = Set(self.name_en);
+        row.name_fr = Set(self.name_fr);
+        row.description_en = Set(self.description_en);
+        row.description_fr = Set(self.description_fr);
+        row.status = Set(self.status);
+        row.starts_on = Set(self.starts_on);
+        row.ends_on = Set(self.ends_on);
+        row.source_url = Set(self.source_url);
+    }
+}
+
+/// Countries, checked and without repeats.
+fn countries(codes: &[String]) -> ApiResult<Vec<String>> {
+    let mut checked = codes.iter().map(|c| validate::country("input.countries", c)).collect::<ApiResult<Vec<_>>>()?;
+    checked.sort();
+    checked.dedup();
+    Ok(checked)
+}
+
+/// The ids of Global Policing Goals given by number.
+async fn goal_ids(txn: &CountingTxn, numbers: &[i32]) -> ApiResult<Vec<i64>> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(n) = numbers.iter().find(|n| !(1..=7).contains(*n)) {
+        return Err(ApiError::bad_input("input.policingGoals", format!("there is no Global Policing Goal {n} (1–7)")));
+    }
+    let found =
+        policing_goal::Entity::find().filter(policing_goal::Column::Number.is_in(numbers.to_vec())).all(txn).await?;
+    let mut ids = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        let goal = found.iter().find(|g| g.number == *n).ok_or_else(|| {
+            ApiError::bad_input("input.policingGoals", format!("Global Policing Goal {n} is not recorded"))
+        })?;
+        ids.push(goal.id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The links a project's input may set; `None` leaves that list as it is.
+struct Links {
+    crime_areas: Option<Vec<i64>>,
+    goals: Option<Vec<i64>>,
+    countries: Option<Vec<String>>,
+}
+
+impl Links {
+    async fn checked(
+        txn: &CountingTxn,
+        crime_areas: Option<&[String]>,
+        goals: Option<&[i32]>,
+        codes: Option<&[String]>,
+    ) -> ApiResult<Self> {
+        Ok(Links {
+            crime_areas: match crime_areas {
+                Some(slugs) => Some(crime_area_ids(txn, slugs).await?),
+                None => None,
+            },
+            goals: match goals {
+                Some(numbers) => Some(goal_ids(txn, numbers).await?),
+                None => None,
+            },
+            countries: codes.map(countries).transpose()?,
+        })
+    }
+
+    async fn write(self, write: &Write, project: i64) -> ApiResult<()> {
+        let (txn, now) = (&write.txn, write.now);
+        if let Some(ids) = self.crime_areas {
+            replace_links(txn, "project_crime_area", "project_id", project, "crime_area_id", &ids, now).await?;
+        }
+        if let Some(ids) = self.goals {
+            replace_links(txn, "project_policing_goal", "project_id", project, "policing_goal_id", &ids, now).await?;
+        }
+        if let Some(codes) = self.countries {
+            replace_links(txn, "project_country", "project_id", project, "country_code", &codes, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A project's row with its links, as the history keeps it.
+async fn project_snapshot(txn: &CountingTxn, row: &project::Model) -> ApiResult<serde_json::Value> {
+    let mut json = snapshot(row)?;
+    let areas = rows_where::<project_crime_area::Entity>(txn, "project_id", &[row.id]).await?;
+    let goals = rows_where::<project_policing_goal::Entity>(txn, "project_id", &[row.id]).await?;
+    let countries = rows_where::<project_country::Entity>(txn, "project_id", &[row.id]).await?;
+    json["crime_area_ids"] = areas.iter().map(|l| l.crime_area_id).collect::<Vec<_>>().into();
+    json["policing_goal_ids"] = goals.iter().map(|l| l.policing_goal_id).collect::<Vec<_>>().into();
+    json["countries"] = countries.iter().map(|l| l.country_code.clone()).collect::<Vec<_>>().into();
+    Ok(json)
+}
+
+#[Object]
+impl ProjectMutation {
+    /// Records a new project under an agreement, with its crime areas,
+    /// goals and countries. Needs the EDITOR role.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new project.")] input: CreateProjectInput,
+    ) -> ApiResult<Project> {
+        let fields = Fields {
+            code: input.code,
+            name_en: input.name_en,
+            name_fr: input.name_fr,
+            description_en: input.description_en,
+            description_fr: input.description_fr,
+            status: input.status,
+            starts_on: input.starts_on.map(|d| d.0),
+            ends_on: input.ends_on.map(|d| d.0),
+            source_url: input.source_url,
+        }
+        .checked()?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let agreement_id = existing(txn, RecordKind::Agreement, "input.agreementId", &input.agreement_id).await?;
+        ensure_unique(txn, "project", "code", &fields.code, None, "input.code").await?;
+        let links = Links::checked(
+            txn,
+            Some(input.crime_areas.as_deref().unwrap_or_default()),
+            Some(input.policing_goals.as_deref().unwrap_or_default()),
+            Some(input.countries.as_deref().unwrap_or_default()),
+        )
+        .await?;
+        let code = fields.code.clone();
+        let mut row = project::ActiveModel {
+            version: Set(1),
+            created_at: Set(write.now),
+            updated_at: Set(write.now),
+            ..Default::default()
+        };
+        fields.set(&mut row, agreement_id);
+        let row = row.insert(txn).await.map_err(unique_violation("project", "code", &code, "input.code"))?;
+        links.write(&write, row.id).await?;
+        let after = Some(project_snapshot(&write.txn, &row).await?);
+        write
+            .record(RecordKind::Project, row.id, ChangeAction::Create, Some(1), vec![agreement_id], None, after)
+            .await?;
+        write.commit().await?;
+        Ok(Project::one(row))
+    }
+
+    /// Changes a project; lists given replace the project's crime areas,
+    /// goals or countries. Needs the EDITOR role and the version you read.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn update_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to change.")] input: UpdateProjectInput,
+    ) -> ApiResult<Project> {
+        let id = id::decode_as("input.id", Project::TYPE_NAME, &input.id)?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let current = project::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
+        let before = project_snapshot(txn, &current).await?;
+        let version = write.claim(RecordKind::Project, id, input.expected_version).await?;
+        let txn = &write.txn;
+        let fields = Fields {
+            code: input.code.unwrap_or_else(|| current.code.clone()),
+            name_en: input.name_en.unwrap_or_else(|| current.name_en.clone()),
+            name_fr: input.name_fr.unwrap_or_else(|| current.name_fr.clone()),
+            description_en: patch(current.description_en.clone(), input.description_en),
+            description_fr: patch(current.description_fr.clone(), input.description_fr),
+            status: input.status.unwrap_or(current.status),
+            starts_on: patch(current.starts_on, input.starts_on.map_value(|d| d.0)),
+            ends_on: patch(current.ends_on, input.ends_on.map_value(|d| d.0)),
+            source_url: patch(current.source_url.clone(), input.source_url),
+        }
+        .checked()?;
+        let agreement_id = match &input.agreement_id {
+            Some(agreement) => existing(txn, RecordKind::Agreement, "input.agreementId", agreement).await?,
+            None => current.agreement_id,
+        };
+        ensure_unique(txn, "project", "code", &fields.code, Some(id), "input.code").await?;
+        let links = Links::checked(
+            txn,
+            input.crime_areas.as_deref(),
+            input.policing_goals.as_deref(),
+            input.countries.as_deref(),
+        )
+        .await?;
+        let parents = vec![current.agreement_id, agreement_id];
+        let code = fields.code.clone();
+        let mut row: project::ActiveModel = current.into();
+        fields.set(&mut row, agreement_id);
+        row.version = Set(version);
+        row.updated_at = Set(write.now);
+        let row = row.update(txn).await.map_err(unique_violation("project", "code", &code, "input.code"))?;
+        links.write(&write, id).await?;
+        let after = project_snapshot(&write.txn, &row).await?;
+        write
+            .record(RecordKind::Project, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
+            .await?;
+        write.commit().await?;
+        Ok(Project::one(row))
+    }
+
+    /// Deletes a project with its crime-area, goal and country links.
+    /// Refused with `CONFLICT` while it has fundings, unless `cascade` is
+    /// true: then they go too. Needs the EDITOR role and the version you read.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn delete_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project to delete (global id).")] id: ID,
+        #[graphql(desc = "The `version` you read.")] expected_version: i32,
+        #[graphql(desc = "Also delete its fundings.", default_with = "Some(false)")] cascade: Option<bool>,
+    ) -> ApiResult<Deletion> {
+        let cascade = cascade.unwrap_or(false);
+        let row_id = id::decode_as("id", Project::TYPE_NAME, &id)?;
+        let mut write = Write::begin(ctx).await?;
+        let txn = &write.txn;
+        let current =
+            project::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
+        let before = project_snapshot(txn, &current).await?;
+        write.claim(RecordKind::Project, row_id, expected_version).await?;
+        let txn = &write.txn;
+        let fundings = funding::Entity::find().filter(funding::Column::ProjectId.eq(row_id)).all(txn).await?;
+        if !cascade && !fundings.is_empty() {
+            return Err(ApiError::conflict(
+                "id",
+                format!("the project has {} funding(s); delete them first, or pass `cascade: true`", fundings.len()),
+            ));
+        }
+        let funding_ids: Vec<i64> = fundings.iter().map(|f| f.id).collect();
+        for link in ["project_crime_area", "project_policing_goal", "project_country"] {
+            delete_where(txn, link, "project_id", &[row_id]).await?;
+        }
+        delete_where(txn, "funding", "id", &funding_ids).await?;
+        delete_where(txn, "project", "id", &[row_id]).await?;
+        let agreement_id = current.agreement_id;
+        write
+            .record(RecordKind::Project, row_id, ChangeAction::Delete, None, vec![agreement_id], Some(before), None)
+            .await?;
+        for f in &fundings {
+            let before = Some(snapshot(f)?);
+            write
+                .record(RecordKind::Funding, f.id, ChangeAction::Delete, None, vec![f.project_id], before, None)
+                .await?;
+        }
+        write.commit().await?;
+        let mut deleted = vec![id.clone()];
+        deleted.extend(global_ids(RecordKind::Funding, &funding_ids));
+        Ok(Deletion { id, database_id: row_id, deleted })
+    }
+}

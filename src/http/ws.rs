@@ -1,0 +1,367 @@
+//! `/graphql/ws`: GraphQL over WebSocket, by the graphql-transport-ws
+//! protocol (the `graphql-ws` library's), followed to the letter:
+//!
+//! - no `connection_init` within the init timeout: close 4408;
+//! - a second `connection_init`: 4429; a refused token: 4403;
+//! - `subscribe` before `connection_ack`: 4401; an id already running: 4409;
+//! - anything that is not a valid message of the protocol: 4400;
+//! - `ping` is answered with `pong` (echoing its payload), at any time;
+//! - an operation that fails to parse or validate, or a subscription that
+//!   cannot start, gets an `error` message (and no `complete`); every other
+//!   result is a `next`, and `complete` follows unless the client completed
+//!   the operation first.
+//!
+//! Each connection has a bounded outbox: a client that stops reading stalls
+//! only its own operations, whose events then pile up in the change
+//! broadcast until they are dropped for it (`SUBSCRIBER_LAGGED`); writers
+//! and other subscribers never wait for it.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Response, Value};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response as HttpResponse;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, json};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::AppState;
+use crate::auth::{self, Caller, Role};
+use crate::graphql::lang::Lang;
+use crate::graphql::{Asker, add_missing_codes};
+
+/// The subprotocol spoken here.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+/// Messages queued for a client before its operations wait.
+const OUTBOX: usize = 256;
+/// Operations one connection may run at once.
+const MAX_OPERATIONS: usize = 100;
+
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> HttpResponse {
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default();
+    let authorization = headers.get(header::AUTHORIZATION).cloned();
+    let ws = ws.protocols([PROTOCOL]);
+    let speaks_protocol = ws.selected_protocol().is_some();
+    ws.on_upgrade(move |socket| async move {
+        let connection = Connection { state, lang, authorization, operations: HashMap::new(), caller: None };
+        connection.run(socket, speaks_protocol).await;
+    })
+}
+
+/// A close frame; reasons stay within the 123 bytes a close frame allows.
+fn close(code: u16, reason: &str) -> Message {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(&reason[..end]) }))
+}
+
+fn json_message(value: serde_json::Value) -> Message {
+    Message::Text(Utf8Bytes::from(value.to_string()))
+}
+
+/// What the reader decided after a message.
+enum Next {
+    Continue,
+    Close(u16, String),
+}
+
+fn invalid(why: impl Into<String>) -> Next {
+    Next::Close(4400, why.into())
+}
+
+/// A finished operation: its id, and whether `complete` is due.
+struct Finished {
+    id: String,
+    complete: bool,
+}
+
+struct Connection {
+    state: AppState,
+    lang: Lang,
+    /// The upgrade request's own `Authorization` header, if any.
+    authorization: Option<HeaderValue>,
+    operations: HashMap<String, AbortHandle>,
+    /// Set once `connection_init` is accepted.
+    caller: Option<Caller>,
+}
+
+impl Connection {
+    async fn run(mut self, socket: WebSocket, speaks_protocol: bool) {
+        let (mut sink, mut incoming) = socket.split();
+        let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX);
+        let writer = tokio::spawn(async move {
+            while let Some(message) = outgoing.recv().await {
+                let last = matches!(message, Message::Close(_));
+                if sink.send(message).await.is_err() || last {
+                    break;
+                }
+            }
+        });
+        if !speaks_protocol {
+            let _ = outbox.send(close(4406, "Subprotocol not acceptable")).await;
+            drop(outbox);
+            let _ = writer.await;
+            return;
+        }
+        let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
+        let init_deadline = tokio::time::sleep(self.state.options.ws_init_timeout);
+        tokio::pin!(init_deadline);
+        let mut init_received = false;
+        let mut shutdown = self.state.shutdown.clone();
+        let end = loop {
+            tokio::select! {
+                () = &mut init_deadline, if !init_received => {
+                    break close(4408, "Connection initialisation timeout");
+                }
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        break close(1001, "Server shutting down");
+                    }
+                }
+                Some(done) = finished.recv() => {
+                    // The client may have completed it meanwhile: then nothing is sent.
+                    if self.operations.remove(&done.id).is_some() && done.complete {
+                        let _ = outbox.send(json_message(json!({ "id": done.id, "type": "complete" }))).await;
+                    }
+                }
+                message = incoming.next() => {
+                    let text = match message {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break close(1000, "Normal Closure"),
+                        Some(Ok(Message::Text(t))) => t.as_str().to_owned(),
+                        Some(Ok(Message::Binary(b))) => match String::from_utf8(b.to_vec()) {
+                            Ok(t) => t,
+                            Err(_) => break close(4400, "Invalid message received"),
+                        },
+                        // WebSocket-level pings are answered by the socket itself.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    };
+                    match self.handle(&text, &outbox, &finished_tx).await {
+                        Next::Continue => init_received = self.caller.is_some(),
+                        Next::Close(code, reason) => break close(code, &reason),
+                    }
+                }
+            }
+        };
+        for (_, operation) in self.operations.drain() {
+            operation.abort();
+        }
+        let _ = outbox.send(end).await;
+        drop(outbox);
+        let _ = writer.await;
+    }
+
+    async fn handle(
+        &mut self,
+        text: &str,
+        outbox: &mpsc::Sender<Message>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) -> Next {
+        let Ok(serde_json::Value::Object(message)) = serde_json::from_str::<serde_json::Value>(text) else {
+            return invalid("Invalid message received: not a JSON object");
+        };
+        let Some(kind) = message.get("type").and_then(|t| t.as_str()) else {
+            return invalid("Invalid message received: no string 'type'");
+        };
+        let payload_object = |required: bool| match message.get("payload") {
+            None | Some(serde_json::Value::Null) if !required => Ok(None),
+            Some(serde_json::Value::Object(p)) => Ok(Some(p.clone())),
+            _ => Err(invalid(format!("Invalid message received: '{kind}' payload must be an object"))),
+        };
+        let id = || match message.get("id").and_then(|i| i.as_str()) {
+            Some(id) if !id.is_empty() => Ok(id.to_owned()),
+            _ => Err(invalid(format!("Invalid message received: '{kind}' needs a non-empty string 'id'"))),
+        };
+        match kind {
+            "connection_init" => {
+                let payload = match payload_object(false) {
+                    Ok(p) => p,
+                    Err(next) => return next,
+                };
+                if self.caller.is_some() {
+                    return Next::Close(4429, "Too many initialisation requests".into());
+                }
+                match self.authenticate(payload.as_ref()).await {
+                    Some(caller) => {
+                        self.caller = Some(caller);
+                        let _ = outbox.send(json_message(json!({ "type": "connection_ack" }))).await;
+                        Next::Continue
+                    }
+                    None => Next::Close(4403, "Forbidden".into()),
+                }
+            }
+            "ping" => match payload_object(false) {
+                Ok(payload) => {
+                    let pong = match payload {
+                        Some(p) => json!({ "type": "pong", "payload": p }),
+                        None => json!({ "type": "pong" }),
+                    };
+                    let _ = outbox.send(json_message(pong)).await;
+                    Next::Continue
+                }
+                Err(next) => next,
+            },
+            "pong" => match payload_object(false) {
+                Ok(_) => Next::Continue,
+                Err(next) => next,
+            },
+            "subscribe" => {
+                let id = match id() {
+                    Ok(id) => id,
+                    Err(next) => return next,
+                };
+                let payload = match payload_object(true) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => return invalid("Invalid message received: 'subscribe' needs a payload"),
+                    Err(next) => return next,
+                };
+                if let Err(why) = check_operation(&payload) {
+                    return invalid(format!("Invalid message received: {why}"));
+                }
+                let Some(caller) = self.caller.clone() else {
+                    return Next::Close(4401, "Unauthorized".into());
+                };
+                if self.operations.contains_key(&id) {
+                    return Next::Close(4409, format!("Subscriber for {id} already exists"));
+                }
+                let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.into()) else {
+                    return invalid("Invalid message received: the payload is not a GraphQL request");
+                };
+                if self.operations.len() >= MAX_OPERATIONS {
+                    let errors = json!([{
+                        "message": format!("at most {MAX_OPERATIONS} operations may run on one connection"),
+                        "extensions": { "code": "TOO_MANY_OPERATIONS" }
+                    }]);
+                    let _ = outbox.send(json_message(json!({ "id": id, "type": "error", "payload": errors }))).await;
+                    return Next::Continue;
+                }
+                let task = tokio::spawn(run_operation(
+                    self.state.clone(),
+                    Asker { caller, lang: self.lang },
+                    id.clone(),
+                    request,
+                    outbox.clone(),
+                    finished.clone(),
+                ));
+                self.operations.insert(id, task.abort_handle());
+                Next::Continue
+            }
+            "complete" => match id() {
+                Ok(id) => {
+                    if let Some(operation) = self.operations.remove(&id) {
+                        operation.abort();
+                    }
+                    Next::Continue
+                }
+                Err(next) => next,
+            },
+            "connection_ack" | "next" | "error" => {
+                invalid(format!("Invalid message received: '{kind}' is sent by servers, not clients"))
+            }
+            other => invalid(format!(
+                "Invalid message received: unknown type '{}'",
+                other.chars().take(32).collect::<String>()
+            )),
+        }
+    }
+
+    /// The caller for `connection_init`: the token in its payload
+    /// (`Authorization`, `authorization` or `token`) or in the upgrade
+    /// request's header; `None` when one is given and refused, or none is
+    /// given and reads need one.
+    async fn authenticate(&self, payload: Option<&Map<String, serde_json::Value>>) -> Option<Caller> {
+        let from_payload = payload.and_then(|p| {
+            ["Authorization", "authorization"]
+                .iter()
+                .find_map(|k| p.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+                .or_else(|| p.get("token").and_then(|v| v.as_str()).map(|t| format!("Bearer {t}")))
+        });
+        let header =
+            from_payload.or_else(|| self.authorization.as_ref().and_then(|h| h.to_str().ok()).map(str::to_owned));
+        let caller = match header {
+            None => Caller::Anonymous,
+            Some(header) => {
+                let token = auth::bearer(&header).ok()?;
+                auth::authenticate(self.state.db(), token).await.ok()?
+            }
+        };
+        (!self.state.options.require_auth_for_reads || caller.has(Role::Viewer)).then_some(caller)
+    }
+}
+
+/// The shape a `subscribe` payload must have.
+fn check_operation(payload: &Map<String, serde_json::Value>) -> Result<(), &'static str> {
+    use serde_json::Value as J;
+    if !matches!(payload.get("query"), Some(J::String(_))) {
+        return Err("the payload's 'query' must be a string");
+    }
+    if !matches!(payload.get("variables"), None | Some(J::Null | J::Object(_))) {
+        return Err("the payload's 'variables' must be an object or null");
+    }
+    if !matches!(payload.get("extensions"), None | Some(J::Null | J::Object(_))) {
+        return Err("the payload's 'extensions' must be an object or null");
+    }
+    if !matches!(payload.get("operationName"), None | Some(J::Null | J::String(_))) {
+        return Err("the payload's 'operationName' must be a string or null");
+    }
+    Ok(())
+}
+
+/// Whether the request's operation is a subscription (false when it does not parse).
+fn is_subscription(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let wanted = request.operation_name.as_deref();
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
+        .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
+}
+
+/// Runs one operation and sends its results; tells the connection when it is done.
+async fn run_operation(
+    state: AppState,
+    asker: Asker,
+    id: String,
+    request: async_graphql::Request,
+    outbox: mpsc::Sender<Message>,
+    finished: mpsc::UnboundedSender<Finished>,
+) {
+    let subscription = is_subscription(&request);
+    let (data, _) = state.registry.request_data(asker);
+    let mut results = state.schema.execute_stream(request.data(data));
+    let mut first = true;
+    while let Some(mut response) = results.next().await {
+        if first && refused(&response, subscription) {
+            add_missing_codes(&mut response);
+            let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+            let _ = outbox.send(json_message(json!({ "id": id, "type": "error", "payload": errors }))).await;
+            let _ = finished.send(Finished { id, complete: false });
+            return;
+        }
+        first = false;
+        add_missing_codes(&mut response);
+        let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
+        if outbox.send(json_message(json!({ "id": id, "type": "next", "payload": payload }))).await.is_err() {
+            return;
+        }
+    }
+    let _ = finished.send(Finished { id, complete: true });
+}
+
+/// Whether a first result means the operation never ran: it failed to
+/// parse or validate (async-graphql's own errors carry no code), or a
+/// subscription could not start.
+fn refused(response: &Response, subscription: bool) -> bool {
+    let uncoded = response.errors.iter().all(|e| e.extensions.as_ref().is_none_or(|x| x.get("code").is_none()));
+    matches!(response.data, Value::Null) && !response.errors.is_empty() && (uncoded || subscription)
+}

@@ -102,6 +102,8 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Call
 pub async fn create(db: &impl ConnectionTrait, name: &str, role: Role) -> anyhow::Result<(api_token::Model, String)> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "a token needs a name (who or what uses it)");
+    // The name travels in every change it makes: keep it a name.
+    anyhow::ensure!(name.chars().count() <= 100, "a token's name is at most 100 characters");
     let token = generate()?;
     let now = Utc::now();
     let row = api_token::ActiveModel {

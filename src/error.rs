@@ -28,8 +28,11 @@ pub enum ApiError {
     Forbidden(String),
     /// A subscriber fell so far behind that events were dropped for it; its
     /// subscription ends and it should re-read what it shows, then resubscribe.
-    #[error("this subscription fell {missed} events behind and was ended; re-read and subscribe again")]
+    #[error("this subscription fell {missed} writes behind and was ended; re-read and subscribe again")]
     Lagged { missed: u64 },
+    /// The database cannot be reached; retry later.
+    #[error("the registry's database is unavailable; retry shortly")]
+    Unavailable,
     /// Something failed on our side; the details are in the server log.
     #[error("internal error")]
     Internal(String),
@@ -53,13 +56,43 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Lagged { .. } => "SUBSCRIBER_LAGGED",
+            ApiError::Unavailable => "UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// What a database error means for the client: an outage, a race with
+    /// another writer (retry), or a failure of ours (logged, never shown).
     fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr};
+        let sqlx_error = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return ApiError::Unavailable,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+            _ => None,
+        };
+        match sqlx_error {
+            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)) => {
+                return ApiError::Unavailable;
+            }
+            Some(sqlx::Error::Database(db)) => {
+                // PostgreSQL: deadlock, serialization failure, foreign-key and
+                // unique violations; SQLite: busy, foreign key, unique.
+                let raced = matches!(
+                    db.code().as_deref(),
+                    Some("40P01" | "40001" | "23503" | "23505" | "5" | "517" | "787" | "1555" | "2067")
+                );
+                if raced {
+                    tracing::info!(error = %err, "write lost a race with another writer");
+                    return ApiError::Conflict {
+                        message: "another change to the same records got in first; re-read and retry".into(),
+                        field: None,
+                    };
+                }
+            }
+            _ => {}
+        }
         tracing::error!(error = %err, "database error");
         ApiError::Internal(err.to_string())
     }

@@ -1,24 +1,32 @@
 //! Change events, from the write that makes them to every subscriber of
 //! every server replica.
 //!
-//! On PostgreSQL a write sends `NOTIFY` inside its own transaction, so an
-//! event exists exactly when its change is committed (never for a rollback,
-//! never lost for a commit while the listener is connected), and every
-//! replica's listener (`LISTEN`), this one's included, fans it out to its
-//! subscribers. On SQLite, which has no such channel and one process, the
-//! events are handed over right after the commit.
+//! The change history is the source of every event: each write records its
+//! entries in `change_log` under one batch id. On PostgreSQL the write sends
+//! `NOTIFY registry_changes, '<batch>'` inside its own transaction, so the
+//! notification exists exactly when the change is committed; every replica
+//! `LISTEN`s, reads the batch's entries back and hands them to its
+//! subscribers. A replica whose listening connection drops reconnects and
+//! reads back what was committed meanwhile, so a change is not lost for
+//! it either. On SQLite, which has one process and no such channel, a
+//! write hands its entries over right after committing.
 //!
-//! Fan-out is a bounded broadcast: publishing never waits for a subscriber.
-//! A subscriber that falls more than [`CAPACITY`] events behind loses its
-//! place and its subscription ends with an error (see
-//! [`crate::graphql::subscription`]).
+//! Fan-out is a bounded broadcast of one message per write: publishing
+//! never waits for a subscriber. A subscriber that falls more than
+//! [`CAPACITY`] writes behind loses its place and its subscription ends
+//! with an error (see [`crate::graphql::subscription`]).
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use entity::change_log;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -26,7 +34,7 @@ use tokio::task::JoinHandle;
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "registry_changes";
 
-/// Events a subscriber may fall behind by before it is dropped.
+/// Writes a subscriber may fall behind by before it is dropped.
 pub const CAPACITY: usize = 1024;
 
 /// What happened to a record.
@@ -95,6 +103,16 @@ impl RecordKind {
         }
     }
 
+    /// The column naming the record a row hangs off.
+    fn parent_column(self) -> &'static str {
+        match self {
+            RecordKind::Partner => "parent_id",
+            RecordKind::Agreement => "partner_id",
+            RecordKind::Project => "agreement_id",
+            RecordKind::Funding => "project_id",
+        }
+    }
+
     pub fn from_table(table: &str) -> Option<Self> {
         [RecordKind::Partner, RecordKind::Agreement, RecordKind::Project, RecordKind::Funding]
             .into_iter()
@@ -103,7 +121,7 @@ impl RecordKind {
 }
 
 /// One committed change, as subscribers receive it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChangeEvent {
     /// The `change_log` row recording it.
     pub change_id: i64,
@@ -119,10 +137,38 @@ pub struct ChangeEvent {
     pub at: DateTime<Utc>,
 }
 
+impl ChangeEvent {
+    /// The event a history entry stands for.
+    pub fn of(entry: &change_log::Model) -> Option<Self> {
+        let kind = RecordKind::from_table(&entry.entity)?;
+        let column = kind.parent_column();
+        let mut parents: Vec<i64> = [&entry.before, &entry.after]
+            .into_iter()
+            .flatten()
+            .filter_map(|row| row.get(column).and_then(serde_json::Value::as_i64))
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        Some(ChangeEvent {
+            change_id: entry.id,
+            kind,
+            id: entry.entity_id,
+            action: ChangeAction::parse(&entry.action)?,
+            version: entry.after.as_ref().and_then(|a| a.get("version")).and_then(|v| v.as_i64()).map(|v| v as i32),
+            parents,
+            actor: entry.actor.clone(),
+            at: entry.at,
+        })
+    }
+}
+
+/// The changes of one write, in the order they were recorded.
+pub type Batch = Arc<Vec<ChangeEvent>>;
+
 /// Fans committed changes out to this process's subscribers.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<Arc<ChangeEvent>>,
+    sender: broadcast::Sender<Batch>,
     via_postgres: bool,
 }
 
@@ -132,75 +178,184 @@ impl EventBus {
         EventBus { sender, via_postgres: backend == DbBackend::Postgres }
     }
 
-    /// A receiver of every event committed from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
+    /// A receiver of every write committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Batch> {
         self.sender.subscribe()
     }
 
     /// Called inside the write's transaction: on PostgreSQL, queues the
-    /// notifications, which the database delivers at commit and drops on
+    /// notification, which the database delivers at commit and drops on
     /// rollback.
-    pub async fn notify_in(&self, txn: &impl ConnectionTrait, events: &[ChangeEvent]) -> Result<(), DbErr> {
+    pub async fn notify_in(&self, txn: &impl ConnectionTrait, batch: &str) -> Result<(), DbErr> {
         if !self.via_postgres {
             return Ok(());
         }
-        for event in events {
-            let payload = serde_json::to_string(event).map_err(|e| DbErr::Custom(e.to_string()))?;
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), payload.into()],
-            ))
-            .await?;
-        }
-        Ok(())
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), batch.into()],
+        ))
+        .await
+        .map(|_| ())
     }
 
-    /// Called once the write is committed: on SQLite, delivers the events.
-    pub fn committed(&self, events: Vec<ChangeEvent>) {
-        if self.via_postgres {
-            return;
+    /// Called once the write is committed: on SQLite, delivers its entries.
+    pub fn committed(&self, entries: &[change_log::Model]) {
+        if !self.via_postgres {
+            self.deliver(entries);
         }
-        for event in events {
+    }
+
+    fn deliver(&self, entries: &[change_log::Model]) {
+        let events: Vec<ChangeEvent> = entries.iter().filter_map(ChangeEvent::of).collect();
+        if !events.is_empty() {
             // No receiver is not an error: nobody is subscribed.
-            let _ = self.sender.send(Arc::new(event));
+            let _ = self.sender.send(Arc::new(events));
         }
     }
 
-    fn deliver(&self, payload: &str) {
-        match serde_json::from_str::<ChangeEvent>(payload) {
-            Ok(event) => {
-                let _ = self.sender.send(Arc::new(event));
-            }
-            Err(e) => tracing::warn!(error = %e, "ignoring a change notification that is not ours"),
-        }
-    }
-
-    /// On PostgreSQL, starts listening for every replica's changes and
+    /// On PostgreSQL, starts listening for every replica's writes and
     /// returns once `LISTEN` is in effect, so nothing committed after the
     /// server starts is missed. On SQLite, does nothing.
     pub async fn start(&self, db: &DatabaseConnection) -> Result<Option<JoinHandle<()>>, DbErr> {
         if !self.via_postgres {
             return Ok(None);
         }
-        let pool = db.get_postgres_connection_pool().clone();
-        let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
-            .await
-            .map_err(|e| DbErr::Custom(format!("cannot listen for changes: {e}")))?;
-        listener.listen(CHANNEL).await.map_err(|e| DbErr::Custom(format!("cannot listen for changes: {e}")))?;
-        let bus = self.clone();
-        Ok(Some(tokio::spawn(async move {
-            loop {
-                match listener.recv().await {
-                    Ok(notification) => bus.deliver(notification.payload()),
-                    Err(e) => {
-                        // The listener reconnects (and listens again) on the
-                        // next call; changes committed meanwhile are not seen.
-                        tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
+        let listener = listen(db).await?;
+        let newest = newest_entry(db).await?;
+        let mut reader = Reader { bus: self.clone(), db: db.clone(), seen: Seen::default(), newest };
+        Ok(Some(tokio::spawn(async move { reader.run(listener).await })))
+    }
+}
+
+async fn listen(db: &DatabaseConnection) -> Result<sqlx::postgres::PgListener, DbErr> {
+    let failed = |e: sqlx::Error| DbErr::Custom(format!("cannot listen for changes: {e}"));
+    let mut listener =
+        sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool()).await.map_err(failed)?;
+    listener.listen(CHANNEL).await.map_err(failed)?;
+    Ok(listener)
+}
+
+async fn newest_entry(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    let newest = change_log::Entity::find()
+        .select_only()
+        .column(change_log::Column::Id)
+        .order_by_desc(change_log::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(newest.unwrap_or(0))
+}
+
+/// The batches delivered lately, so one read back after a reconnection is
+/// not delivered twice.
+#[derive(Default)]
+struct Seen {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+}
+
+impl Seen {
+    const KEEP: usize = 4096;
+
+    /// Whether `batch` is new (and now remembered).
+    fn first_time(&mut self, batch: &str) -> bool {
+        if self.set.contains(batch) {
+            return false;
+        }
+        self.set.insert(batch.to_owned());
+        self.order.push_back(batch.to_owned());
+        if self.order.len() > Self::KEEP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
+
+/// Reads notified batches back from `change_log` and delivers them.
+struct Reader {
+    bus: EventBus,
+    db: DatabaseConnection,
+    seen: Seen,
+    /// The newest history entry delivered or present at start.
+    newest: i64,
+}
+
+impl Reader {
+    async fn run(&mut self, mut listener: sqlx::postgres::PgListener) {
+        loop {
+            let failure = match listener.recv().await {
+                Ok(notification) => match self.read_batch(notification.payload()).await {
+                    Ok(()) => continue,
+                    Err(e) => e.to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(error = %failure, "change listener lost the database; reconnecting");
+            listener = self.reconnect().await;
+        }
+    }
+
+    async fn read_batch(&mut self, batch: &str) -> Result<(), DbErr> {
+        if self.seen.set.contains(batch) {
+            return Ok(());
+        }
+        let entries = change_log::Entity::find()
+            .filter(change_log::Column::Batch.eq(batch))
+            .order_by_asc(change_log::Column::Id)
+            .all(&self.db)
+            .await?;
+        self.seen.first_time(batch);
+        self.publish(&entries);
+        Ok(())
+    }
+
+    fn publish(&mut self, entries: &[change_log::Model]) {
+        if let Some(last) = entries.iter().map(|e| e.id).max() {
+            self.newest = self.newest.max(last);
+        }
+        self.bus.deliver(entries);
+    }
+
+    /// Listens again, then delivers what was committed meanwhile; retries
+    /// (every second at most) until the database answers.
+    async fn reconnect(&mut self) -> sqlx::postgres::PgListener {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let Ok(listener) = listen(&self.db).await else { continue };
+            if self.catch_up().await.is_ok() {
+                tracing::info!("change listener reconnected");
+                return listener;
             }
-        })))
+        }
+    }
+
+    /// Delivers the batches recorded since the newest one delivered. Ids are
+    /// handed out before commit, so a write may commit after one with a
+    /// higher id: look back a little further, and skip what was delivered.
+    async fn catch_up(&mut self) -> Result<(), DbErr> {
+        const LOOK_BACK: i64 = 1_000;
+        let entries = change_log::Entity::find()
+            .filter(change_log::Column::Id.gt(self.newest - LOOK_BACK))
+            .filter(change_log::Column::Batch.is_not_null())
+            .order_by_asc(change_log::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut batches: Vec<(String, Vec<change_log::Model>)> = Vec::new();
+        for entry in entries {
+            let Some(batch) = entry.batch.clone() else { continue };
+            match batches.iter_mut().find(|(b, _)| *b == batch) {
+                Some((_, group)) => group.push(entry),
+                None => batches.push((batch, vec![entry])),
+            }
+        }
+        for (batch, group) in batches {
+            if self.seen.first_time(&batch) {
+                self.publish(&group);
+            }
+        }
+        Ok(())
     }
 }

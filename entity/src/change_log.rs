@@ -14,6 +14,8 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub before: Option<Json>,
     pub after: Option<Json>,
+    /// The write this entry belongs to: every entry of one transaction shares it.
+    pub batch: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,6 +2,7 @@
 //! a committed change (see [`crate::events`]); a subscriber that falls too
 //! far behind gets a `SUBSCRIBER_LAGGED` error and its subscription ends.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Subscription};
@@ -89,12 +90,15 @@ type Notices = BoxStream<'static, ApiResult<ChangeNotice>>;
 /// The events passing `keep`, until the channel closes or the subscriber lags.
 fn notices(ctx: &Context<'_>, keep: impl Fn(&ChangeEvent) -> bool + Send + Sync + 'static) -> ApiResult<Notices> {
     let receiver = request(ctx)?.events.subscribe();
-    Ok(futures_util::stream::unfold(Some((receiver, keep)), |state| async move {
-        let (mut receiver, keep) = state?;
+    let state = Some((receiver, VecDeque::<ChangeEvent>::new(), keep));
+    Ok(futures_util::stream::unfold(state, |state| async move {
+        let (mut receiver, mut pending, keep) = state?;
         loop {
+            if let Some(event) = pending.pop_front() {
+                return Some((Ok(ChangeNotice(Arc::new(event))), Some((receiver, pending, keep))));
+            }
             match receiver.recv().await {
-                Ok(event) if keep(&event) => return Some((Ok(ChangeNotice(event)), Some((receiver, keep)))),
-                Ok(_) => continue,
+                Ok(batch) => pending.extend(batch.iter().filter(|e| keep(e)).cloned()),
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     return Some((Err(ApiError::Lagged { missed }), None));
                 }

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use crate::auth::Role;
+use crate::auth::{AuthError, Role};
+use crate::error::ApiError;
 use crate::graphql::Asker;
 use crate::graphql::lang::Lang;
 
@@ -64,6 +65,10 @@ pub async fn graphql(
         .unwrap_or_default();
     let caller = match super::caller(&state, headers.get(header::AUTHORIZATION)).await {
         Ok(caller) => caller,
+        Err(AuthError::Database(_)) => {
+            let body = json!({ "errors": [{ "message": ApiError::Unavailable.to_string(), "extensions": { "code": "UNAVAILABLE" } }] });
+            return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        }
         Err(e) => return unauthenticated(&e.to_string()),
     };
     if state.options.require_auth_for_reads && !caller.has(Role::Viewer) {

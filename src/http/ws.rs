@@ -26,11 +26,13 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response as HttpResponse;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, json};
-use tokio::sync::mpsc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::AppState;
-use crate::auth::{self, Caller, Role};
+use crate::auth::{self, AuthError, Caller, Role};
 use crate::graphql::lang::Lang;
 use crate::graphql::{Asker, add_missing_codes};
 
@@ -51,7 +53,8 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
     let ws = ws.protocols([PROTOCOL]);
     let speaks_protocol = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| async move {
-        let connection = Connection { state, lang, authorization, operations: HashMap::new(), caller: None };
+        let connection =
+            Connection { state, lang, authorization, operations: HashMap::new(), generations: 0, accepted: None };
         connection.run(socket, speaks_protocol).await;
     })
 }
@@ -79,10 +82,29 @@ fn invalid(why: impl Into<String>) -> Next {
     Next::Close(4400, why.into())
 }
 
-/// A finished operation: its id, and whether `complete` is due.
+/// How an operation ended.
+enum Outcome {
+    /// Its results are all sent: `complete` is due.
+    Completed,
+    /// It never ran: this `error` payload is due, and no `complete`.
+    Refused(serde_json::Value),
+    /// The client stopped reading; the connection is to be closed.
+    Stalled,
+}
+
+/// An operation that ended, told to the connection, which alone decides
+/// what is sent about it: the client may have completed it meanwhile, or
+/// reused its id for a new one (hence the generation).
 struct Finished {
     id: String,
-    complete: bool,
+    generation: u64,
+    outcome: Outcome,
+}
+
+/// An operation running on a connection.
+struct Running {
+    generation: u64,
+    task: AbortHandle,
 }
 
 struct Connection {
@@ -90,16 +112,25 @@ struct Connection {
     lang: Lang,
     /// The upgrade request's own `Authorization` header, if any.
     authorization: Option<HeaderValue>,
-    operations: HashMap<String, AbortHandle>,
-    /// Set once `connection_init` is accepted.
-    caller: Option<Caller>,
+    operations: HashMap<String, Running>,
+    generations: u64,
+    /// Set once `connection_init` is accepted: the credentials it brought.
+    accepted: Option<Credentials>,
+}
+
+/// What a connection was accepted with.
+#[derive(Clone)]
+struct Credentials {
+    /// The bearer token, checked again for every operation so a revoked one
+    /// stops working on sockets already open.
+    token: Option<String>,
 }
 
 impl Connection {
     async fn run(mut self, socket: WebSocket, speaks_protocol: bool) {
         let (mut sink, mut incoming) = socket.split();
         let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX);
-        let writer = tokio::spawn(async move {
+        let mut writer = tokio::spawn(async move {
             while let Some(message) = outgoing.recv().await {
                 let last = matches!(message, Message::Close(_));
                 if sink.send(message).await.is_err() || last {
@@ -108,7 +139,7 @@ impl Connection {
             }
         });
         if !speaks_protocol {
-            let _ = outbox.send(close(4406, "Subprotocol not acceptable")).await;
+            let _ = outbox.try_send(close(4406, "Subprotocol not acceptable"));
             drop(outbox);
             let _ = writer.await;
             return;
@@ -116,11 +147,10 @@ impl Connection {
         let (finished_tx, mut finished) = mpsc::unbounded_channel::<Finished>();
         let init_deadline = tokio::time::sleep(self.state.options.ws_init_timeout);
         tokio::pin!(init_deadline);
-        let mut init_received = false;
         let mut shutdown = self.state.shutdown.clone();
         let end = loop {
             tokio::select! {
-                () = &mut init_deadline, if !init_received => {
+                () = &mut init_deadline, if self.accepted.is_none() => {
                     break close(4408, "Connection initialisation timeout");
                 }
                 changed = shutdown.changed() => {
@@ -129,9 +159,18 @@ impl Connection {
                     }
                 }
                 Some(done) = finished.recv() => {
-                    // The client may have completed it meanwhile: then nothing is sent.
-                    if self.operations.remove(&done.id).is_some() && done.complete {
-                        let _ = outbox.send(json_message(json!({ "id": done.id, "type": "complete" }))).await;
+                    let current = self.operations.get(&done.id).is_some_and(|r| r.generation == done.generation);
+                    if !current {
+                        continue;
+                    }
+                    self.operations.remove(&done.id);
+                    let message = match done.outcome {
+                        Outcome::Completed => json!({ "id": done.id, "type": "complete" }),
+                        Outcome::Refused(errors) => json!({ "id": done.id, "type": "error", "payload": errors }),
+                        Outcome::Stalled => break close(1008, "Too slow: messages were not read"),
+                    };
+                    if let Next::Close(code, reason) = post(&outbox, json_message(message)) {
+                        break close(code, &reason);
                     }
                 }
                 message = incoming.next() => {
@@ -145,19 +184,21 @@ impl Connection {
                         // WebSocket-level pings are answered by the socket itself.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     };
-                    match self.handle(&text, &outbox, &finished_tx).await {
-                        Next::Continue => init_received = self.caller.is_some(),
-                        Next::Close(code, reason) => break close(code, &reason),
+                    if let Next::Close(code, reason) = self.handle(&text, &outbox, &finished_tx).await {
+                        break close(code, &reason);
                     }
                 }
             }
         };
-        for (_, operation) in self.operations.drain() {
-            operation.abort();
+        for (_, running) in self.operations.drain() {
+            running.task.abort();
         }
-        let _ = outbox.send(end).await;
+        let _ = outbox.try_send(end);
         drop(outbox);
-        let _ = writer.await;
+        // A client that does not read cannot hold the connection open for long.
+        if tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
+            writer.abort();
+        }
     }
 
     async fn handle(
@@ -187,16 +228,16 @@ impl Connection {
                     Ok(p) => p,
                     Err(next) => return next,
                 };
-                if self.caller.is_some() {
+                if self.accepted.is_some() {
                     return Next::Close(4429, "Too many initialisation requests".into());
                 }
-                match self.authenticate(payload.as_ref()).await {
-                    Some(caller) => {
-                        self.caller = Some(caller);
-                        let _ = outbox.send(json_message(json!({ "type": "connection_ack" }))).await;
-                        Next::Continue
+                let token = self.token(payload.as_ref());
+                match self.authenticate(token.as_deref()).await {
+                    Ok(_) => {
+                        self.accepted = Some(Credentials { token });
+                        post(outbox, json_message(json!({ "type": "connection_ack" })))
                     }
-                    None => Next::Close(4403, "Forbidden".into()),
+                    Err(next) => next,
                 }
             }
             "ping" => match payload_object(false) {
@@ -205,8 +246,7 @@ impl Connection {
                         Some(p) => json!({ "type": "pong", "payload": p }),
                         None => json!({ "type": "pong" }),
                     };
-                    let _ = outbox.send(json_message(pong)).await;
-                    Next::Continue
+                    post(outbox, json_message(pong))
                 }
                 Err(next) => next,
             },
@@ -227,7 +267,7 @@ impl Connection {
                 if let Err(why) = check_operation(&payload) {
                     return invalid(format!("Invalid message received: {why}"));
                 }
-                let Some(caller) = self.caller.clone() else {
+                let Some(credentials) = self.accepted.clone() else {
                     return Next::Close(4401, "Unauthorized".into());
                 };
                 if self.operations.contains_key(&id) {
@@ -241,24 +281,34 @@ impl Connection {
                         "message": format!("at most {MAX_OPERATIONS} operations may run on one connection"),
                         "extensions": { "code": "TOO_MANY_OPERATIONS" }
                     }]);
-                    let _ = outbox.send(json_message(json!({ "id": id, "type": "error", "payload": errors }))).await;
-                    return Next::Continue;
+                    return post(outbox, json_message(json!({ "id": id, "type": "error", "payload": errors })));
                 }
-                let task = tokio::spawn(run_operation(
-                    self.state.clone(),
-                    Asker { caller, lang: self.lang },
-                    id.clone(),
-                    request,
-                    outbox.clone(),
-                    finished.clone(),
-                ));
-                self.operations.insert(id, task.abort_handle());
+                let caller = match self.authenticate(credentials.token.as_deref()).await {
+                    Ok(caller) => caller,
+                    Err(next) => return next,
+                };
+                self.generations += 1;
+                let generation = self.generations;
+                let (started, running) = oneshot::channel();
+                let operation = Operation {
+                    state: self.state.clone(),
+                    asker: Asker { caller, lang: self.lang },
+                    id: id.clone(),
+                    generation,
+                    outbox: outbox.clone(),
+                    finished: finished.clone(),
+                };
+                let task = tokio::spawn(operation.run(request, started));
+                self.operations.insert(id, Running { generation, task: task.abort_handle() });
+                // Read on once the operation is under way (a subscription is
+                // listening), so a client's next message can rely on it.
+                let _ = tokio::time::timeout(Duration::from_secs(5), running).await;
                 Next::Continue
             }
             "complete" => match id() {
                 Ok(id) => {
-                    if let Some(operation) = self.operations.remove(&id) {
-                        operation.abort();
+                    if let Some(running) = self.operations.remove(&id) {
+                        running.task.abort();
                     }
                     Next::Continue
                 }
@@ -274,27 +324,46 @@ impl Connection {
         }
     }
 
-    /// The caller for `connection_init`: the token in its payload
-    /// (`Authorization`, `authorization` or `token`) or in the upgrade
-    /// request's header; `None` when one is given and refused, or none is
-    /// given and reads need one.
-    async fn authenticate(&self, payload: Option<&Map<String, serde_json::Value>>) -> Option<Caller> {
+    /// The token in `connection_init`'s payload (`Authorization`,
+    /// `authorization` or `token`), else in the upgrade request's header.
+    fn token(&self, payload: Option<&Map<String, serde_json::Value>>) -> Option<String> {
         let from_payload = payload.and_then(|p| {
             ["Authorization", "authorization"]
                 .iter()
                 .find_map(|k| p.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
                 .or_else(|| p.get("token").and_then(|v| v.as_str()).map(|t| format!("Bearer {t}")))
         });
-        let header =
-            from_payload.or_else(|| self.authorization.as_ref().and_then(|h| h.to_str().ok()).map(str::to_owned));
-        let caller = match header {
+        from_payload.or_else(|| self.authorization.as_ref().and_then(|h| h.to_str().ok()).map(str::to_owned))
+    }
+
+    /// Who the credentials stand for now: a refused token (or none where
+    /// reads need one) closes with 4403; a database that cannot be asked, 1011.
+    async fn authenticate(&self, authorization: Option<&str>) -> Result<Caller, Next> {
+        let forbidden = || Next::Close(4403, "Forbidden".into());
+        let caller = match authorization {
             None => Caller::Anonymous,
             Some(header) => {
-                let token = auth::bearer(&header).ok()?;
-                auth::authenticate(self.state.db(), token).await.ok()?
+                let token = auth::bearer(header).map_err(|_| forbidden())?;
+                match auth::authenticate(self.state.db(), token).await {
+                    Ok(caller) => caller,
+                    Err(AuthError::Database(_)) => return Err(Next::Close(1011, "Database unavailable".into())),
+                    Err(_) => return Err(forbidden()),
+                }
             }
         };
-        (!self.state.options.require_auth_for_reads || caller.has(Role::Viewer)).then_some(caller)
+        if self.state.options.require_auth_for_reads && !caller.has(Role::Viewer) {
+            return Err(forbidden());
+        }
+        Ok(caller)
+    }
+}
+
+/// Queues a message without waiting: a client whose outbox is full is not
+/// reading, and is closed rather than allowed to stall the connection.
+fn post(outbox: &mpsc::Sender<Message>, message: Message) -> Next {
+    match outbox.try_send(message) {
+        Ok(()) => Next::Continue,
+        Err(_) => Next::Close(1008, "Too slow: messages were not read".into()),
     }
 }
 
@@ -327,35 +396,70 @@ fn is_subscription(request: &async_graphql::Request) -> bool {
         .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
 }
 
-/// Runs one operation and sends its results; tells the connection when it is done.
-async fn run_operation(
+/// One operation of a connection.
+struct Operation {
     state: AppState,
     asker: Asker,
     id: String,
-    request: async_graphql::Request,
+    generation: u64,
     outbox: mpsc::Sender<Message>,
     finished: mpsc::UnboundedSender<Finished>,
-) {
-    let subscription = is_subscription(&request);
-    let (data, _) = state.registry.request_data(asker);
-    let mut results = state.schema.execute_stream(request.data(data));
-    let mut first = true;
-    while let Some(mut response) = results.next().await {
-        if first && refused(&response, subscription) {
+}
+
+/// How long an operation may wait for room in a client's outbox.
+const STALL: Duration = Duration::from_secs(30);
+
+impl Operation {
+    /// Runs the operation and sends its results; `started` fires once it is
+    /// under way. Queries and mutations take an execution permit, like over HTTP.
+    async fn run(self, request: async_graphql::Request, started: oneshot::Sender<()>) {
+        let subscription = is_subscription(&request);
+        let mut started = Some(started);
+        let permit = if subscription {
+            None
+        } else {
+            // Nothing to wait for: a query or mutation answers when it answers.
+            if let Some(started) = started.take() {
+                let _ = started.send(());
+            }
+            self.state.executions.clone().acquire_owned().await.ok()
+        };
+        let (data, _) = self.state.registry.request_data(self.asker.clone());
+        let mut results = self.state.schema.execute_stream(request.data(data));
+        let mut first = true;
+        loop {
+            // The first poll starts the operation (a subscription begins listening).
+            let next = futures_util::future::poll_fn(|cx| {
+                let polled = results.poll_next_unpin(cx);
+                if let Some(started) = started.take() {
+                    let _ = started.send(());
+                }
+                polled
+            })
+            .await;
+            let Some(mut response) = next else { break };
+            if first && refused(&response, subscription) {
+                add_missing_codes(&mut response);
+                let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+                return self.finish(Outcome::Refused(errors));
+            }
+            first = false;
             add_missing_codes(&mut response);
-            let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
-            let _ = outbox.send(json_message(json!({ "id": id, "type": "error", "payload": errors }))).await;
-            let _ = finished.send(Finished { id, complete: false });
-            return;
+            let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
+            let message = json_message(json!({ "id": self.id, "type": "next", "payload": payload }));
+            match self.outbox.send_timeout(message, STALL).await {
+                Ok(()) => {}
+                Err(mpsc::error::SendTimeoutError::Timeout(_)) => return self.finish(Outcome::Stalled),
+                Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
+            }
         }
-        first = false;
-        add_missing_codes(&mut response);
-        let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
-        if outbox.send(json_message(json!({ "id": id, "type": "next", "payload": payload }))).await.is_err() {
-            return;
-        }
+        drop(permit);
+        self.finish(Outcome::Completed);
     }
-    let _ = finished.send(Finished { id, complete: true });
+
+    fn finish(self, outcome: Outcome) {
+        let _ = self.finished.send(Finished { id: self.id, generation: self.generation, outcome });
+    }
 }
 
 /// Whether a first result means the operation never ran: it failed to

@@ -197,6 +197,58 @@ on_both_databases! {
         assert_eq!(history_len(&app).await, before + 4, "one history entry per deleted record");
     }
 
+    async fn a_cascade_removes_a_whole_tree_of_partners_children_first(app) {
+        let editor = app.token(Role::Editor).await;
+        let root = create_partner(&app, &editor, "tree-root").await;
+        let mut parent = root.clone();
+        let mut ids = vec![root.clone()];
+        for depth in 1..=3 {
+            let mut input = partner_input(&format!("tree-{depth}"));
+            input["parentId"] = json!(parent);
+            let data = app.data_as(&editor, CREATE_PARTNER, json!({ "input": input })).await;
+            parent = data["createPartner"]["id"].as_str().expect("an id").to_owned();
+            ids.push(parent.clone());
+        }
+        // A funding by the deepest partner of someone else's project goes too.
+        let sharaka = app.data(r#"{ project(code: "SHARAKA") { id fundings { totalCount } } }"#, json!({})).await;
+        let before = sharaka["project"]["fundings"]["totalCount"].as_i64().expect("a count");
+        let funding = create_funding(&app, &editor, sharaka["project"]["id"].as_str().expect("id"), &parent, "1").await;
+        let body = app.graphql_as(&editor, DELETE_PARTNER, json!({ "id": root, "v": 1 })).await;
+        assert_eq!(error_code(&body), "CONFLICT");
+        let data = app.data_as(&editor, DELETE_PARTNER, json!({ "id": root, "v": 1, "cascade": true })).await;
+        let deleted = data["deletePartner"]["deleted"].as_array().expect("list").clone();
+        assert_eq!(deleted.len(), 5);
+        assert_eq!(deleted[0], json!(root));
+        assert!(deleted.contains(&json!(funding)));
+        let nodes = app.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": ids })).await;
+        assert_eq!(nodes["nodes"], json!([null, null, null, null]));
+        let after = app.data(r#"{ project(code: "SHARAKA") { fundings { totalCount } } }"#, json!({})).await;
+        assert_eq!(after["project"]["fundings"]["totalCount"], before, "the project itself stays");
+    }
+
+    async fn a_project_with_fundings_is_deleted_only_with_cascade(app) {
+        let editor = app.token(Role::Editor).await;
+        let partner = create_partner(&app, &editor, "project-owner").await;
+        let agreement = create_agreement(&app, &editor, &partner, "OWN-1").await;
+        let project = create_project(&app, &editor, &agreement, "OWN-P").await;
+        let funding = create_funding(&app, &editor, &project, &partner, "3").await;
+        let delete = r#"mutation($id: ID!, $cascade: Boolean) { deleteProject(id: $id, expectedVersion: 1, cascade: $cascade) { deleted } }"#;
+        let body = app.graphql_as(&editor, delete, json!({ "id": project })).await;
+        assert_eq!(error_code(&body), "CONFLICT");
+        let data = app.data_as(&editor, delete, json!({ "id": project, "cascade": true })).await;
+        assert_eq!(data["deleteProject"]["deleted"], json!([project, funding]));
+    }
+
+    async fn required_fields_cannot_be_cleared(app) {
+        let editor = app.token(Role::Editor).await;
+        let partner = create_partner(&app, &editor, "keeps-its-name").await;
+        let body = app.graphql_as(&editor, UPDATE_PARTNER, json!({ "input": { "id": partner, "expectedVersion": 1, "nameEn": null } })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "input.nameEn");
+        let read = app.data(r#"{ partner(slug: "keeps-its-name") { name(lang: EN) version } }"#, json!({})).await;
+        assert_eq!(read["partner"], json!({ "name": "Test Partner", "version": 1 }));
+    }
+
     async fn a_real_partner_with_children_cannot_be_deleted_without_cascade(app) {
         let editor = app.token(Role::Editor).await;
         let un = app.partner_id("united-nations").await;

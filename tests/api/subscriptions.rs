@@ -77,10 +77,15 @@ on_both_databases! {
         assert_eq!(event["version"], 3, "each change arrives once, in order");
         client.nothing_pending().await;
 
-        // Completed by the client: no more events, and no `complete` echoed back.
+        // Completed by the client: no `complete` echoed back, and no more
+        // events; the next one is a later change seen by another subscription.
         client.send(json!({ "id": "1", "type": "complete" })).await;
+        client.subscribe("2", PARTNER_CHANGED, json!({ "id": other })).await;
         client.nothing_pending().await;
         rename(&app, &editor, &partner, 3, "Unseen").await;
+        rename(&app, &editor, &other, 2, "Seen").await;
+        let event = next_data(&mut client, "2").await["partnerChanged"].clone();
+        assert_eq!(event["node"]["name"], "Seen");
         client.nothing_pending().await;
     }
 
@@ -88,7 +93,7 @@ on_both_databases! {
         let editor = app.token(Role::Editor).await;
         let partner = create_partner(&app, &editor, "agreement-owner").await;
         let mut client = WsClient::connect(&app, None).await;
-        client.subscribe("mine", "subscription($p: ID) { agreementChanged(partnerId: $p) { action recordKind } }", json!({ "p": partner })).await;
+        client.subscribe("mine", "subscription($p: ID) { agreementChanged(partnerId: $p) { action recordKind change { after } } }", json!({ "p": partner })).await;
         client.subscribe("all", "subscription { changes { action recordKind change { after } } }", json!({})).await;
         client.nothing_pending().await;
         let other = app.partner_id("europol").await;
@@ -101,7 +106,9 @@ on_both_databases! {
         seen.sort_by_key(|m| m["id"].as_str().unwrap_or("").to_owned());
         assert_eq!(seen[0]["id"], "all");
         assert_eq!(seen[1]["id"], "mine");
-        assert_eq!(seen[1]["payload"]["data"]["agreementChanged"], json!({ "action": "CREATE", "recordKind": "AGREEMENT" }));
+        let mine = &seen[1]["payload"]["data"]["agreementChanged"];
+        assert_eq!((mine["action"].as_str(), mine["recordKind"].as_str()), (Some("CREATE"), Some("AGREEMENT")));
+        assert_eq!(mine["change"]["after"]["reference"], "MINE-1", "only the partner's own agreements");
         client.nothing_pending().await;
     }
 
@@ -175,6 +182,34 @@ on_both_databases! {
     async fn a_socket_without_the_subprotocol_is_closed_4406(app) {
         let mut client = WsClient::open(&app, None).await;
         assert_eq!(client.closed().await.0, 4406);
+    }
+
+    async fn an_id_is_free_again_once_its_operation_ended(app) {
+        let mut client = WsClient::connect(&app, None).await;
+        client.subscribe("x", "subscription { noSuchField }", json!({})).await;
+        assert_eq!(client.message().await["type"], "error");
+        client.subscribe("x", r#"{ partner(slug: "who") { acronym } }"#, json!({})).await;
+        assert_eq!(next_data(&mut client, "x").await, json!({ "partner": { "acronym": "WHO" } }));
+        assert_eq!(client.message().await, json!({ "id": "x", "type": "complete" }));
+        client.subscribe("x", "subscription { changes { action } }", json!({})).await;
+        client.send(json!({ "id": "x", "type": "complete" })).await;
+        client.subscribe("x", "{ policingGoals { number } }", json!({})).await;
+        assert_eq!(next_data(&mut client, "x").await["policingGoals"].as_array().map(Vec::len), Some(7));
+        assert_eq!(client.message().await, json!({ "id": "x", "type": "complete" }));
+    }
+
+    async fn a_token_revoked_while_its_socket_is_open_stops_working(app) {
+        let editor = app.token(Role::Editor).await;
+        let mut client = WsClient::connect(&app, Some(&editor)).await;
+        client.subscribe("a", "{ partners { totalCount } }", json!({})).await;
+        assert!(next_data(&mut client, "a").await["partners"]["totalCount"].is_number());
+        assert_eq!(client.message().await["type"], "complete");
+        let name = partnership_registry::auth::list(&app.db).await.expect("tokens")[0].name.clone();
+        partnership_registry::auth::revoke(&app.db, &name).await.expect("revoked");
+        client.subscribe("b", CREATE_PARTNER, json!({ "input": partner_input("after-revocation") })).await;
+        assert_eq!(client.closed().await.0, 4403);
+        let read = app.data(r#"{ partner(slug: "after-revocation") { id } }"#, json!({})).await;
+        assert_eq!(read["partner"], Value::Null);
     }
 }
 

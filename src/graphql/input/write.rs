@@ -47,19 +47,19 @@ pub struct UpdatePartnerInput {
     /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
     pub expected_version: i32,
     /// New slug.
-    pub slug: Option<String>,
+    pub slug: MaybeUndefined<String>,
     /// New English name.
-    pub name_en: Option<String>,
+    pub name_en: MaybeUndefined<String>,
     /// New French name.
-    pub name_fr: Option<String>,
+    pub name_fr: MaybeUndefined<String>,
     /// New English acronym; null clears it.
     pub acronym_en: MaybeUndefined<String>,
     /// New French acronym; null clears it.
     pub acronym_fr: MaybeUndefined<String>,
     /// New kind.
-    pub kind: Option<PartnerKind>,
+    pub kind: MaybeUndefined<PartnerKind>,
     /// New sector.
-    pub sector: Option<Sector>,
+    pub sector: MaybeUndefined<Sector>,
     /// New parent partner (global id); null makes it a top-level partner.
     pub parent_id: MaybeUndefined<ID>,
     /// New country code; null clears it.
@@ -115,17 +115,17 @@ pub struct UpdateAgreementInput {
     /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
     pub expected_version: i32,
     /// Move it to another partner (global id).
-    pub partner_id: Option<ID>,
+    pub partner_id: MaybeUndefined<ID>,
     /// New reference.
-    pub reference: Option<String>,
+    pub reference: MaybeUndefined<String>,
     /// New English title.
-    pub title_en: Option<String>,
+    pub title_en: MaybeUndefined<String>,
     /// New French title.
-    pub title_fr: Option<String>,
+    pub title_fr: MaybeUndefined<String>,
     /// New kind.
-    pub kind: Option<AgreementKind>,
+    pub kind: MaybeUndefined<AgreementKind>,
     /// New status.
-    pub status: Option<AgreementStatus>,
+    pub status: MaybeUndefined<AgreementStatus>,
     /// New year of signature; null clears it.
     pub signed_year: MaybeUndefined<i32>,
     /// New day of signature; null clears it.
@@ -181,19 +181,19 @@ pub struct UpdateProjectInput {
     /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
     pub expected_version: i32,
     /// Move it to another agreement (global id).
-    pub agreement_id: Option<ID>,
+    pub agreement_id: MaybeUndefined<ID>,
     /// New code.
-    pub code: Option<String>,
+    pub code: MaybeUndefined<String>,
     /// New English name.
-    pub name_en: Option<String>,
+    pub name_en: MaybeUndefined<String>,
     /// New French name.
-    pub name_fr: Option<String>,
+    pub name_fr: MaybeUndefined<String>,
     /// New English description; null clears it.
     pub description_en: MaybeUndefined<String>,
     /// New French description; null clears it.
     pub description_fr: MaybeUndefined<String>,
     /// New status.
-    pub status: Option<ProjectStatus>,
+    pub status: MaybeUndefined<ProjectStatus>,
     /// New first day; null clears it.
     pub starts_on: MaybeUndefined<Date>,
     /// New last day; null clears it.
@@ -239,13 +239,13 @@ pub struct UpdateFundingInput {
     /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
     pub expected_version: i32,
     /// Move it to another project (global id).
-    pub project_id: Option<ID>,
+    pub project_id: MaybeUndefined<ID>,
     /// Another funder (global id).
-    pub funder_id: Option<ID>,
+    pub funder_id: MaybeUndefined<ID>,
     /// New kind.
-    pub kind: Option<FundingKind>,
+    pub kind: MaybeUndefined<FundingKind>,
     /// New status.
-    pub status: Option<FundingStatus>,
+    pub status: MaybeUndefined<FundingStatus>,
     /// New amount; null makes it undisclosed.
     pub amount: MaybeUndefined<Decimal>,
     /// New currency; null clears it (only when the amount is undisclosed).

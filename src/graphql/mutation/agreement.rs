@@ -1,6 +1,6 @@
 //! `createAgreement`, `updateAgreement`, `deleteAgreement`.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MaybeUndefined, Object};
 use chrono::{Datelike, NaiveDate};
 use entity::enums::{AgreementKind, AgreementStatus};
 use entity::{agreement, funding, project};
@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::validate::{self, MAX_NAME, MAX_TEXT};
 use super::{
-    Deletion, Write, delete_where, ensure_unique, existing, global_ids, not_found, patch, rows_where, snapshot,
-    unique_violation,
+    Deletion, Write, before, delete_where, ensure_unique, existing, global_ids, not_found, patch, required,
+    rows_to_delete, snapshot, unique_violation,
 };
 use crate::auth::Role;
 use crate::error::{ApiError, ApiResult};
@@ -132,9 +132,7 @@ impl AgreementMutation {
         let row =
             row.insert(txn).await.map_err(unique_violation("agreement", "reference", &reference, "input.reference"))?;
         let after = Some(snapshot(&row)?);
-        write
-            .record(RecordKind::Agreement, row.id, ChangeAction::Create, Some(1), vec![partner_id], None, after)
-            .await?;
+        write.record(RecordKind::Agreement, row.id, ChangeAction::Create, None, after).await?;
         write.commit().await?;
         Ok(Agreement::one(row))
     }
@@ -148,21 +146,20 @@ impl AgreementMutation {
     ) -> ApiResult<Agreement> {
         let id = id::decode_as("input.id", Agreement::TYPE_NAME, &input.id)?;
         let mut write = Write::begin(ctx).await?;
+        let version = write.claim(RecordKind::Agreement, id, input.expected_version).await?;
         let txn = &write.txn;
         let current =
             agreement::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Agreement))?;
-        let version = write.claim(RecordKind::Agreement, id, input.expected_version).await?;
-        let txn = &write.txn;
         let signed_on = patch(current.signed_on, input.signed_on.map_value(|d| d.0));
         let fields = Fields {
-            reference: input.reference.unwrap_or_else(|| current.reference.clone()),
-            title_en: input.title_en.unwrap_or_else(|| current.title_en.clone()),
-            title_fr: input.title_fr.unwrap_or_else(|| current.title_fr.clone()),
-            kind: input.kind.unwrap_or(current.kind),
-            status: input.status.unwrap_or(current.status),
+            reference: required("input.reference", current.reference.clone(), input.reference)?,
+            title_en: required("input.titleEn", current.title_en.clone(), input.title_en)?,
+            title_fr: required("input.titleFr", current.title_fr.clone(), input.title_fr)?,
+            kind: required("input.kind", current.kind, input.kind)?,
+            status: required("input.status", current.status, input.status)?,
             // A new day of signature brings its own year unless a year is given too.
             signed_year: match (&input.signed_year, input.signed_on.is_undefined()) {
-                (async_graphql::MaybeUndefined::Undefined, false) => signed_on.map(|d| d.year()),
+                (MaybeUndefined::Undefined, false) => signed_on.map(|d| d.year()),
                 _ => patch(current.signed_year, input.signed_year),
             },
             signed_on,
@@ -173,13 +170,15 @@ impl AgreementMutation {
             source_url: patch(current.source_url.clone(), input.source_url),
         }
         .checked()?;
-        let partner_id = match &input.partner_id {
-            Some(partner) => existing(txn, RecordKind::Partner, "input.partnerId", partner).await?,
-            None => current.partner_id,
+        let partner_id = match input.partner_id {
+            MaybeUndefined::Undefined => current.partner_id,
+            MaybeUndefined::Null => {
+                return Err(ApiError::bad_input("input.partnerId", "`input.partnerId` may not be null"));
+            }
+            MaybeUndefined::Value(partner) => existing(txn, RecordKind::Partner, "input.partnerId", &partner).await?,
         };
         ensure_unique(txn, "agreement", "reference", &fields.reference, Some(id), "input.reference").await?;
-        let before = snapshot(&current)?;
-        let parents = vec![current.partner_id, partner_id];
+        let before = before(snapshot(&current)?, input.expected_version);
         let reference = fields.reference.clone();
         let mut row: agreement::ActiveModel = current.into();
         fields.set(&mut row, partner_id);
@@ -188,9 +187,7 @@ impl AgreementMutation {
         let row =
             row.update(txn).await.map_err(unique_violation("agreement", "reference", &reference, "input.reference"))?;
         let after = snapshot(&row)?;
-        write
-            .record(RecordKind::Agreement, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
-            .await?;
+        write.record(RecordKind::Agreement, id, ChangeAction::Update, Some(before), Some(after)).await?;
         write.commit().await?;
         Ok(Agreement::one(row))
     }
@@ -211,12 +208,12 @@ impl AgreementMutation {
         let cascade = cascade.unwrap_or(false);
         let row_id = id::decode_as("id", Agreement::TYPE_NAME, &id)?;
         let mut write = Write::begin(ctx).await?;
+        write.claim(RecordKind::Agreement, row_id, expected_version).await?;
+        write.lock_for_delete(RecordKind::Agreement, row_id).await?;
         let txn = &write.txn;
         let current =
             agreement::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Agreement))?;
-        write.claim(RecordKind::Agreement, row_id, expected_version).await?;
-        let txn = &write.txn;
-        let projects = rows_where::<project::Entity>(txn, "agreement_id", &[row_id]).await?;
+        let projects = rows_to_delete::<project::Entity>(txn, "agreement_id", &[row_id]).await?;
         if !cascade && !projects.is_empty() {
             return Err(ApiError::conflict(
                 "id",
@@ -227,7 +224,7 @@ impl AgreementMutation {
             ));
         }
         let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
-        let fundings = rows_where::<funding::Entity>(txn, "project_id", &project_ids).await?;
+        let fundings = rows_to_delete::<funding::Entity>(txn, "project_id", &project_ids).await?;
         let funding_ids: Vec<i64> = fundings.iter().map(|f| f.id).collect();
         for link in ["project_crime_area", "project_policing_goal", "project_country"] {
             delete_where(txn, link, "project_id", &project_ids).await?;
@@ -236,20 +233,15 @@ impl AgreementMutation {
         delete_where(txn, "project", "id", &project_ids).await?;
         delete_where(txn, "agreement", "id", &[row_id]).await?;
 
-        let partner_id = current.partner_id;
-        let before = Some(snapshot(&current)?);
-        write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, None, vec![partner_id], before, None).await?;
+        let before = Some(before(snapshot(&current)?, expected_version));
+        write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, before, None).await?;
         for p in &projects {
             let before = Some(snapshot(p)?);
-            write
-                .record(RecordKind::Project, p.id, ChangeAction::Delete, None, vec![p.agreement_id], before, None)
-                .await?;
+            write.record(RecordKind::Project, p.id, ChangeAction::Delete, before, None).await?;
         }
         for f in &fundings {
             let before = Some(snapshot(f)?);
-            write
-                .record(RecordKind::Funding, f.id, ChangeAction::Delete, None, vec![f.project_id], before, None)
-                .await?;
+            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None).await?;
         }
         write.commit().await?;
         let mut deleted = vec![id.clone()];

@@ -8,7 +8,7 @@ use iso_currency::Currency;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::validate::{self, MAX_NAME};
-use super::{Deletion, Write, delete_where, existing, not_found, patch, snapshot};
+use super::{Deletion, Write, before, delete_where, existing, not_found, patch, required, snapshot};
 use crate::auth::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, RecordKind};
@@ -114,7 +114,7 @@ impl FundingMutation {
         fields.set(&mut row, project_id, funder_id);
         let row = row.insert(txn).await?;
         let after = Some(snapshot(&row)?);
-        write.record(RecordKind::Funding, row.id, ChangeAction::Create, Some(1), vec![project_id], None, after).await?;
+        write.record(RecordKind::Funding, row.id, ChangeAction::Create, None, after).await?;
         write.commit().await?;
         Ok(Funding::one(row))
     }
@@ -128,10 +128,9 @@ impl FundingMutation {
     ) -> ApiResult<Funding> {
         let id = id::decode_as("input.id", Funding::TYPE_NAME, &input.id)?;
         let mut write = Write::begin(ctx).await?;
-        let txn = &write.txn;
-        let current = funding::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
         let version = write.claim(RecordKind::Funding, id, input.expected_version).await?;
         let txn = &write.txn;
+        let current = funding::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
         let currency = patch(current.currency.clone(), input.currency);
         // An amount left as it is is re-read in the (possibly new) currency, so
         // a change to a currency with fewer decimals cannot silently rescale it.
@@ -143,33 +142,36 @@ impl FundingMutation {
             MaybeUndefined::Value(amount) => Some(amount.0),
         };
         let fields = Fields::checked(
-            input.kind.unwrap_or(current.kind),
-            input.status.unwrap_or(current.status),
+            required("input.kind", current.kind, input.kind)?,
+            required("input.status", current.status, input.status)?,
             amount.as_deref(),
             currency.as_deref(),
             patch(current.programme.clone(), input.programme).as_deref(),
             patch(current.committed_on, input.committed_on.map_value(|d| d.0)),
             patch(current.source_url.clone(), input.source_url).as_deref(),
         )?;
-        let project_id = match &input.project_id {
-            Some(project) => existing(txn, RecordKind::Project, "input.projectId", project).await?,
-            None => current.project_id,
+        let project_id = match input.project_id {
+            MaybeUndefined::Undefined => current.project_id,
+            MaybeUndefined::Null => {
+                return Err(ApiError::bad_input("input.projectId", "`input.projectId` may not be null"));
+            }
+            MaybeUndefined::Value(project) => existing(txn, RecordKind::Project, "input.projectId", &project).await?,
         };
-        let funder_id = match &input.funder_id {
-            Some(funder) => existing(txn, RecordKind::Partner, "input.funderId", funder).await?,
-            None => current.funder_id,
+        let funder_id = match input.funder_id {
+            MaybeUndefined::Undefined => current.funder_id,
+            MaybeUndefined::Null => {
+                return Err(ApiError::bad_input("input.funderId", "`input.funderId` may not be null"));
+            }
+            MaybeUndefined::Value(funder) => existing(txn, RecordKind::Partner, "input.funderId", &funder).await?,
         };
-        let before = snapshot(&current)?;
-        let parents = vec![current.project_id, project_id];
+        let before = before(snapshot(&current)?, input.expected_version);
         let mut row: funding::ActiveModel = current.into();
         fields.set(&mut row, project_id, funder_id);
         row.version = Set(version);
         row.updated_at = Set(write.now);
         let row = row.update(txn).await?;
         let after = snapshot(&row)?;
-        write
-            .record(RecordKind::Funding, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
-            .await?;
+        write.record(RecordKind::Funding, id, ChangeAction::Update, Some(before), Some(after)).await?;
         write.commit().await?;
         Ok(Funding::one(row))
     }
@@ -184,15 +186,12 @@ impl FundingMutation {
     ) -> ApiResult<Deletion> {
         let row_id = id::decode_as("id", Funding::TYPE_NAME, &id)?;
         let mut write = Write::begin(ctx).await?;
-        let txn = &write.txn;
-        let current =
-            funding::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
         write.claim(RecordKind::Funding, row_id, expected_version).await?;
+        let current =
+            funding::Entity::find_by_id(row_id).one(&write.txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
         delete_where(&write.txn, "funding", "id", &[row_id]).await?;
-        let before = Some(snapshot(&current)?);
-        write
-            .record(RecordKind::Funding, row_id, ChangeAction::Delete, None, vec![current.project_id], before, None)
-            .await?;
+        let before = Some(before(snapshot(&current)?, expected_version));
+        write.record(RecordKind::Funding, row_id, ChangeAction::Delete, before, None).await?;
         write.commit().await?;
         Ok(Deletion { id: id.clone(), database_id: row_id, deleted: vec![id] })
     }

@@ -12,12 +12,12 @@ pub mod validate;
 use async_graphql::{ID, MaybeUndefined, MergedObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::change_log;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set, SqlErr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Set, SqlErr, Statement};
 
 use crate::db::CountingTxn;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{ChangeAction, ChangeEvent, EventBus, RecordKind};
+use crate::events::{ChangeAction, EventBus, RecordKind};
 use crate::graphql::context::request;
 use crate::graphql::id;
 use crate::graphql::sql::key_in;
@@ -50,7 +50,9 @@ pub struct Write {
     pub txn: CountingTxn,
     pub now: DateTime<Utc>,
     actor: String,
-    events: Vec<ChangeEvent>,
+    /// Names this write's history entries and its notification.
+    batch: String,
+    entries: Vec<change_log::Model>,
     bus: EventBus,
 }
 
@@ -63,24 +65,28 @@ impl Write {
             txn: data.db.begin().await?,
             now: Utc::now(),
             actor: data.caller.actor().to_owned(),
-            events: Vec::new(),
+            batch: batch_id()?,
+            entries: Vec::new(),
             bus: data.events.clone(),
         })
     }
 
-    /// Claims a record the caller read at version `expected`: the version
-    /// goes up by one, in a statement that locks the row (PostgreSQL; on
-    /// SQLite the write lock is held since `BEGIN`), so of two writers
-    /// holding the same version exactly one gets through and the other sees
-    /// the new one. Read the record (for its "before") first: if the claim
-    /// succeeds, nothing changed it in between. Returns the new version.
+    fn postgres(&self) -> bool {
+        self.txn.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// Claims a record the caller read at version `expected`, before
+    /// reading it: the version goes up by one in a statement that locks the
+    /// row (PostgreSQL; on SQLite the write lock is held since `BEGIN`), so
+    /// of two writers holding the same version exactly one gets through,
+    /// and what is read next is the committed state nobody else can change
+    /// until this write ends. Returns the new version.
     pub async fn claim(&self, kind: RecordKind, id: i64, expected: i32) -> ApiResult<i32> {
         let table = kind.table();
         let version = || Expr::col(Alias::new("version"));
         let bump = Query::update()
             .table(Alias::new(table))
             .value(Alias::new("version"), version().add(1))
-            .value(Alias::new("updated_at"), self.now)
             .and_where(Expr::col(Alias::new("id")).eq(id))
             .and_where(version().eq(expected))
             .to_owned();
@@ -98,15 +104,33 @@ impl Write {
         }
     }
 
-    /// Records a change in `change_log` and queues its event.
-    #[allow(clippy::too_many_arguments)]
+    /// Before a delete: locks the row against new dependents (PostgreSQL;
+    /// a dependent's foreign-key check needs a lock this one excludes), so
+    /// the dependents read next are all there will be.
+    pub async fn lock_for_delete(&self, kind: RecordKind, id: i64) -> ApiResult<()> {
+        if self.postgres() {
+            let sql = format!(r#"SELECT id FROM "{}" WHERE id = $1 FOR UPDATE"#, kind.table());
+            self.txn.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()])).await?;
+        }
+        Ok(())
+    }
+
+    /// Serialises the writes that reshape the partner tree (PostgreSQL),
+    /// so two moves checked apart cannot together make a loop.
+    pub async fn lock_partner_tree(&self) -> ApiResult<()> {
+        if self.postgres() {
+            // An arbitrary key of this application's own.
+            self.txn.execute_unprepared("SELECT pg_advisory_xact_lock(7215104)").await?;
+        }
+        Ok(())
+    }
+
+    /// Records a change in `change_log` (the source of its event).
     pub async fn record(
         &mut self,
         kind: RecordKind,
         id: i64,
         action: ChangeAction,
-        version: Option<i32>,
-        parents: Vec<i64>,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> ApiResult<()> {
@@ -118,35 +142,41 @@ impl Write {
             at: Set(self.now),
             before: Set(before),
             after: Set(after),
+            batch: Set(Some(self.batch.clone())),
             created_at: Set(self.now),
             updated_at: Set(self.now),
             ..Default::default()
         }
         .insert(&self.txn)
         .await?;
-        let mut parents = parents;
-        parents.sort_unstable();
-        parents.dedup();
-        self.events.push(ChangeEvent {
-            change_id: entry.id,
-            kind,
-            id,
-            action,
-            version,
-            parents,
-            actor: self.actor.clone(),
-            at: self.now,
-        });
+        self.entries.push(entry);
         Ok(())
     }
 
-    /// Sends the notifications (PostgreSQL, inside the transaction) and commits.
+    /// Sends the notification (PostgreSQL, inside the transaction), commits
+    /// and announces. It runs to the end even if the request is cancelled
+    /// meanwhile, so a commit is never left unannounced.
     pub async fn commit(self) -> ApiResult<()> {
-        self.bus.notify_in(&self.txn, &self.events).await?;
-        self.txn.commit().await?;
-        self.bus.committed(self.events);
-        Ok(())
+        let Write { txn, batch, entries, bus, .. } = self;
+        tokio::spawn(async move {
+            bus.notify_in(&txn, &batch).await?;
+            txn.commit().await?;
+            bus.committed(&entries);
+            Ok::<_, ApiError>(())
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("the commit task failed: {e}")))?
     }
+}
+
+/// A fresh batch id: 128 random bits, in hex.
+fn batch_id() -> ApiResult<String> {
+    use rand::TryRngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| ApiError::Internal(format!("no randomness for a batch id: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The record to change or delete does not exist (any more).
@@ -161,6 +191,21 @@ pub fn patch<T>(current: Option<T>, change: MaybeUndefined<T>) -> Option<T> {
         MaybeUndefined::Null => None,
         MaybeUndefined::Value(value) => Some(value),
     }
+}
+
+/// A required value after an update: unchanged or replaced, never cleared.
+pub fn required<T>(field: &str, current: T, change: MaybeUndefined<T>) -> ApiResult<T> {
+    match change {
+        MaybeUndefined::Undefined => Ok(current),
+        MaybeUndefined::Null => Err(ApiError::bad_input(field, format!("`{field}` may not be null"))),
+        MaybeUndefined::Value(value) => Ok(value),
+    }
+}
+
+/// The history's "before" of a row read after its claim: as it was, at the version the caller read.
+pub fn before(mut snapshot: serde_json::Value, expected: i32) -> serde_json::Value {
+    snapshot["version"] = expected.into();
+    snapshot
 }
 
 /// The JSON kept in the history for a row.
@@ -207,13 +252,15 @@ pub fn unique_violation(table: &str, column: &str, value: &str, field: &str) -> 
 }
 
 /// Decodes a global id given in the input and checks the record exists.
+/// On PostgreSQL the row is share-locked until the write ends, so it cannot
+/// be deleted between this check and the write that refers to it.
 pub async fn existing(txn: &CountingTxn, kind: RecordKind, field: &str, global_id: &ID) -> ApiResult<i64> {
     let id = id::decode_as(field, kind.type_name(), global_id)?;
-    let select = Query::select()
-        .column(Alias::new("id"))
-        .from(Alias::new(kind.table()))
-        .and_where(Expr::col(Alias::new("id")).eq(id))
-        .to_owned();
+    let mut select = Query::select();
+    select.column(Alias::new("id")).from(Alias::new(kind.table())).and_where(Expr::col(Alias::new("id")).eq(id));
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select.lock(LockType::KeyShare);
+    }
     match txn.query_one(&select).await? {
         Some(_) => Ok(id),
         None => Err(ApiError::bad_input(field, format!("`{field}` names no existing {}", kind.type_name()))),
@@ -228,6 +275,22 @@ pub async fn rows_where<E: EntityTrait>(txn: &CountingTxn, column: &str, keys: &
     }
     let table = E::default().table_name();
     Ok(E::find().filter(key_in(txn.get_database_backend(), table, column, keys)).all(txn).await?)
+}
+
+/// [`rows_where`], locking the rows for update on PostgreSQL: the records a
+/// cascade is about to delete cannot move elsewhere meanwhile.
+pub async fn rows_to_delete<E: EntityTrait>(txn: &CountingTxn, column: &str, keys: &[i64]) -> ApiResult<Vec<E::Model>> {
+    use sea_orm::{QueryFilter, QuerySelect};
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = txn.get_database_backend();
+    let table = E::default().table_name();
+    let mut select = E::find().filter(key_in(backend, table, column, keys));
+    if backend == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    Ok(select.all(txn).await?)
 }
 
 /// Deletes the rows of `table` whose `column` is one of `keys`.

@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, St
 
 use super::validate::{self, MAX_NAME, MAX_TEXT};
 use super::{
-    Deletion, Write, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
-    replace_links, rows_where, snapshot, unique_violation,
+    Deletion, Write, before, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
+    replace_links, required, rows_to_delete, rows_where, snapshot, unique_violation,
 };
 use crate::auth::Role;
 use crate::db::CountingTxn;
@@ -102,7 +102,14 @@ async fn subtree(txn: &CountingTxn, root: i64) -> ApiResult<Vec<(i64, i32)>> {
          ) SELECT id, depth FROM tree"
     );
     let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, [root.into()])).await?;
-    rows.iter().map(|r| Ok((r.try_get::<i64>("", "id")?, r.try_get::<i32>("", "depth")?))).collect()
+    let tree = rows
+        .iter()
+        .map(|r| Ok((r.try_get::<i64>("", "id")?, r.try_get::<i32>("", "depth")?)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    if tree.iter().any(|&(_, depth)| depth >= 100) {
+        return Err(ApiError::conflict("id", "the tree of partners under this one is more than 100 levels deep"));
+    }
+    Ok(tree)
 }
 
 /// Checks a new parent: it exists and is neither the partner itself nor
@@ -162,8 +169,7 @@ impl PartnerMutation {
         replace_links(txn, "partner_crime_area", "partner_id", row.id, "crime_area_id", &crime_areas, write.now)
             .await?;
         let after = partner_snapshot(txn, &row).await?;
-        let parents = row.parent_id.into_iter().collect();
-        write.record(RecordKind::Partner, row.id, ChangeAction::Create, Some(1), parents, None, Some(after)).await?;
+        write.record(RecordKind::Partner, row.id, ChangeAction::Create, None, Some(after)).await?;
         write.commit().await?;
         Ok(Partner::one(row))
     }
@@ -177,19 +183,18 @@ impl PartnerMutation {
     ) -> ApiResult<Partner> {
         let id = id::decode_as("input.id", Partner::TYPE_NAME, &input.id)?;
         let mut write = Write::begin(ctx).await?;
-        let txn = &write.txn;
-        let current = partner::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Partner))?;
         let version = write.claim(RecordKind::Partner, id, input.expected_version).await?;
         let txn = &write.txn;
-        let before = partner_snapshot(txn, &current).await?;
+        let current = partner::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Partner))?;
+        let before = before(partner_snapshot(txn, &current).await?, input.expected_version);
         let fields = Fields {
-            slug: input.slug.unwrap_or_else(|| current.slug.clone()),
-            name_en: input.name_en.unwrap_or_else(|| current.name_en.clone()),
-            name_fr: input.name_fr.unwrap_or_else(|| current.name_fr.clone()),
+            slug: required("input.slug", current.slug.clone(), input.slug)?,
+            name_en: required("input.nameEn", current.name_en.clone(), input.name_en)?,
+            name_fr: required("input.nameFr", current.name_fr.clone(), input.name_fr)?,
             acronym_en: patch(current.acronym_en.clone(), input.acronym_en),
             acronym_fr: patch(current.acronym_fr.clone(), input.acronym_fr),
-            kind: input.kind.unwrap_or(current.kind),
-            sector: input.sector.unwrap_or(current.sector),
+            kind: required("input.kind", current.kind, input.kind)?,
+            sector: required("input.sector", current.sector, input.sector)?,
             country_code: patch(current.country_code.clone(), input.country_code),
             website: patch(current.website.clone(), input.website),
             description_en: patch(current.description_en.clone(), input.description_en),
@@ -200,10 +205,13 @@ impl PartnerMutation {
         ensure_unique(txn, "partner", "slug", &fields.slug, Some(id), "input.slug").await?;
         let parent_id = match input.parent_id.as_opt_ref() {
             None => current.parent_id,
-            Some(parent) => checked_parent(txn, Some(id), parent).await?,
+            Some(parent) => {
+                write.lock_partner_tree().await?;
+                checked_parent(&write.txn, Some(id), parent).await?
+            }
         };
+        let txn = &write.txn;
         let slug = fields.slug.clone();
-        let old_parent = current.parent_id;
         let mut row: partner::ActiveModel = current.into();
         fields.set(&mut row, parent_id);
         row.version = Set(version);
@@ -215,10 +223,7 @@ impl PartnerMutation {
                 .await?;
         }
         let after = partner_snapshot(txn, &row).await?;
-        let parents = old_parent.into_iter().chain(row.parent_id).collect();
-        write
-            .record(RecordKind::Partner, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
-            .await?;
+        write.record(RecordKind::Partner, id, ChangeAction::Update, Some(before), Some(after)).await?;
         write.commit().await?;
         Ok(Partner::one(row))
     }
@@ -241,20 +246,18 @@ impl PartnerMutation {
         let cascade = cascade.unwrap_or(false);
         let row_id = id::decode_as("id", Partner::TYPE_NAME, &id)?;
         let mut write = Write::begin(ctx).await?;
-        let txn = &write.txn;
-        if partner::Entity::find_by_id(row_id).one(txn).await?.is_none() {
-            return Err(not_found(RecordKind::Partner));
-        }
         write.claim(RecordKind::Partner, row_id, expected_version).await?;
+        write.lock_for_delete(RecordKind::Partner, row_id).await?;
+        write.lock_partner_tree().await?;
         let txn = &write.txn;
         let tree = subtree(txn, row_id).await?;
         let partner_ids: Vec<i64> = tree.iter().map(|&(id, _)| id).collect();
-        let agreements = rows_where::<agreement::Entity>(txn, "partner_id", &partner_ids).await?;
+        let agreements = rows_to_delete::<agreement::Entity>(txn, "partner_id", &partner_ids).await?;
         let agreement_ids: Vec<i64> = agreements.iter().map(|a| a.id).collect();
-        let projects = rows_where::<project::Entity>(txn, "agreement_id", &agreement_ids).await?;
+        let projects = rows_to_delete::<project::Entity>(txn, "agreement_id", &agreement_ids).await?;
         let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
         let mut fundings: BTreeMap<i64, funding::Model> = BTreeMap::new();
-        let provided = rows_where::<funding::Entity>(txn, "funder_id", &partner_ids).await?;
+        let provided = rows_to_delete::<funding::Entity>(txn, "funder_id", &partner_ids).await?;
         if !cascade && (tree.len() > 1 || !agreements.is_empty() || !provided.is_empty()) {
             return Err(ApiError::conflict(
                 "id",
@@ -267,11 +270,11 @@ impl PartnerMutation {
                 ),
             ));
         }
-        for f in provided.into_iter().chain(rows_where::<funding::Entity>(txn, "project_id", &project_ids).await?) {
+        for f in provided.into_iter().chain(rows_to_delete::<funding::Entity>(txn, "project_id", &project_ids).await?) {
             fundings.insert(f.id, f);
         }
         let funding_ids: Vec<i64> = fundings.keys().copied().collect();
-        let partners = rows_where::<partner::Entity>(txn, "id", &partner_ids).await?;
+        let partners = rows_to_delete::<partner::Entity>(txn, "id", &partner_ids).await?;
 
         // Dependents before what they depend on.
         for link in ["project_crime_area", "project_policing_goal", "project_country"] {
@@ -289,31 +292,22 @@ impl PartnerMutation {
 
         let mut deleted = Vec::new();
         for p in partners.iter().filter(|p| p.id == row_id).chain(partners.iter().filter(|p| p.id != row_id)) {
-            let mut before = snapshot(p)?;
-            if p.id == row_id {
-                before["version"] = expected_version.into();
-            }
-            let parents = p.parent_id.into_iter().collect();
-            write.record(RecordKind::Partner, p.id, ChangeAction::Delete, None, parents, Some(before), None).await?;
+            let snapshot = snapshot(p)?;
+            let before = if p.id == row_id { before(snapshot, expected_version) } else { snapshot };
+            write.record(RecordKind::Partner, p.id, ChangeAction::Delete, Some(before), None).await?;
             deleted.push(ID(id::encode(Partner::TYPE_NAME, p.id)));
         }
         for a in &agreements {
             let before = Some(snapshot(a)?);
-            write
-                .record(RecordKind::Agreement, a.id, ChangeAction::Delete, None, vec![a.partner_id], before, None)
-                .await?;
+            write.record(RecordKind::Agreement, a.id, ChangeAction::Delete, before, None).await?;
         }
         for p in &projects {
             let before = Some(snapshot(p)?);
-            write
-                .record(RecordKind::Project, p.id, ChangeAction::Delete, None, vec![p.agreement_id], before, None)
-                .await?;
+            write.record(RecordKind::Project, p.id, ChangeAction::Delete, before, None).await?;
         }
         for f in fundings.values() {
             let before = Some(snapshot(f)?);
-            write
-                .record(RecordKind::Funding, f.id, ChangeAction::Delete, None, vec![f.project_id], before, None)
-                .await?;
+            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None).await?;
         }
         write.commit().await?;
         deleted.extend(global_ids(RecordKind::Agreement, &agreement_ids));

@@ -1,7 +1,7 @@
 //! `createProject`, `updateProject`, `deleteProject`, with the project's
 //! crime areas, Global Policing Goals and beneficiary countries.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use entity::enums::ProjectStatus;
 use entity::{funding, policing_goal, project, project_country, project_crime_area, project_policing_goal};
@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::validate::{self, MAX_NAME, MAX_TEXT};
 use super::{
-    Deletion, Write, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
-    replace_links, rows_where, snapshot, unique_violation,
+    Deletion, Write, before, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
+    replace_links, required, rows_to_delete, rows_where, snapshot, unique_violation,
 };
 use crate::auth::Role;
 use crate::db::CountingTxn;
@@ -194,9 +194,7 @@ impl ProjectMutation {
         let row = row.insert(txn).await.map_err(unique_violation("project", "code", &code, "input.code"))?;
         links.write(&write, row.id).await?;
         let after = Some(project_snapshot(&write.txn, &row).await?);
-        write
-            .record(RecordKind::Project, row.id, ChangeAction::Create, Some(1), vec![agreement_id], None, after)
-            .await?;
+        write.record(RecordKind::Project, row.id, ChangeAction::Create, None, after).await?;
         write.commit().await?;
         Ok(Project::one(row))
     }
@@ -211,26 +209,30 @@ impl ProjectMutation {
     ) -> ApiResult<Project> {
         let id = id::decode_as("input.id", Project::TYPE_NAME, &input.id)?;
         let mut write = Write::begin(ctx).await?;
-        let txn = &write.txn;
-        let current = project::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
-        let before = project_snapshot(txn, &current).await?;
         let version = write.claim(RecordKind::Project, id, input.expected_version).await?;
         let txn = &write.txn;
+        let current = project::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
+        let before = before(project_snapshot(txn, &current).await?, input.expected_version);
         let fields = Fields {
-            code: input.code.unwrap_or_else(|| current.code.clone()),
-            name_en: input.name_en.unwrap_or_else(|| current.name_en.clone()),
-            name_fr: input.name_fr.unwrap_or_else(|| current.name_fr.clone()),
+            code: required("input.code", current.code.clone(), input.code)?,
+            name_en: required("input.nameEn", current.name_en.clone(), input.name_en)?,
+            name_fr: required("input.nameFr", current.name_fr.clone(), input.name_fr)?,
             description_en: patch(current.description_en.clone(), input.description_en),
             description_fr: patch(current.description_fr.clone(), input.description_fr),
-            status: input.status.unwrap_or(current.status),
+            status: required("input.status", current.status, input.status)?,
             starts_on: patch(current.starts_on, input.starts_on.map_value(|d| d.0)),
             ends_on: patch(current.ends_on, input.ends_on.map_value(|d| d.0)),
             source_url: patch(current.source_url.clone(), input.source_url),
         }
         .checked()?;
-        let agreement_id = match &input.agreement_id {
-            Some(agreement) => existing(txn, RecordKind::Agreement, "input.agreementId", agreement).await?,
-            None => current.agreement_id,
+        let agreement_id = match input.agreement_id {
+            MaybeUndefined::Undefined => current.agreement_id,
+            MaybeUndefined::Null => {
+                return Err(ApiError::bad_input("input.agreementId", "`input.agreementId` may not be null"));
+            }
+            MaybeUndefined::Value(agreement) => {
+                existing(txn, RecordKind::Agreement, "input.agreementId", &agreement).await?
+            }
         };
         ensure_unique(txn, "project", "code", &fields.code, Some(id), "input.code").await?;
         let links = Links::checked(
@@ -240,7 +242,6 @@ impl ProjectMutation {
             input.countries.as_deref(),
         )
         .await?;
-        let parents = vec![current.agreement_id, agreement_id];
         let code = fields.code.clone();
         let mut row: project::ActiveModel = current.into();
         fields.set(&mut row, agreement_id);
@@ -249,9 +250,7 @@ impl ProjectMutation {
         let row = row.update(txn).await.map_err(unique_violation("project", "code", &code, "input.code"))?;
         links.write(&write, id).await?;
         let after = project_snapshot(&write.txn, &row).await?;
-        write
-            .record(RecordKind::Project, id, ChangeAction::Update, Some(version), parents, Some(before), Some(after))
-            .await?;
+        write.record(RecordKind::Project, id, ChangeAction::Update, Some(before), Some(after)).await?;
         write.commit().await?;
         Ok(Project::one(row))
     }
@@ -270,13 +269,13 @@ impl ProjectMutation {
         let cascade = cascade.unwrap_or(false);
         let row_id = id::decode_as("id", Project::TYPE_NAME, &id)?;
         let mut write = Write::begin(ctx).await?;
+        write.claim(RecordKind::Project, row_id, expected_version).await?;
+        write.lock_for_delete(RecordKind::Project, row_id).await?;
         let txn = &write.txn;
         let current =
             project::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
-        let before = project_snapshot(txn, &current).await?;
-        write.claim(RecordKind::Project, row_id, expected_version).await?;
-        let txn = &write.txn;
-        let fundings = funding::Entity::find().filter(funding::Column::ProjectId.eq(row_id)).all(txn).await?;
+        let before = before(project_snapshot(txn, &current).await?, expected_version);
+        let fundings = rows_to_delete::<funding::Entity>(txn, "project_id", &[row_id]).await?;
         if !cascade && !fundings.is_empty() {
             return Err(ApiError::conflict(
                 "id",
@@ -289,15 +288,10 @@ impl ProjectMutation {
         }
         delete_where(txn, "funding", "id", &funding_ids).await?;
         delete_where(txn, "project", "id", &[row_id]).await?;
-        let agreement_id = current.agreement_id;
-        write
-            .record(RecordKind::Project, row_id, ChangeAction::Delete, None, vec![agreement_id], Some(before), None)
-            .await?;
+        write.record(RecordKind::Project, row_id, ChangeAction::Delete, Some(before), None).await?;
         for f in &fundings {
             let before = Some(snapshot(f)?);
-            write
-                .record(RecordKind::Funding, f.id, ChangeAction::Delete, None, vec![f.project_id], before, None)
-                .await?;
+            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None).await?;
         }
         write.commit().await?;
         let mut deleted = vec![id.clone()];

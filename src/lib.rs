@@ -13,5 +13,6 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod limits;
 pub mod seed;
 pub mod startup;

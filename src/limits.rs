@@ -1,0 +1,538 @@
+//! What a document may cost, checked before it can cost anything.
+//!
+//! Two stages, both before async-graphql sees the document:
+//!
+//! 1. [`prescan`], on the raw text, before parsing: its size, its number of
+//!    tokens and how deeply its brackets nest. async-graphql's parser
+//!    recurses once per nesting level and overflows the stack (aborting the
+//!    process) on a few kilobytes of `[[[[…`, and no body-size limit can
+//!    stop that (two bytes a level), so nesting is counted here first.
+//! 2. [`analyze`], on the parsed document: the selections it expands to
+//!    (each fragment counted once and memoised, so a chain of fragments each
+//!    spreading the next twice is measured in linear time, not run in
+//!    exponential time), its depth, aliases, directives, introspection
+//!    depth, and its cost: every connection multiplies by its `first` or
+//!    `last` (20 when neither is given), in the spirit of GitHub's node
+//!    limit. `first`/`last` outside 1–100 are refused here too, so a nested
+//!    one fails before the levels above it have run any SQL.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_graphql::parser::types::{
+    BaseType, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet, TypeKind,
+    TypeSystemDefinition,
+};
+use async_graphql::{Name, Positioned};
+use async_graphql_value::Value;
+
+use crate::graphql::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// The limits, each with a safe default and a flag to change it.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Bytes of one document.
+    pub max_document_bytes: usize,
+    /// Tokens of one document.
+    pub max_tokens: usize,
+    /// Brackets (`{`, `[`, `(`) open at once in a document.
+    pub max_nesting: usize,
+    /// Selections the document expands to, fragments spread out.
+    pub max_selections: u64,
+    /// Fields nested in fields (introspection apart).
+    pub max_depth: usize,
+    /// Fields nested under `__schema` or `__type`.
+    pub max_introspection_depth: usize,
+    /// Nodes the document may ask for: every connection multiplies by its page size.
+    pub max_cost: u64,
+    /// Aliases, fragments spread out.
+    pub max_aliases: u64,
+    /// Directives, fragments spread out.
+    pub max_directives: u64,
+    /// Operations in one batched request.
+    pub max_batch: usize,
+    /// How deeply a variable's value may nest (objects and lists).
+    pub max_variable_nesting: usize,
+    /// Bytes of one HTTP request body.
+    pub max_body_bytes: usize,
+    /// Time one operation may take.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_document_bytes: 64 * 1024,
+            max_tokens: 15_000,
+            max_nesting: 64,
+            max_selections: 10_000,
+            max_depth: 12,
+            max_introspection_depth: 16,
+            max_cost: 50_000,
+            max_aliases: 200,
+            max_directives: 50,
+            max_batch: 10,
+            max_variable_nesting: 32,
+            max_body_bytes: 1024 * 1024,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A document refused before execution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A limit was exceeded: `LIMIT_EXCEEDED`, with the limit's name.
+    Limit { limit: &'static str, max: u64, actual: u64 },
+    /// A `first`/`last` out of range: `BAD_USER_INPUT`.
+    PageSize { argument: &'static str, value: i64 },
+    /// Fragments that spread each other: `GRAPHQL_VALIDATION_FAILED`.
+    FragmentCycle(String),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Limit { .. } => "LIMIT_EXCEEDED",
+            Refusal::PageSize { .. } => "BAD_USER_INPUT",
+            Refusal::FragmentCycle(_) => "GRAPHQL_VALIDATION_FAILED",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Limit { limit, max, actual } => {
+                format!("the document exceeds the {limit} limit: {actual} where at most {max} is allowed")
+            }
+            Refusal::PageSize { argument, value } => {
+                format!("`{argument}` must be between 1 and {MAX_PAGE_SIZE}, got {value}")
+            }
+            Refusal::FragmentCycle(name) => format!("fragment `{name}` spreads itself"),
+        }
+    }
+
+    /// The error as a GraphQL error, with its code and details in `extensions`.
+    pub fn to_server_error(&self) -> async_graphql::ServerError {
+        let mut error = async_graphql::ServerError::new(self.message(), None);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", self.code());
+        match self {
+            Refusal::Limit { limit, max, actual } => {
+                extensions.set("limit", *limit);
+                extensions.set("max", *max);
+                extensions.set("actual", *actual);
+            }
+            Refusal::PageSize { argument, .. } => extensions.set("field", *argument),
+            Refusal::FragmentCycle(_) => {}
+        }
+        error.extensions = Some(extensions);
+        error
+    }
+}
+
+fn over(limit: &'static str, max: u64, actual: u64) -> Result<(), Refusal> {
+    if actual > max { Err(Refusal::Limit { limit, max, actual }) } else { Ok(()) }
+}
+
+/// Checks the raw text: size, tokens, nesting. Linear, allocation-free, and
+/// it never recurses, whatever the input.
+pub fn prescan(document: &str, limits: &Limits) -> Result<(), Refusal> {
+    over("documentBytes", limits.max_document_bytes as u64, document.len() as u64)?;
+    let bytes = document.as_bytes();
+    let (mut i, mut tokens, mut depth) = (0usize, 0u64, 0u64);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => {
+                i += 3;
+                continue;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                over("nesting", limits.max_nesting as u64, depth)?;
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'+' | b'.'))
+                {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        tokens += 1;
+        over("tokens", limits.max_tokens as u64, tokens)?;
+    }
+    Ok(())
+}
+
+/// How deeply a JSON value nests, without recursing.
+pub fn json_nesting(value: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        match value {
+            serde_json::Value::Array(items) => stack.extend(items.iter().map(|v| (v, depth + 1))),
+            serde_json::Value::Object(map) => stack.extend(map.values().map(|v| (v, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// What a field returns, as far as limits care.
+#[derive(Clone, Debug)]
+struct FieldShape {
+    /// The named type at the bottom of lists and non-nulls.
+    type_name: String,
+    /// A Relay connection: it multiplies by its page size.
+    connection: bool,
+}
+
+/// The schema's object and interface fields, read from its SDL once.
+#[derive(Clone, Debug, Default)]
+pub struct TypeTable {
+    fields: HashMap<String, HashMap<String, FieldShape>>,
+}
+
+impl TypeTable {
+    /// Reads the SDL async-graphql prints for the schema.
+    pub fn from_sdl(sdl: &str) -> Self {
+        let mut fields = HashMap::new();
+        let Ok(document) = async_graphql::parser::parse_schema(sdl) else { return TypeTable::default() };
+        for definition in document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else { continue };
+            let ty = ty.node;
+            let defined = match ty.kind {
+                TypeKind::Object(o) => o.fields,
+                TypeKind::Interface(i) => i.fields,
+                _ => continue,
+            };
+            let shapes = defined
+                .into_iter()
+                .map(|f| {
+                    let mut base = &f.node.ty.node.base;
+                    while let BaseType::List(inner) = base {
+                        base = &inner.base;
+                    }
+                    let type_name = match base {
+                        BaseType::Named(name) => name.to_string(),
+                        BaseType::List(_) => String::new(),
+                    };
+                    let connection = type_name.ends_with("Connection");
+                    (f.node.name.node.to_string(), FieldShape { type_name, connection })
+                })
+                .collect();
+            fields.insert(ty.name.node.to_string(), shapes);
+        }
+        TypeTable { fields }
+    }
+
+    fn field(&self, parent: &str, name: &str) -> Option<&FieldShape> {
+        self.fields.get(parent).and_then(|f| f.get(name))
+    }
+}
+
+/// What [`analyze`] measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Measure {
+    /// Selections, fragments spread out.
+    pub selections: u64,
+    /// Deepest field nesting outside introspection.
+    pub depth: u64,
+    /// Deepest nesting under an introspection field.
+    pub introspection_depth: u64,
+    /// Nodes asked for (connections multiply by their page size).
+    pub cost: u64,
+    pub aliases: u64,
+    pub directives: u64,
+}
+
+impl Measure {
+    fn add(&mut self, other: &Measure, depth_offset: u64) {
+        self.selections = self.selections.saturating_add(other.selections);
+        self.depth = self.depth.max(other.depth.saturating_add(depth_offset));
+        self.introspection_depth = self.introspection_depth.max(other.introspection_depth);
+        self.cost = self.cost.saturating_add(other.cost);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.directives = self.directives.saturating_add(other.directives);
+    }
+
+    /// Scaled by the number of times the selection set runs.
+    fn times(mut self, factor: u64) -> Self {
+        self.cost = self.cost.saturating_mul(factor);
+        self
+    }
+}
+
+/// The analysis of the operation a request runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Analysis {
+    pub operation: OperationType,
+    pub measure: Measure,
+}
+
+struct Walker<'a> {
+    document: &'a ExecutableDocument,
+    types: &'a TypeTable,
+    variables: &'a serde_json::Map<String, serde_json::Value>,
+    /// Fragments measured so far; `None` while one is being measured.
+    fragments: HashMap<Name, Option<Measure>>,
+}
+
+impl Walker<'_> {
+    /// An integer argument, given literally or through a variable.
+    fn int_argument(&self, arguments: &[(Positioned<Name>, Positioned<Value>)], name: &str) -> Option<i64> {
+        let (_, value) = arguments.iter().find(|(n, _)| n.node == name)?;
+        match &value.node {
+            // Beyond 64 bits is out of range too; a non-integer is the validator's to report.
+            Value::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|_| i64::MAX)),
+            Value::Variable(v) => {
+                self.variables.get(v.as_str()).and_then(|v| v.as_i64().or_else(|| v.as_u64().map(|_| i64::MAX)))
+            }
+            _ => None,
+        }
+    }
+
+    fn list_argument_len(&self, arguments: &[(Positioned<Name>, Positioned<Value>)], name: &str) -> Option<u64> {
+        let (_, value) = arguments.iter().find(|(n, _)| n.node == name)?;
+        match &value.node {
+            Value::List(items) => Some(items.len() as u64),
+            Value::Variable(v) => self.variables.get(v.as_str()).and_then(|v| v.as_array()).map(|a| a.len() as u64),
+            _ => None,
+        }
+    }
+
+    /// The measure of a selection set of `parent`, run once.
+    fn selection_set(&mut self, parent: &str, set: &SelectionSet, introspection: bool) -> Result<Measure, Refusal> {
+        let mut measure = Measure::default();
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let name = field.name.node.as_str();
+                    // `__schema` and `__type` are measured on their own scale; `__typename` is a plain leaf.
+                    let inside = introspection || name == "__schema" || name == "__type";
+                    for argument in ["first", "last"] {
+                        if let Some(value) = self.int_argument(&field.arguments, argument)
+                            && !(1..=MAX_PAGE_SIZE as i64).contains(&value)
+                        {
+                            return Err(Refusal::PageSize { argument, value });
+                        }
+                    }
+                    let mut own = Measure {
+                        selections: 1,
+                        aliases: u64::from(field.alias.is_some()),
+                        directives: field.directives.len() as u64,
+                        ..Measure::default()
+                    };
+                    let shape = self.types.field(parent, name).cloned();
+                    let factor = match &shape {
+                        Some(shape) if shape.connection => self
+                            .int_argument(&field.arguments, "first")
+                            .or_else(|| self.int_argument(&field.arguments, "last"))
+                            .map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i64) as u64),
+                        Some(_) => self.list_argument_len(&field.arguments, "ids").unwrap_or(1),
+                        None => 1,
+                    };
+                    if factor != 1 || shape.as_ref().is_some_and(|s| s.connection) {
+                        own.cost = factor;
+                    }
+                    let children = if field.selection_set.node.items.is_empty() {
+                        Measure::default()
+                    } else {
+                        let child_type = shape.map(|s| s.type_name).unwrap_or_default();
+                        self.selection_set(&child_type, &field.selection_set.node, inside)?.times(factor)
+                    };
+                    own.add(&children, 0);
+                    if inside {
+                        own.depth = 0;
+                        own.introspection_depth = children.introspection_depth + 1;
+                    } else {
+                        own.depth = children.depth + 1;
+                    }
+                    measure.add(&own, 0);
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &fragment.node;
+                    let on = fragment.type_condition.as_ref().map_or(parent, |t| t.node.on.node.as_str());
+                    let inner = self.selection_set(on, &fragment.selection_set.node, introspection)?;
+                    measure.directives = measure.directives.saturating_add(fragment.directives.len() as u64);
+                    measure.add(&inner, 0);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    measure.directives = measure.directives.saturating_add(spread.node.directives.len() as u64);
+                    let inner = self.fragment(name, introspection)?;
+                    measure.add(&inner, 0);
+                }
+            }
+        }
+        Ok(measure)
+    }
+
+    fn fragment(&mut self, name: &Name, introspection: bool) -> Result<Measure, Refusal> {
+        match self.fragments.get(name) {
+            Some(Some(measure)) => return Ok(*measure),
+            Some(None) => return Err(Refusal::FragmentCycle(name.to_string())),
+            None => {}
+        }
+        // An unknown fragment is the validator's to report.
+        let Some(definition) = self.document.fragments.get(name) else { return Ok(Measure::default()) };
+        self.fragments.insert(name.clone(), None);
+        let on = definition.node.type_condition.node.on.node.to_string();
+        let mut measure = self.selection_set(&on, &definition.node.selection_set.node, introspection)?;
+        measure.directives = measure.directives.saturating_add(definition.node.directives.len() as u64);
+        self.fragments.insert(name.clone(), Some(measure));
+        Ok(measure)
+    }
+}
+
+/// The operation `operation_name` picks, if it can be told (else the
+/// validator reports it).
+pub fn operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    let mut operations = document.operations.iter();
+    match operation_name {
+        Some(wanted) => operations.find(|(name, _)| name.map(|n| n.as_str()) == Some(wanted)).map(|(_, op)| op),
+        None => {
+            let first = operations.next()?;
+            operations.next().is_none().then_some(first.1)
+        }
+    }
+}
+
+/// Measures the operation a request runs and checks it against the limits.
+/// `Ok(None)`: the operation cannot be told; the validator will say why.
+pub fn analyze(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &serde_json::Map<String, serde_json::Value>,
+    types: &TypeTable,
+    limits: &Limits,
+) -> Result<Option<Analysis>, Refusal> {
+    let Some(op) = operation(document, operation_name) else { return Ok(None) };
+    let root = match op.node.ty {
+        OperationType::Query => "Query",
+        OperationType::Mutation => "Mutation",
+        OperationType::Subscription => "Subscription",
+    };
+    let mut walker = Walker { document, types, variables, fragments: HashMap::new() };
+    let mut measure = walker.selection_set(root, &op.node.selection_set.node, false)?;
+    measure.directives = measure.directives.saturating_add(op.node.directives.len() as u64);
+    // Every fragment of the document, spread or not, is validated by
+    // async-graphql: measure the unused ones too, so none escapes the limits.
+    let names: Vec<Name> = document.fragments.keys().cloned().collect();
+    for name in names {
+        let unused = walker.fragment(&name, false)?;
+        over("selections", limits.max_selections, unused.selections)?;
+    }
+    measure.cost = measure.cost.saturating_add(1);
+    over("selections", limits.max_selections, measure.selections)?;
+    over("depth", limits.max_depth as u64, measure.depth)?;
+    over("introspectionDepth", limits.max_introspection_depth as u64, measure.introspection_depth)?;
+    over("aliases", limits.max_aliases, measure.aliases)?;
+    over("directives", limits.max_directives, measure.directives)?;
+    over("cost", limits.max_cost, measure.cost)?;
+    Ok(Some(Analysis { operation: op.node.ty, measure }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn measure(query: &str) -> Result<Option<Analysis>, Refusal> {
+        let types = TypeTable::from_sdl(&crate::graphql::sdl());
+        let document = async_graphql::parser::parse_query(query).expect("it parses");
+        analyze(&document, None, &serde_json::Map::new(), &types, &limits())
+    }
+
+    #[test]
+    fn deep_brackets_are_refused_before_parsing() {
+        let deep = format!("{{ partners(filter: {}) {{ totalCount }} }}", "[".repeat(5_000));
+        assert!(matches!(prescan(&deep, &limits()), Err(Refusal::Limit { limit: "nesting", .. })));
+        let many = "{ a }".repeat(6_000);
+        assert!(matches!(prescan(&many, &limits()), Err(Refusal::Limit { limit: "tokens", .. })));
+        assert!(prescan("{ partners(first: 5) { nodes { name } } } # a { comment [", &limits()).is_ok());
+        assert!(prescan(r#"{ search(query: "[[[[{{{{") { totalCount } }"#, &limits()).is_ok());
+    }
+
+    #[test]
+    fn q1_costs_the_nodes_it_can_return() {
+        let q1 = "{ partners(first: 50) { nodes { agreements(first: 10) { nodes { projects(first: 5) { nodes {
+            fundings(first: 4) { nodes { amount { amount currency } funder { name } } } } } } } } } }";
+        let analysis = measure(q1).expect("within limits").expect("an operation");
+        assert_eq!(analysis.measure.cost, 1 + 50 + 500 + 2_500 + 10_000);
+        assert_eq!(analysis.measure.depth, 10);
+    }
+
+    #[test]
+    fn a_fragment_chain_is_measured_not_expanded() {
+        let mut query = String::from("query { ...F0 }\n");
+        for i in 0..40 {
+            query.push_str(&format!("fragment F{i} on Query {{ ...F{} ...F{} }}\n", i + 1, i + 1));
+        }
+        query.push_str("fragment F40 on Query { __typename }\n");
+        assert!(matches!(measure(&query), Err(Refusal::Limit { limit: "selections", .. })));
+    }
+
+    #[test]
+    fn fragment_cycles_and_page_sizes_are_refused() {
+        let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        assert!(matches!(measure(cycle), Err(Refusal::FragmentCycle(_))));
+        let nested = "{ partners { nodes { agreements(first: 1000) { totalCount } } } }";
+        assert_eq!(measure(nested), Err(Refusal::PageSize { argument: "first", value: 1000 }));
+        let expensive = "{ partners(first: 100) { nodes { agreements(first: 100) { nodes { projects(first: 100) { totalCount } } } } } }";
+        assert!(matches!(measure(expensive), Err(Refusal::Limit { limit: "cost", .. })));
+    }
+
+    #[test]
+    fn json_nesting_is_measured_without_recursion() {
+        let mut value = serde_json::json!(1);
+        for _ in 0..100_000 {
+            value = serde_json::Value::Array(vec![value]);
+        }
+        assert_eq!(json_nesting(&value), 100_000);
+        // Dropping so deep a value recurses in serde_json; unwind it by hand.
+        while let serde_json::Value::Array(mut items) = value {
+            value = items.pop().unwrap_or(serde_json::Value::Null);
+        }
+    }
+}

@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20).measurement_time(Duration::from_secs(10));
     let asker = Asker { caller: Caller::Anonymous, lang: Lang::En };
     for (backend, db) in &backends {
-        let registry = Registry { db: db.clone(), events: EventBus::new(db.get_database_backend()) };
+        let registry = Registry { db: db.clone(), events: EventBus::new(db.get_database_backend()), metrics: None };
         for (name, query) in [("q1_nested", Q1), ("search_filtered", SEARCH)] {
             let check = rt.block_on(graphql::execute(&schema, &registry, asker.clone(), query.into()));
             assert!(check.errors.is_empty(), "{name} on {backend}: {:?}", check.errors);

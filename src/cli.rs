@@ -10,8 +10,19 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://partnership-registry.db", global = true)]
     pub database_url: String,
 
+    /// How log lines are written: `pretty` for people, `json` for log collectors.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +101,95 @@ pub struct ServeArgs {
     /// Require an API token (VIEWER or more) for reads and subscriptions too, not only for writes.
     #[arg(long, env = "REQUIRE_AUTH_FOR_READS")]
     pub require_auth_for_reads: bool,
+
+    /// Run only the documents in this JSON file (an object of sha256 → document, or an array of documents).
+    #[arg(long, env = "TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
+    /// Documents remembered for automatic persisted queries.
+    #[arg(long, env = "PERSISTED_QUERY_CACHE", default_value_t = 1_000)]
+    pub persisted_query_cache: usize,
+
+    /// Origins allowed to call the API from a browser (CORS); repeat, or comma-separate; `*` for any.
+    #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Seconds a shutdown waits for requests in flight before stopping anyway.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
+    /// Seconds a WebSocket client has to send `connection_init`.
+    #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 3)]
+    pub ws_init_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one document and one request may cost; every limit is answered
+/// with `LIMIT_EXCEEDED` (or the HTTP status the transport calls for) before
+/// anything runs.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Bytes of one GraphQL document.
+    #[arg(long, env = "MAX_DOCUMENT_BYTES", default_value_t = 64 * 1024)]
+    pub max_document_bytes: usize,
+    /// Tokens of one document.
+    #[arg(long, env = "MAX_TOKENS", default_value_t = 15_000)]
+    pub max_tokens: usize,
+    /// Brackets open at once in a document (values and selections).
+    #[arg(long, env = "MAX_NESTING", default_value_t = 64)]
+    pub max_nesting: usize,
+    /// Selections a document expands to, fragments spread out.
+    #[arg(long, env = "MAX_SELECTIONS", default_value_t = 10_000)]
+    pub max_selections: u64,
+    /// Fields nested in fields.
+    #[arg(long, env = "MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+    /// Fields nested under `__schema` or `__type`.
+    #[arg(long, env = "MAX_INTROSPECTION_DEPTH", default_value_t = 16)]
+    pub max_introspection_depth: usize,
+    /// Nodes a document may ask for: each connection multiplies by its `first`/`last` (20 by default).
+    #[arg(long, env = "MAX_COST", default_value_t = 50_000)]
+    pub max_cost: u64,
+    /// Aliases in a document, fragments spread out.
+    #[arg(long, env = "MAX_ALIASES", default_value_t = 200)]
+    pub max_aliases: u64,
+    /// Directives in a document, fragments spread out.
+    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: u64,
+    /// Operations in one batched request (a JSON array).
+    #[arg(long, env = "MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+    /// How deeply a variable's value may nest.
+    #[arg(long, env = "MAX_VARIABLE_NESTING", default_value_t = 32)]
+    pub max_variable_nesting: usize,
+    /// Bytes of one HTTP request body.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Milliseconds one operation may take (waiting for its turn included).
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+}
+
+impl From<&LimitArgs> for crate::limits::Limits {
+    fn from(a: &LimitArgs) -> Self {
+        crate::limits::Limits {
+            max_document_bytes: a.max_document_bytes,
+            max_tokens: a.max_tokens,
+            max_nesting: a.max_nesting,
+            max_selections: a.max_selections,
+            max_depth: a.max_depth,
+            max_introspection_depth: a.max_introspection_depth,
+            max_cost: a.max_cost,
+            max_aliases: a.max_aliases,
+            max_directives: a.max_directives,
+            max_batch: a.max_batch,
+            max_variable_nesting: a.max_variable_nesting,
+            max_body_bytes: a.max_body_bytes,
+            timeout: std::time::Duration::from_millis(a.request_timeout_ms),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

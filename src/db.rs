@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::metrics::Metrics;
+
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
     QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
@@ -41,10 +43,12 @@ fn sqlite_create_if_missing(url: &str) -> String {
 /// A connection (or transaction) that counts the statements run through it.
 /// One is made per request, so the count is that request's alone, whichever
 /// task runs the statement; a transaction begun from it shares its count.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Counting<C> {
     conn: C,
     statements: Arc<AtomicU64>,
+    /// Where the rows of each statement are reported (the size of a batched level).
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// A request's counting handle on the pool.
@@ -55,7 +59,13 @@ pub type CountingTxn = Counting<DatabaseTransaction>;
 
 impl CountingDb {
     pub fn new(conn: DatabaseConnection) -> Self {
-        Counting { conn, statements: Arc::new(AtomicU64::new(0)) }
+        Counting { conn, statements: Arc::new(AtomicU64::new(0)), metrics: None }
+    }
+
+    /// Also reports the rows of every statement to `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Begins a write transaction counted with this request (`BEGIN` and
@@ -68,7 +78,11 @@ impl CountingDb {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        Ok(Counting { conn: self.conn.begin_with_options(options).await?, statements: self.statements.clone() })
+        Ok(Counting {
+            conn: self.conn.begin_with_options(options).await?,
+            statements: self.statements.clone(),
+            metrics: self.metrics.clone(),
+        })
     }
 
     /// The pool underneath, for work that is not the request's own.
@@ -117,6 +131,10 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Counting<C> {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.count();
-        self.conn.query_all_raw(stmt).await
+        let rows = self.conn.query_all_raw(stmt).await?;
+        if let Some(metrics) = &self.metrics {
+            metrics.batch_rows.observe(rows.len() as f64);
+        }
+        Ok(rows)
     }
 }

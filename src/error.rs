@@ -93,13 +93,16 @@ impl From<sea_orm::DbErr> for ApiError {
             }
             _ => {}
         }
-        tracing::error!(error = %err, "database error");
-        ApiError::Internal(err.to_string())
+        ApiError::Internal(format!("database error: {err}"))
     }
 }
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
+        if let ApiError::Internal(detail) = self {
+            // The client sees a generic message and the request id; this line has the rest.
+            tracing::error!(detail = %detail, "internal error");
+        }
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code());
             match self {

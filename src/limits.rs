@@ -424,13 +424,13 @@ impl Walker<'_> {
 pub fn operation<'a>(
     document: &'a ExecutableDocument,
     operation_name: Option<&str>,
-) -> Option<&'a Positioned<OperationDefinition>> {
+) -> Option<(Option<&'a Name>, &'a Positioned<OperationDefinition>)> {
     let mut operations = document.operations.iter();
     match operation_name {
-        Some(wanted) => operations.find(|(name, _)| name.map(|n| n.as_str()) == Some(wanted)).map(|(_, op)| op),
+        Some(wanted) => operations.find(|(name, _)| name.map(|n| n.as_str()) == Some(wanted)),
         None => {
             let first = operations.next()?;
-            operations.next().is_none().then_some(first.1)
+            operations.next().is_none().then_some(first)
         }
     }
 }
@@ -444,7 +444,7 @@ pub fn analyze(
     types: &TypeTable,
     limits: &Limits,
 ) -> Result<Option<Analysis>, Refusal> {
-    let Some(op) = operation(document, operation_name) else { return Ok(None) };
+    let Some((_, op)) = operation(document, operation_name) else { return Ok(None) };
     let root = match op.node.ty {
         OperationType::Query => "Query",
         OperationType::Mutation => "Mutation",

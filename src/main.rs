@@ -4,7 +4,9 @@
 use anyhow::Context;
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
-use partnership_registry::cli::{Cli, Command, MigrateAction, SeedArgs, ServeArgs, TokenAction};
+use std::time::Duration;
+
+use partnership_registry::cli::{Cli, Command, LogFormat, MigrateAction, SeedArgs, ServeArgs, TokenAction};
 use partnership_registry::startup::{self, Application, ServerOptions, Settings};
 use partnership_registry::{auth, db, graphql, seed};
 use tracing_subscriber::EnvFilter;
@@ -19,12 +21,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     return_freed_memory_promptly();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+        LogFormat::Pretty => logs.init(),
+    }
 
     match cli.command.unwrap_or(Command::Serve(ServeArgs::from_env())) {
         Command::Serve(args) => serve(cli.database_url, args).await,
@@ -97,6 +99,12 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         options: ServerOptions {
             max_concurrent_queries: args.max_concurrent_queries,
             require_auth_for_reads: args.require_auth_for_reads,
+            ws_init_timeout: Duration::from_secs(args.ws_init_timeout_secs),
+            limits: (&args.limits).into(),
+            trusted_documents: args.trusted_documents.clone(),
+            persisted_cache: args.persisted_query_cache,
+            cors_origins: args.cors_origins.clone(),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             ..ServerOptions::default()
         },
     };

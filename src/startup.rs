@@ -1,7 +1,10 @@
 //! Building and running the server: connect, migrate, seed an empty
 //! database, bind, serve until stopped.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use migration::MigratorTrait;
@@ -9,13 +12,17 @@ use sea_orm::DatabaseConnection;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::db;
 use crate::events::EventBus;
+use crate::gate::Gate;
 use crate::graphql::{Registry, build_schema};
-use crate::http::{AppState, router};
+use crate::http::{AppState, Health, router};
+use crate::limits::Limits;
+use crate::metrics::Metrics;
+use crate::persisted::Persisted;
 use crate::seed;
 
 /// How to run the server.
@@ -36,6 +43,18 @@ pub struct ServerOptions {
     pub require_auth_for_reads: bool,
     /// How long a WebSocket client has to send `connection_init`.
     pub ws_init_timeout: Duration,
+    /// What one document and one request may cost.
+    pub limits: Limits,
+    /// Run only these documents (a JSON file of trusted documents).
+    pub trusted_documents: Option<PathBuf>,
+    /// Documents kept for automatic persisted queries.
+    pub persisted_cache: usize,
+    /// Origins allowed to call from a browser (CORS); `*` for any; none: no CORS.
+    pub cors_origins: Vec<String>,
+    /// How long a shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
+    /// How often the database is checked (and how long a check may take).
+    pub health_interval: Duration,
 }
 
 impl Default for ServerOptions {
@@ -44,6 +63,12 @@ impl Default for ServerOptions {
             max_concurrent_queries: default_concurrent_queries(),
             require_auth_for_reads: false,
             ws_init_timeout: Duration::from_secs(3),
+            limits: Limits::default(),
+            trusted_documents: None,
+            persisted_cache: 1_000,
+            cors_origins: Vec::new(),
+            shutdown_grace: Duration::from_secs(20),
+            health_interval: Duration::from_secs(1),
         }
     }
 }
@@ -72,7 +97,10 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     shutdown: watch::Sender<bool>,
-    listener_task: Option<JoinHandle<()>>,
+    /// Background work that lives as long as the server: the change
+    /// listener (PostgreSQL) and the database monitor.
+    tasks: Vec<JoinHandle<()>>,
+    grace: Duration,
 }
 
 impl Application {
@@ -88,17 +116,32 @@ impl Application {
         listen_addr: &str,
         options: &ServerOptions,
     ) -> anyhow::Result<Self> {
+        let persisted = match &options.trusted_documents {
+            Some(file) => Persisted::trusted_from_file(options.persisted_cache, file)?,
+            None => Persisted::new(options.persisted_cache),
+        };
+        if let Some(n) = persisted.trusted_len() {
+            tracing::info!(documents = n, "running trusted documents only");
+        }
+        let metrics = Arc::new(Metrics::new().context("setting up metrics")?);
         let events = EventBus::new(db.get_database_backend());
-        let listener_task = events.start(&db).await.context("listening for changes")?;
+        let mut tasks: Vec<JoinHandle<()>> =
+            events.start(&db).await.context("listening for changes")?.into_iter().collect();
+        let health = Arc::new(Health::new());
+        tasks.push(health.monitor(db.clone(), metrics.clone(), options.health_interval));
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
         let (shutdown, stopping) = watch::channel(false);
-        let registry = Registry { db, events };
-        Ok(Application {
-            listener,
-            state: AppState::new(build_schema(), registry, options, stopping),
-            shutdown,
-            listener_task,
-        })
+        let state = AppState {
+            schema: build_schema(),
+            registry: Registry { db, events, metrics: Some(metrics.clone()) },
+            executions: Arc::new(Semaphore::new(options.max_concurrent_queries.max(1))),
+            options: Arc::new(options.clone()),
+            gate: Arc::new(Gate::new(options.limits.clone(), persisted)),
+            metrics,
+            health,
+            shutdown: stopping,
+        };
+        Ok(Application { listener, state, shutdown, tasks, grace: options.shutdown_grace })
     }
 
     /// The address actually bound.
@@ -106,20 +149,32 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then closes the WebSockets (1001)
-    /// and finishes the requests in flight.
+    /// Serves until `shutdown` resolves; then stops accepting connections,
+    /// closes the WebSockets (1001) and lets the requests in flight finish,
+    /// for at most the grace period.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let stopping = self.shutdown;
-        let served = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stopping.send(true);
-            })
-            .await;
-        if let Some(task) = self.listener_task {
+        let (signalled, mut signal) = watch::channel(false);
+        let serve = axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+            let _ = signalled.send(true);
+        });
+        let grace = self.grace;
+        let served = tokio::select! {
+            served = serve.into_future() => served,
+            () = async {
+                let _ = signal.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still in flight after the grace period; stopping anyway");
+                Ok(())
+            }
+        };
+        for task in self.tasks {
             task.abort();
         }
         served

@@ -20,6 +20,8 @@ pub mod sql;
 pub mod subscription;
 pub mod totals;
 
+use std::sync::Arc;
+
 use async_graphql::{Schema, Value};
 use sea_orm::DatabaseConnection;
 
@@ -31,6 +33,7 @@ use crate::graphql::lang::Lang;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
+use crate::metrics::Metrics;
 
 /// The registry's schema type.
 pub type RegistrySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -45,11 +48,13 @@ pub fn sdl() -> String {
     build_schema().sdl()
 }
 
-/// What a request runs against: the database and where changes are announced.
+/// What a request runs against: the database, where changes are announced,
+/// and where what it cost is reported.
 #[derive(Clone)]
 pub struct Registry {
     pub db: DatabaseConnection,
     pub events: EventBus,
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Who asks, and in which language.
@@ -62,7 +67,10 @@ pub struct Asker {
 impl Registry {
     /// The per-request data of one operation, on its own counting connection.
     pub fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
-        let db = CountingDb::new(self.db.clone());
+        let mut db = CountingDb::new(self.db.clone());
+        if let Some(metrics) = &self.metrics {
+            db = db.with_metrics(metrics.clone());
+        }
         (RequestData { db: db.clone(), lang: asker.lang, caller: asker.caller, events: self.events.clone() }, db)
     }
 }

@@ -1,73 +1,123 @@
-//! `GET`/`POST /graphql`: runs one GraphQL request with its own counting
-//! connection and reports the statements it cost in `extensions`.
+//! `GET`/`POST /graphql`: GraphQL over HTTP, per the GraphQL-over-HTTP
+//! specification (see [`super::transport`] for the wire rules).
+//!
+//! Statuses: transport errors (not JSON, wrong content type, bad
+//! parameters) are 4xx whatever the media type. A request that never runs
+//! (does not parse, fails validation or a limit, misses a required
+//! variable, a persisted query not found) is 400 under
+//! `application/graphql-response+json` and 200 under `application/json`;
+//! so are a timeout (504) and an unavailable database (503). A response
+//! that ran is 200. A mutation over GET is 405 with `Allow: POST`.
 
-use async_graphql::ParseRequestError;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use std::time::Instant;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{ServerError, Value};
+use axum::body::{Body, to_bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::AppState;
+use super::transport::{self, Incoming, MediaType, Params, TransportError};
+use super::{AppState, RequestId};
 use crate::auth::{AuthError, Role};
 use crate::error::ApiError;
-use crate::graphql::Asker;
+use crate::gate::{Refused, coded};
 use crate::graphql::lang::Lang;
+use crate::graphql::{Asker, add_missing_codes};
 
-/// A request that is not GraphQL over HTTP at all, answered as a GraphQL
-/// error with a code rather than the transport's debug text.
-pub struct Rejection(ParseRequestError);
-
-impl From<ParseRequestError> for Rejection {
-    fn from(err: ParseRequestError) -> Self {
-        Rejection(err)
-    }
+/// A finished answer for one operation.
+struct Answer {
+    status: StatusCode,
+    body: serde_json::Value,
+    /// A mutation sent by GET: 405 with `Allow: POST`.
+    post_only: bool,
 }
 
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        let (status, message) = match &self.0 {
-            ParseRequestError::PayloadTooLarge => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large".to_owned())
-            }
-            ParseRequestError::InvalidRequest(e) => {
-                (StatusCode::BAD_REQUEST, format!("the request is not valid GraphQL over HTTP: {e}"))
-            }
-            ParseRequestError::UnsupportedBatch => {
-                (StatusCode::BAD_REQUEST, "batched requests are not supported".to_owned())
-            }
-            ParseRequestError::Io(_) => (StatusCode::BAD_REQUEST, "the request body could not be read".to_owned()),
-            _ => (StatusCode::BAD_REQUEST, "file uploads are not supported".to_owned()),
-        };
-        let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-        (status, Json(body)).into_response()
-    }
+/// A body of GraphQL errors alone (the request did not run: no `data`).
+fn errors_body(errors: &[ServerError]) -> serde_json::Value {
+    json!({ "errors": errors })
 }
 
-/// 401 with a GraphQL error: the request was not executed.
-fn unauthenticated(message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "UNAUTHENTICATED" } }] });
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+fn transport_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    json_response(status, MediaType::Json, &body)
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {
+    let bytes =
+        serde_json::to_vec(body).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"internal error\"}]}".to_vec());
+    let mut response = (status, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    // The answer depends on both: the media type and the language of text.
+    headers.insert(header::VARY, HeaderValue::from_static("accept, accept-language"));
     response
+}
+
+/// The status of a request that did not run, by its error code.
+fn refused_status(media: MediaType, code: &str) -> StatusCode {
+    match (media, code) {
+        (MediaType::Json, _) => StatusCode::OK,
+        (MediaType::GraphQLResponse, "UNAVAILABLE") => StatusCode::SERVICE_UNAVAILABLE,
+        (MediaType::GraphQLResponse, "TIMEOUT") => StatusCode::GATEWAY_TIMEOUT,
+        (MediaType::GraphQLResponse, _) => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn refused(media: MediaType, refused: &Refused) -> Answer {
+    Answer { status: refused_status(media, refused.code()), body: errors_body(&refused.errors), post_only: false }
 }
 
 pub async fn graphql(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
-    request: GraphQLRequest<Rejection>,
+    RawQuery(raw_query): RawQuery,
+    request_id: Option<axum::Extension<RequestId>>,
+    body: Body,
 ) -> Response {
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::from_accept_language)
-        .unwrap_or_default();
+    let header_text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let Some(media) = transport::negotiate(header_text(header::ACCEPT)) else {
+        return transport_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "this endpoint answers in application/graphql-response+json or application/json",
+        );
+    };
+    let via_get = method == Method::GET;
+    let incoming = if via_get {
+        transport::parse_query_string(raw_query.as_deref().unwrap_or("")).map(Incoming::Single)
+    } else {
+        if !transport::is_json_body(header_text(header::CONTENT_TYPE)) {
+            return transport_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "a POST body must be application/json (UTF-8)",
+            );
+        }
+        let limit = state.gate.limits.max_body_bytes;
+        let Ok(bytes) = to_bytes(body, limit).await else {
+            return transport_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("the request body is larger than {limit} bytes"),
+            );
+        };
+        transport::parse_body(&bytes, state.gate.limits.max_batch)
+    };
+    let incoming = match incoming {
+        Ok(incoming) => incoming,
+        Err(e @ TransportError::BatchSize(_)) => {
+            return transport_error(StatusCode::BAD_REQUEST, "LIMIT_EXCEEDED", &e.to_string());
+        }
+        Err(e) => return transport_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
+    };
     let caller = match super::caller(&state, headers.get(header::AUTHORIZATION)).await {
         Ok(caller) => caller,
         Err(AuthError::Database(_)) => {
-            let body = json!({ "errors": [{ "message": ApiError::Unavailable.to_string(), "extensions": { "code": "UNAVAILABLE" } }] });
-            return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+            return transport_error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", &ApiError::Unavailable.to_string());
         }
         Err(e) => return unauthenticated(&e.to_string()),
     };
@@ -76,14 +126,130 @@ pub async fn graphql(
             "this server needs an API token for every request: send `Authorization: Bearer <token>`",
         );
     }
-    // Held until the response is serialized: a big result's memory is part of its cost.
-    let Ok(_permit) = state.executions.acquire().await else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
-    };
+    let lang = header_text(header::ACCEPT_LANGUAGE).map(Lang::from_accept_language).unwrap_or_default();
+    let request_id = request_id.map(|r| r.0.0.clone()).unwrap_or_default();
     let asker = Asker { caller, lang };
-    let response = crate::graphql::execute(&state.schema, &state.registry, asker, request.into_inner()).await;
-    let mut response = GraphQLResponse::from(response).into_response();
-    // Text comes back in the language the header asks for.
-    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-language"));
+    match incoming {
+        Incoming::Single(params) => {
+            let answer = run(&state, params, via_get, media, &asker, &request_id).await;
+            let mut response = json_response(answer.status, media, &answer.body);
+            if answer.post_only {
+                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            response
+        }
+        Incoming::Batch(batch) => {
+            // One after the other: a batch takes no more of the server at once than one request.
+            let mut bodies = Vec::with_capacity(batch.len());
+            for params in batch {
+                bodies.push(run(&state, params, via_get, media, &asker, &request_id).await.body);
+            }
+            json_response(StatusCode::OK, media, &serde_json::Value::Array(bodies))
+        }
+    }
+}
+
+/// 401 with a GraphQL error: the request was not run.
+fn unauthenticated(message: &str) -> Response {
+    let mut response = transport_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
+}
+
+/// Admits, runs and measures one operation.
+async fn run(
+    state: &AppState,
+    params: Params,
+    via_get: bool,
+    media: MediaType,
+    asker: &Asker,
+    request_id: &str,
+) -> Answer {
+    let started = Instant::now();
+    let metrics = &state.metrics;
+    let asked = metrics.operation_label(params.operation_name.as_deref());
+    let admitted = match state.gate.admit(params) {
+        Ok(admitted) => admitted,
+        Err(no) => {
+            metrics.operations.with_label_values(&[asked.as_str(), no.code()]).inc();
+            tracing::info!(operation = %asked, outcome = no.code(), "operation refused before running");
+            return refused(media, &no);
+        }
+    };
+    let label = metrics.operation_label(admitted.operation_name.as_deref());
+    match admitted.operation_type {
+        Some(OperationType::Mutation) if via_get => {
+            let error = coded("METHOD_NOT_ALLOWED", "mutations are sent with POST");
+            return Answer { status: StatusCode::METHOD_NOT_ALLOWED, body: errors_body(&[error]), post_only: true };
+        }
+        Some(OperationType::Subscription) => {
+            let error =
+                coded("BAD_REQUEST", "subscriptions are served over WebSocket at /graphql/ws (graphql-transport-ws)");
+            return refused(media, &Refused { errors: vec![error] });
+        }
+        _ => {}
+    }
+    let cost = admitted.analysis.map_or(0, |a| a.measure.cost);
+    metrics.cost.observe(cost as f64);
+    if !state.health.is_up() {
+        metrics.operations.with_label_values(&[label.as_str(), "UNAVAILABLE"]).inc();
+        return refused(media, &Refused { errors: vec![coded("UNAVAILABLE", ApiError::Unavailable.to_string())] });
+    }
+    let timeout = state.gate.limits.timeout;
+    let executed = tokio::time::timeout(timeout, async {
+        // Waiting for a turn counts against the timeout: a full queue answers in time too.
+        let _permit = state.executions.acquire().await;
+        crate::graphql::execute(&state.schema, &state.registry, asker.clone(), admitted.request).await
+    })
+    .await;
+    let elapsed = started.elapsed();
+    let Ok(mut response) = executed else {
+        metrics.operations.with_label_values(&[label.as_str(), "TIMEOUT"]).inc();
+        tracing::warn!(operation = %label, timeout_ms = timeout.as_millis() as u64, "operation timed out");
+        let message = format!("the operation took longer than {} ms and was cancelled", timeout.as_millis());
+        return refused(media, &Refused { errors: vec![coded("TIMEOUT", message)] });
+    };
+    add_missing_codes(&mut response);
+    mask_internal(&mut response, request_id);
+    response.extensions.insert("cost".to_owned(), Value::from(cost));
+    let statements = match response.extensions.get("sqlStatements") {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        _ => 0,
+    };
+    let outcome = first_code(&response.errors).unwrap_or("ok");
+    metrics.operations.with_label_values(&[label.as_str(), outcome]).inc();
+    metrics.duration.with_label_values(&[label.as_str()]).observe(elapsed.as_secs_f64());
+    metrics.statements.observe(statements as f64);
+    tracing::info!(
+        operation = %label,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        cost,
+        sql_statements = statements,
+        outcome,
+        "operation"
+    );
+    let body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
+    Answer { status: StatusCode::OK, body, post_only: false }
+}
+
+fn first_code(errors: &[ServerError]) -> Option<&str> {
+    errors.first().and_then(|e| e.extensions.as_ref()).and_then(|x| x.get("code")).and_then(|c| match c {
+        Value::String(s) => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+/// Internal errors reach the client as a generic message with the request
+/// id, which finds the details in the log.
+fn mask_internal(response: &mut async_graphql::Response, request_id: &str) {
+    for error in &mut response.errors {
+        let internal = matches!(
+            error.extensions.as_ref().and_then(|x| x.get("code")),
+            Some(Value::String(code)) if code == "INTERNAL"
+        );
+        if internal {
+            error.message = "internal error".into();
+            error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+        }
+    }
 }

@@ -1,21 +1,35 @@
-//! The HTTP surface: `/graphql`, `/graphql/ws`, `/graphiql`, `/health`, `/ready`.
+//! The HTTP surface: `/graphql`, `/graphql/ws`, `/graphiql`, `/health`,
+//! `/ready`, `/metrics`, and what wraps every route: a request id, a trace
+//! span, metrics, CORS, compression, and a panic turned into a 500.
 
 mod graphiql;
 mod graphql;
 mod health;
+pub mod transport;
 mod ws;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::HeaderValue;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthError, Caller};
+use crate::gate::Gate;
 use crate::graphql::{Registry, RegistrySchema};
+use crate::metrics::Metrics;
 use crate::startup::ServerOptions;
 
 /// What every handler shares.
@@ -26,28 +40,64 @@ pub struct AppState {
     /// One permit per GraphQL operation executing; bounds CPU and memory under load.
     pub executions: Arc<Semaphore>,
     pub options: Arc<ServerOptions>,
+    /// Persisted documents and the limits every document is held to.
+    pub gate: Arc<Gate>,
+    pub metrics: Arc<Metrics>,
+    /// Whether the database answered lately.
+    pub health: Arc<Health>,
     /// Flips to true when the server starts shutting down; open WebSockets close.
     pub shutdown: watch::Receiver<bool>,
 }
 
 impl AppState {
-    pub fn new(
-        schema: RegistrySchema,
-        registry: Registry,
-        options: &ServerOptions,
-        shutdown: watch::Receiver<bool>,
-    ) -> Self {
-        AppState {
-            schema,
-            registry,
-            executions: Arc::new(Semaphore::new(options.max_concurrent_queries.max(1))),
-            options: Arc::new(options.clone()),
-            shutdown,
-        }
-    }
-
     pub fn db(&self) -> &DatabaseConnection {
         &self.registry.db
+    }
+}
+
+/// Whether the database answers, as a monitor sees it every second: while
+/// it does not, GraphQL requests fail at once with `UNAVAILABLE` instead of
+/// each waiting out a connection timeout.
+pub struct Health {
+    up: AtomicBool,
+}
+
+impl Health {
+    pub fn new() -> Self {
+        Health { up: AtomicBool::new(true) }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// Pings the database every `every` (each ping bounded by the same),
+    /// until the returned task is aborted.
+    pub fn monitor(self: &Arc<Self>, db: DatabaseConnection, metrics: Arc<Metrics>, every: Duration) -> JoinHandle<()> {
+        let health = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let up = matches!(tokio::time::timeout(every, db.ping()).await, Ok(Ok(())));
+                if up != health.is_up() {
+                    if up {
+                        tracing::info!("the database answers again");
+                    } else {
+                        tracing::warn!(
+                            "the database does not answer; GraphQL requests fail with UNAVAILABLE until it does"
+                        );
+                    }
+                }
+                health.up.store(up, Ordering::Relaxed);
+                metrics.database_up.set(i64::from(up));
+                tokio::time::sleep(every).await;
+            }
+        })
+    }
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -61,9 +111,93 @@ pub async fn caller(state: &AppState, header: Option<&HeaderValue>) -> Result<Ca
     auth::authenticate(state.db(), token).await
 }
 
+/// The request's id: the client's `x-request-id` if it is a plain one, else
+/// a fresh one; echoed back and named in every log line of the request.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(fresh_id);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+fn fresh_id() -> String {
+    use rand::TryRngCore;
+    let mut bytes = [0u8; 12];
+    if rand::rngs::OsRng.try_fill_bytes(&mut bytes).is_err() {
+        // No randomness from the system: the time still tells requests apart in a log.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        return format!("t{nanos:x}");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Counts every answer by route and status.
+async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let response = next.run(request).await;
+    metrics.http_requests.with_label_values(&[route.as_str(), response.status().as_str()]).inc();
+    response
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render(state.db());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+/// A panic in a handler is a 500 with a coded error, never a dropped connection.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    let body = r#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#;
+    (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body)
+        .into_response()
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                header::ACCEPT,
+                header::ACCEPT_LANGUAGE,
+                REQUEST_ID,
+            ])
+            .expose_headers([REQUEST_ID])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
 /// The application's routes, without binding anything: tests and the server share it.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let metrics = state.metrics.clone();
+    let cors = cors(&state.options.cors_origins);
+    let router = Router::new()
         .route("/graphql", get(graphql::graphql).post(graphql::graphql))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/graphiql", get(graphiql::index))
@@ -71,6 +205,18 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .layer(TraceLayer::new_for_http())
+        .route("/metrics", get(metrics_text))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(metrics, count))
+        .layer(CompressionLayer::new())
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }));
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(middleware::from_fn(request_id))
 }

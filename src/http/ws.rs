@@ -32,7 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::AppState;
+use super::transport::Params;
 use crate::auth::{self, AuthError, Caller, Role};
+use crate::error::ApiError;
 use crate::graphql::lang::Lang;
 use crate::graphql::{Asker, add_missing_codes};
 
@@ -273,9 +275,7 @@ impl Connection {
                 if self.operations.contains_key(&id) {
                     return Next::Close(4409, format!("Subscriber for {id} already exists"));
                 }
-                let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.into()) else {
-                    return invalid("Invalid message received: the payload is not a GraphQL request");
-                };
+                let params = operation_params(payload);
                 if self.operations.len() >= MAX_OPERATIONS {
                     let errors = json!([{
                         "message": format!("at most {MAX_OPERATIONS} operations may run on one connection"),
@@ -298,7 +298,7 @@ impl Connection {
                     outbox: outbox.clone(),
                     finished: finished.clone(),
                 };
-                let task = tokio::spawn(operation.run(request, started));
+                let task = tokio::spawn(operation.run(params, started));
                 self.operations.insert(id, Running { generation, task: task.abort_handle() });
                 // Read on once the operation is under way (a subscription is
                 // listening), so a client's next message can rely on it.
@@ -385,15 +385,20 @@ fn check_operation(payload: &Map<String, serde_json::Value>) -> Result<(), &'sta
     Ok(())
 }
 
-/// Whether the request's operation is a subscription (false when it does not parse).
-fn is_subscription(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
-    let wanted = request.operation_name.as_deref();
-    document
-        .operations
-        .iter()
-        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
-        .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
+/// A `subscribe` payload (its shape already checked) as request parameters.
+fn operation_params(mut payload: Map<String, serde_json::Value>) -> Params {
+    let mut take_map = |key: &str| match payload.remove(key) {
+        Some(serde_json::Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let variables = take_map("variables");
+    let extensions = take_map("extensions");
+    Params {
+        query: payload.remove("query").and_then(|q| q.as_str().map(str::to_owned)),
+        operation_name: payload.remove("operationName").and_then(|n| n.as_str().map(str::to_owned)),
+        variables,
+        extensions,
+    }
 }
 
 /// One operation of a connection.
@@ -412,9 +417,29 @@ const STALL: Duration = Duration::from_secs(30);
 impl Operation {
     /// Runs the operation and sends its results; `started` fires once it is
     /// under way. Queries and mutations take an execution permit, like over HTTP.
-    async fn run(self, request: async_graphql::Request, started: oneshot::Sender<()>) {
-        let subscription = is_subscription(&request);
+    async fn run(self, params: Params, started: oneshot::Sender<()>) {
         let mut started = Some(started);
+        // The same checks as over HTTP: persisted documents, limits, required variables.
+        let admitted = match self.state.gate.admit(params) {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                if let Some(started) = started.take() {
+                    let _ = started.send(());
+                }
+                let errors = serde_json::to_value(&refused.errors).unwrap_or_else(|_| json!([]));
+                return self.finish(Outcome::Refused(errors));
+            }
+        };
+        if !self.state.health.is_up() {
+            if let Some(started) = started.take() {
+                let _ = started.send(());
+            }
+            let errors =
+                json!([{ "message": ApiError::Unavailable.to_string(), "extensions": { "code": "UNAVAILABLE" } }]);
+            return self.finish(Outcome::Refused(errors));
+        }
+        let subscription = admitted.operation_type == Some(OperationType::Subscription);
+        let request = admitted.request;
         let permit = if subscription {
             None
         } else {

@@ -146,9 +146,9 @@ on_both_databases! {
         let body = app
             .graphql(
                 r#"{ partners(first: 50, filter: { hasParent: false }) { nodes { slug
-                     agreements(filter: { statusIn: [IN_FORCE], kindIn: [FUNDING_AGREEMENT, COOPERATION_AGREEMENT] }) { totalCount nodes { reference
-                       projects(filter: { statusIn: [ACTIVE] }, orderBy: { field: NAME }) { nodes { code
-                         fundings(filter: { currencyIn: ["EUR"] }) { nodes { funder { slug } } } } } } } } } }"#,
+                     agreements(first: 10, filter: { statusIn: [IN_FORCE], kindIn: [FUNDING_AGREEMENT, COOPERATION_AGREEMENT] }) { totalCount nodes { reference
+                       projects(first: 10, filter: { statusIn: [ACTIVE] }, orderBy: { field: NAME }) { nodes { code
+                         fundings(first: 5, filter: { currencyIn: ["EUR"] }) { nodes { funder { slug } } } } } } } } } }"#,
                 json!({}),
             )
             .await;

@@ -63,15 +63,17 @@ on_both_databases! {
             ("{ partners {", json!({}), "GRAPHQL_PARSE_FAILED"),
             ("{ partners { nope } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
             ("{ partners(first: \"ten\") { totalCount } }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
-            // A variable of the wrong type fails validation; one left out is a bad input at execution.
+            // A variable of the wrong type fails validation; a required one left out is refused first.
             ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({ "n": "ten" }), "GRAPHQL_VALIDATION_FAILED"),
             ("query($n: Int!) { partners(first: $n) { totalCount } }", json!({}), "BAD_USER_INPUT"),
             ("{ node(id: 5) { id } }", json!({}), "BAD_USER_INPUT"),
         ];
         for (query, variables, code) in cases {
+            let before = app.pool_statements.load(std::sync::atomic::Ordering::Relaxed);
             let body = app.graphql(query, variables).await;
             assert_eq!(crate::helpers::error_code(&body), code, "{query}: {body:#}");
-            assert_eq!(crate::helpers::statements(&body), 0, "refused before any SQL");
+            let after = app.pool_statements.load(std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(after, before, "refused before any SQL: {query}");
         }
         let body = app.graphql("{ partners { nope } }", json!({})).await;
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();

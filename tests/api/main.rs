@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real HTTP, each test on a fresh
 //! SQLite database and again on a fresh PostgreSQL database.
 
+mod adversarial;
 mod auth;
 mod dataset;
 mod filters;
@@ -11,7 +12,9 @@ mod migrations;
 mod mutations;
 mod nodes;
 mod ordering;
+mod over_http;
 mod pagination;
+mod production;
 mod relations;
 mod schema;
 mod search;

@@ -72,29 +72,6 @@ on_both_databases! {
         assert_eq!(after - before, 5 * 12);
     }
 
-    async fn the_count_does_not_depend_on_page_sizes_or_data_size(app) {
-        for vars in [sizes(50, 10, 5, 4), sizes(100, 100, 100, 100)] {
-            let body = nested(&app, vars).await;
-            assert!(fundings_in(&body) > 0);
-            assert_eq!(statements(&body), 5);
-        }
-        // Grow the registry a hundredfold: 60 partners, 600 agreements, 3,000 projects, 12,000 fundings.
-        synthetic::load(&app.db, Shape::with_partners(60), 7, |_| {}).await.expect("synthetic data loads");
-        for (vars, fundings) in [
-            (tail(1, 1, 1, 1), 1),
-            (tail(3, 2, 2, 2), 3 * 2 * 2 * 2),
-            (tail(50, 10, 5, 4), 50 * 10 * 5 * 4),
-            (tail(60, 100, 100, 100), 60 * 10 * 5 * 4),
-        ] {
-            let body = nested(&app, vars).await;
-            assert_eq!(fundings_in(&body), fundings, "every level of the synthetic tail is full");
-            assert_eq!(statements(&body), 5);
-        }
-        for vars in [sizes(50, 10, 5, 4), sizes(100, 100, 100, 100)] {
-            assert_eq!(statements(&nested(&app, vars).await), 5);
-        }
-    }
-
     async fn an_empty_level_costs_nothing(app) {
         // The first project of the first agreement of the United Nations has no funding.
         let body = nested(&app, sizes(1, 1, 1, 1)).await;
@@ -128,5 +105,54 @@ on_both_databases! {
         assert!(body.get("errors").is_none(), "{body:#}");
         // partners, their parents, the parents' parents (the United Nations).
         assert_eq!(statements(&body), 3);
+    }
+}
+
+/// The largest pages at every level cost far more than the default cost
+/// limit allows; it is lifted here, since what is measured is the statement
+/// count of such a query, not whether it may run.
+mod largest_pages {
+    use partnership_registry::limits::Limits;
+    use partnership_registry::startup::ServerOptions;
+
+    use super::*;
+    use crate::helpers::{Backend, spawn_app_with};
+
+    async fn app(backend: Backend) -> TestApp {
+        let limits = Limits { max_cost: u64::MAX, ..Limits::default() };
+        spawn_app_with(backend, ServerOptions { limits, ..ServerOptions::default() }).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite_the_count_does_not_depend_on_page_sizes_or_data_size() {
+        the_count_does_not_depend_on_page_sizes_or_data_size(app(Backend::Sqlite).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_the_count_does_not_depend_on_page_sizes_or_data_size() {
+        the_count_does_not_depend_on_page_sizes_or_data_size(app(Backend::Postgres).await).await;
+    }
+}
+
+async fn the_count_does_not_depend_on_page_sizes_or_data_size(app: TestApp) {
+    for vars in [sizes(50, 10, 5, 4), sizes(100, 100, 100, 100)] {
+        let body = nested(&app, vars).await;
+        assert!(fundings_in(&body) > 0);
+        assert_eq!(statements(&body), 5);
+    }
+    // Grow the registry a hundredfold: 60 partners, 600 agreements, 3,000 projects, 12,000 fundings.
+    synthetic::load(&app.db, Shape::with_partners(60), 7, |_| {}).await.expect("synthetic data loads");
+    for (vars, fundings) in [
+        (tail(1, 1, 1, 1), 1),
+        (tail(3, 2, 2, 2), 3 * 2 * 2 * 2),
+        (tail(50, 10, 5, 4), 50 * 10 * 5 * 4),
+        (tail(60, 100, 100, 100), 60 * 10 * 5 * 4),
+    ] {
+        let body = nested(&app, vars).await;
+        assert_eq!(fundings_in(&body), fundings, "every level of the synthetic tail is full");
+        assert_eq!(statements(&body), 5);
+    }
+    for vars in [sizes(50, 10, 5, 4), sizes(100, 100, 100, 100)] {
+        assert_eq!(statements(&nested(&app, vars).await), 5);
     }
 }

@@ -1,0 +1,133 @@
+//! What every operation passes before it runs, over HTTP and WebSocket
+//! alike: its document is settled (persisted queries), scanned, parsed once,
+//! measured against the limits, and its required variables checked. Only
+//! then does async-graphql see it (with the parsed document handed over, so
+//! it is not parsed twice).
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{ErrorExtensionValues, ServerError, Variables};
+use serde_json::{Map, Value};
+
+use crate::http::transport::Params;
+use crate::limits::{self, Analysis, Limits, Refusal, TypeTable};
+use crate::persisted::Persisted;
+
+/// The checks and what they need.
+pub struct Gate {
+    pub limits: Limits,
+    pub types: TypeTable,
+    pub persisted: Persisted,
+}
+
+/// An operation let through: the request for async-graphql and its measure.
+pub struct Admitted {
+    pub request: async_graphql::Request,
+    /// `None` when the operation cannot be told apart; async-graphql's
+    /// validation then says why.
+    pub analysis: Option<Analysis>,
+    /// The document, as parsed (for transports that need to look at it).
+    pub operation_type: Option<OperationType>,
+    /// The operation's name, as the request or the document gives it.
+    pub operation_name: Option<String>,
+}
+
+/// An operation refused before it ran: a GraphQL request error.
+#[derive(Debug)]
+pub struct Refused {
+    pub errors: Vec<ServerError>,
+}
+
+impl Refused {
+    fn one(code: &str, message: impl Into<String>) -> Self {
+        Refused { errors: vec![coded(code, message)] }
+    }
+
+    /// The code of the first error.
+    pub fn code(&self) -> &str {
+        self.errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|x| x.get("code"))
+            .and_then(|c| match c {
+                async_graphql::Value::String(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .unwrap_or("BAD_REQUEST")
+    }
+}
+
+/// A GraphQL error with a code.
+pub fn coded(code: &str, message: impl Into<String>) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    error
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Refused { errors: vec![refusal.to_server_error()] }
+    }
+}
+
+impl Gate {
+    pub fn new(limits: Limits, persisted: Persisted) -> Self {
+        Gate { limits, types: TypeTable::from_sdl(&crate::graphql::sdl()), persisted }
+    }
+
+    /// Checks one operation; on success, the request ready to execute.
+    pub fn admit(&self, params: Params) -> Result<Admitted, Refused> {
+        let Params { query, operation_name, variables, extensions } = params;
+        let query = self.persisted.document(query, &extensions).map_err(|e| Refused::one(e.code(), e.message()))?;
+        limits::prescan(&query, &self.limits)?;
+        let nesting = variables.values().map(limits::json_nesting).max().unwrap_or(0);
+        if nesting > self.limits.max_variable_nesting {
+            return Err(Refusal::Limit {
+                limit: "variableNesting",
+                max: self.limits.max_variable_nesting as u64,
+                actual: nesting as u64,
+            }
+            .into());
+        }
+        let document = async_graphql::parser::parse_query(&query).map_err(|e| {
+            let mut error = ServerError::from(e);
+            error.extensions.get_or_insert_with(Default::default).set("code", "GRAPHQL_PARSE_FAILED");
+            Refused { errors: vec![error] }
+        })?;
+        let analysis = limits::analyze(&document, operation_name.as_deref(), &variables, &self.types, &self.limits)?;
+        required_variables(&document, operation_name.as_deref(), &variables)?;
+        let name =
+            limits::operation(&document, operation_name.as_deref()).and_then(|(name, _)| name.map(|n| n.to_string()));
+        let mut request = async_graphql::Request::new(query);
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
+        }
+        request = request.variables(Variables::from_json(Value::Object(variables)));
+        request.set_parsed_query(document);
+        Ok(Admitted { request, operation_type: analysis.map(|a| a.operation), analysis, operation_name: name })
+    }
+}
+
+/// Variables the operation declares required (`Type!` without a default)
+/// must be given, and not as null: a coercion failure, refused before
+/// execution whether or not the operation uses them.
+fn required_variables(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Map<String, Value>,
+) -> Result<(), Refused> {
+    let Some((_, operation)) = limits::operation(document, operation_name) else { return Ok(()) };
+    for definition in &operation.node.variable_definitions {
+        let definition = &definition.node;
+        let name = definition.name.node.as_str();
+        let required = !definition.var_type.node.nullable && definition.default_value.is_none();
+        if required && variables.get(name).is_none_or(Value::is_null) {
+            return Err(Refused::one(
+                "BAD_USER_INPUT",
+                format!("variable `${name}` of required type `{}` was not given a value", definition.var_type.node),
+            ));
+        }
+    }
+    Ok(())
+}

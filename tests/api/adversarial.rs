@@ -1,0 +1,211 @@
+//! Hostile requests: each gets its clear error before touching the
+//! database, and the server goes on serving the next request.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use partnership_registry::limits::Limits;
+use partnership_registry::startup::ServerOptions;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, error_code, spawn_app_with};
+use crate::on_both_databases;
+
+/// Posts a raw body and returns status and JSON (or null).
+async fn post_raw(app: &TestApp, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Sends a document that must be refused with `code` (and `limit`, if
+/// given) without a single statement reaching the database; then proves the
+/// server still serves.
+async fn refused(app: &TestApp, query: &str, variables: Value, code: &str, limit: Option<&str>) {
+    let before = app.pool_statements.load(Ordering::Relaxed);
+    let body = app.graphql(query, variables).await;
+    assert_eq!(error_code(&body), code, "{}: {body:#}", &query[..query.len().min(80)]);
+    if let Some(limit) = limit {
+        assert_eq!(body["errors"][0]["extensions"]["limit"], limit, "{body:#}");
+    }
+    assert!(body.get("data").is_none() || body["data"].is_null(), "{body:#}");
+    assert_eq!(app.pool_statements.load(Ordering::Relaxed), before, "no SQL ran for {}", &query[..query.len().min(80)]);
+    still_serving(app).await;
+}
+
+async fn still_serving(app: &TestApp) {
+    let data = app.data(r#"{ partner(slug: "unodc") { acronym } }"#, json!({})).await;
+    assert_eq!(data["partner"]["acronym"], "UNODC");
+}
+
+/// A chain of `links` fragments, each spreading the next twice.
+fn fan_out(links: usize) -> String {
+    let mut query = String::from("query { ...F0 }\n");
+    for i in 0..links {
+        query.push_str(&format!("fragment F{i} on Query {{ ...F{n} ...F{n} }}\n", n = i + 1));
+    }
+    query.push_str(&format!("fragment F{links} on Query {{ partners {{ totalCount }} }}\n"));
+    query
+}
+
+on_both_databases! {
+    async fn deeply_nested_values_are_refused_before_parsing(app) {
+        for (open, close) in [("[", "]"), ("{a:", "}")] {
+            let value = format!("{}1{}", open.repeat(3_000), close.repeat(3_000));
+            let query = format!("{{ partners(filter: {{ kindIn: {value} }}) {{ totalCount }} }}");
+            refused(&app, &query, json!({}), "LIMIT_EXCEEDED", Some("nesting")).await;
+        }
+        let selections = format!("{}{}", "{ partners { nodes { children ".repeat(400), "}".repeat(1_200));
+        refused(&app, &selections, json!({}), "LIMIT_EXCEEDED", Some("nesting")).await;
+    }
+
+    async fn deeply_nested_variables_are_refused(app) {
+        // Past serde_json's own bound (128): not JSON this server reads.
+        let deep = format!("{}1{}", "[".repeat(5_000), "]".repeat(5_000));
+        let body = format!(r#"{{"query":"query($v: [PartnerKind!]) {{ partners(filter: {{ kindIn: $v }}) {{ totalCount }} }}","variables":{{"v":{deep}}}}}"#);
+        let (status, json) = post_raw(&app, "application/json", body.into_bytes()).await;
+        assert_eq!(status, 400, "{json}");
+        assert_eq!(json["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+        // Within it, but past the variable nesting limit.
+        let nested = format!("{}1{}", "[".repeat(60), "]".repeat(60));
+        let variables: Value = serde_json::from_str(&format!(r#"{{"v":{nested}}}"#)).expect("json");
+        refused(&app, "query($v: [PartnerKind!]) { partners(filter: { kindIn: $v }) { totalCount } }", variables, "LIMIT_EXCEEDED", Some("variableNesting")).await;
+    }
+
+    async fn token_floods_and_huge_documents_are_refused(app) {
+        let flood = format!("{{ {} }}", "__typename ".repeat(16_000));
+        refused(&app, &flood, json!({}), "LIMIT_EXCEEDED", Some("documentBytes")).await;
+        let many = format!("{{ {} }}", "a ".repeat(16_000));
+        refused(&app, &many, json!({}), "LIMIT_EXCEEDED", Some("tokens")).await;
+    }
+
+    async fn a_fragment_fan_out_chain_is_measured_not_run(app) {
+        refused(&app, &fan_out(40), json!({}), "LIMIT_EXCEEDED", Some("selections")).await;
+        let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        refused(&app, cycle, json!({}), "GRAPHQL_VALIDATION_FAILED", None).await;
+    }
+
+    async fn alias_and_directive_floods_are_refused(app) {
+        let aliases: String = (0..300).map(|i| format!("a{i}: __typename ")).collect();
+        refused(&app, &format!("{{ {aliases} }}"), json!({}), "LIMIT_EXCEEDED", Some("aliases")).await;
+        let directives = "@include(if: true) ".repeat(60);
+        refused(&app, &format!("{{ __typename {directives} }}"), json!({}), "LIMIT_EXCEEDED", Some("directives")).await;
+    }
+
+    async fn depth_cost_and_page_sizes_are_refused_before_any_sql(app) {
+        let deep = format!("{{ partners {{ nodes {{ {}slug{} }} }} }}", "parent { ".repeat(12), " }".repeat(12));
+        refused(&app, &deep, json!({}), "LIMIT_EXCEEDED", Some("depth")).await;
+        let costly = "{ partners(first: 100) { nodes { agreements(first: 100) { nodes { projects(first: 100) { totalCount } } } } } }";
+        refused(&app, costly, json!({}), "LIMIT_EXCEEDED", Some("cost")).await;
+        for (query, variables) in [
+            ("{ partners(first: -1) { totalCount } }", json!({})),
+            ("{ partners(first: 1000000) { totalCount } }", json!({})),
+            ("{ partners { nodes { agreements(last: 101) { totalCount } } } }", json!({})),
+            ("query($n: Int) { partners { nodes { agreements(first: $n) { totalCount } } } }", json!({ "n": 0 })),
+        ] {
+            refused(&app, query, variables, "BAD_USER_INPUT", None).await;
+        }
+    }
+
+    async fn introspection_stays_open_but_bounded(app) {
+        let full = r#"query { __schema { types { name fields { name type { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } }"#;
+        let body = app.graphql(full, json!({})).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        let nested = format!("{{ __schema {{ types {{ {} name {} }} }} }}", "fields { type { ".repeat(8), "} } ".repeat(8));
+        refused(&app, &nested, json!({}), "LIMIT_EXCEEDED", Some("introspectionDepth")).await;
+    }
+
+    async fn a_hundred_operation_batch_is_refused(app) {
+        let batch: Vec<Value> = (0..100).map(|_| json!({ "query": "{ __typename }" })).collect();
+        let (status, body) = post_raw(&app, "application/json", serde_json::to_vec(&batch).expect("json")).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+        still_serving(&app).await;
+    }
+
+    async fn malformed_bodies_and_wrong_content_types_are_refused(app) {
+        for (content_type, body, status) in [
+            ("application/json", b"{ not json".to_vec(), 400),
+            ("application/json", vec![0xff, 0xfe, 0x7b, 0x7d], 400),
+            ("application/json", br#"{"query": "{ __typename }""#.to_vec(), 400),
+            ("application/json", b"42".to_vec(), 400),
+            ("text/plain", br#"{"query":"{ __typename }"}"#.to_vec(), 415),
+            ("application/graphql", b"{ __typename }".to_vec(), 415),
+        ] {
+            let (got, json) = post_raw(&app, content_type, body).await;
+            assert_eq!(got, status, "{content_type}: {json}");
+        }
+        // A body past the limit is 413, whatever it holds.
+        let (status, _) = post_raw(&app, "application/json", vec![b' '; 2 * 1024 * 1024]).await;
+        assert_eq!(status, 413);
+        still_serving(&app).await;
+    }
+
+    async fn enormous_strings_and_numbers_in_variables_get_clear_errors(app) {
+        let query = "query($q: String!, $n: Int) { search(query: $q, first: $n) { totalCount } }";
+        let long = "x".repeat(500_000);
+        let body = app.graphql(query, json!({ "q": long, "n": 5 })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "an over-long search");
+        let huge = format!(r#"{{"query":"{query}","variables":{{"q":"a","n":1e999}}}}"#);
+        let (status, _) = post_raw(&app, "application/json", huge.into_bytes()).await;
+        assert_eq!(status, 400, "a number JSON cannot hold");
+        let body = app.graphql(query, json!({ "q": "unodc", "n": 18446744073709551615u64 })).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        still_serving(&app).await;
+    }
+
+    async fn unknown_ids_of_every_type_are_null_or_clear_errors(app) {
+        for type_name in ["Partner", "Agreement", "Project", "Funding", "CrimeArea", "PolicingGoal", "Change"] {
+            let id = base64_id(&format!("{type_name}:999999"));
+            let body = app.graphql("query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })).await;
+            assert!(body.get("errors").is_none() && body["data"]["node"].is_null(), "{type_name}: {body:#}");
+        }
+        for bad in ["", "!!!", &base64_id("Nope:1"), &base64_id("Partner:-4"), &base64_id("Partner:99999999999999999999")] {
+            let body = app.graphql("query($id: ID!) { node(id: $id) { id } }", json!({ "id": bad })).await;
+            assert_eq!(error_code(&body), "BAD_USER_INPUT", "{bad}: {body:#}");
+        }
+    }
+}
+
+fn base64_id(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+mod timeouts {
+    use super::*;
+
+    async fn a_slow_operation_is_cut_off_with_timeout(backend: Backend) {
+        let limits = Limits { timeout: Duration::from_millis(1), ..Limits::default() };
+        let app = spawn_app_with(backend, ServerOptions { limits, ..ServerOptions::default() }).await;
+        let query = "{ partners(first: 50) { nodes { agreements(first: 10) { nodes { projects(first: 5) { nodes { fundings(first: 4) { nodes { funder { name } } } } } } } } } }";
+        let mut timed_out = false;
+        // A millisecond is shorter than any real query; one of a few surely exceeds it.
+        for _ in 0..5 {
+            let body = app.graphql(query, json!({})).await;
+            if body.get("errors").is_some() {
+                assert_eq!(error_code(&body), "TIMEOUT", "{body:#}");
+                timed_out = true;
+                break;
+            }
+        }
+        assert!(timed_out, "no request took more than a millisecond");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite_a_slow_operation_is_cut_off_with_timeout() {
+        a_slow_operation_is_cut_off_with_timeout(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_a_slow_operation_is_cut_off_with_timeout() {
+        a_slow_operation_is_cut_off_with_timeout(Backend::Postgres).await;
+    }
+}

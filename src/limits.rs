@@ -536,3 +536,55 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Whatever text arrives as a document, the scan answers in linear time
+    //! without recursing, and what it lets through parses without overflow.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn document_like() -> impl Strategy<Value = String> {
+        let atom = prop_oneof![
+            Just("{".to_owned()),
+            Just("}".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just("(".to_owned()),
+            Just(")".to_owned()),
+            Just("...F ".to_owned()),
+            Just("fragment F on Query ".to_owned()),
+            Just("partners ".to_owned()),
+            Just("first: 5 ".to_owned()),
+            Just("\"\"\"".to_owned()),
+            Just("\"".to_owned()),
+            Just("#".to_owned()),
+            Just("\n".to_owned()),
+            Just("@skip(if: true) ".to_owned()),
+            "[a-z_ ]{0,5}",
+        ];
+        proptest::collection::vec(atom, 0..400).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_document_is_scanned_parsed_and_measured_without_panic(text in document_like()) {
+            let limits = Limits::default();
+            if prescan(&text, &limits).is_ok()
+                && let Ok(document) = async_graphql::parser::parse_query(&text)
+            {
+                let types = TypeTable::default();
+                let _ = analyze(&document, None, &serde_json::Map::new(), &types, &limits);
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_scanned_without_panic(text in ".{0,2000}") {
+            let _ = prescan(&text, &Limits::default());
+        }
+    }
+}

@@ -39,3 +39,50 @@ pub fn decode_as(field: &str, expected: &str, global_id: &str) -> ApiResult<i64>
 fn truncate(s: &str) -> String {
     if s.chars().count() > 64 { format!("{}…", s.chars().take(64).collect::<String>()) } else { s.to_owned() }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Whatever a client passes as an id or a cursor, decoding answers with a
+    //! value or a `BAD_USER_INPUT`, never a panic.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::graphql::sort::{Sort, SortKind};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_id_decodes_or_is_bad_input(text in ".{0,200}") {
+            if let Err(e) = decode("id", &text) {
+                prop_assert_eq!(e.code(), "BAD_USER_INPUT");
+            }
+        }
+
+        #[test]
+        fn any_encoded_text_decodes_or_is_bad_input(inner in ".{0,100}") {
+            let id = URL_SAFE_NO_PAD.encode(inner.as_bytes());
+            if let Ok((type_name, row)) = decode("id", &id) {
+                prop_assert!(!type_name.is_empty() && row > 0);
+            }
+        }
+
+        #[test]
+        fn any_cursor_decodes_or_is_bad_input(text in ".{0,200}", inner in ".{0,120}") {
+            let sorts = [Sort::BY_ID, Sort::new("name_en_key", SortKind::Text, false, false), Sort::new("signed_on", SortKind::Date, true, true)];
+            for sort in sorts {
+                for cursor in [text.clone(), URL_SAFE_NO_PAD.encode(inner.as_bytes())] {
+                    if let Err(e) = sort.decode("after", &cursor) {
+                        prop_assert_eq!(e.code(), "BAD_USER_INPUT");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn ids_round_trip(row in 1i64..i64::MAX) {
+            prop_assert_eq!(decode("id", &encode("Partner", row)).ok(), Some(("Partner".to_owned(), row)));
+        }
+    }
+}

@@ -242,3 +242,58 @@ mod tests {
         assert!(matches!(parse_query_string("query=a&variables=%5B1%5D"), Err(TransportError::WrongType(..))));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Whatever bytes arrive, the request parser answers with a value or an
+    //! error, never a panic, and never recurses beyond serde_json's bound.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn json_like() -> impl Strategy<Value = String> {
+        let atom = prop_oneof![
+            Just("{".to_owned()),
+            Just("}".to_owned()),
+            Just("[".to_owned()),
+            Just("]".to_owned()),
+            Just(",".to_owned()),
+            Just(":".to_owned()),
+            Just("\"query\"".to_owned()),
+            Just("\"variables\"".to_owned()),
+            Just("\"extensions\"".to_owned()),
+            Just("\"operationName\"".to_owned()),
+            Just("null".to_owned()),
+            Just("1e999".to_owned()),
+            Just("\"{ __typename }\"".to_owned()),
+            "[a-z\\\\\"]{0,4}",
+        ];
+        proptest::collection::vec(atom, 0..200).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_body_is_parsed_or_refused(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_body(&body, 10);
+        }
+
+        #[test]
+        fn any_json_like_body_is_parsed_or_refused(body in json_like()) {
+            let _ = parse_body(body.as_bytes(), 10);
+        }
+
+        #[test]
+        fn any_query_string_is_parsed_or_refused(raw in ".{0,300}") {
+            let _ = parse_query_string(&raw);
+        }
+
+        #[test]
+        fn any_accept_or_content_type_header_is_handled(header in ".{0,120}") {
+            let _ = negotiate(Some(&header));
+            let _ = is_json_body(Some(&header));
+        }
+    }
+}

@@ -35,7 +35,8 @@ pub struct TestApp {
     pub database_url: String,
     /// Owned by the first server on a database; replicas leave it alone.
     _database: Option<TestDatabase>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// Creates a fresh database, migrated and seeded with the real dataset, and
@@ -56,6 +57,12 @@ pub async fn spawn_app_with(backend: Backend, options: ServerOptions) -> TestApp
     serve(backend, &url, Some(database), options).await
 }
 
+/// A server on a database of the test's own making, reached through `server_url`
+/// (which may differ from the database's own URL, e.g. through a proxy).
+pub async fn spawn_app_at(backend: Backend, server_url: &str, options: ServerOptions) -> TestApp {
+    serve(backend, server_url, None, options).await
+}
+
 async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, options: ServerOptions) -> TestApp {
     let mut conn = prepare_database(url, 10).await.expect("the database is prepared");
     let pool_statements = Arc::new(AtomicU64::new(0));
@@ -67,7 +74,7 @@ async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, opti
     let app = Application::with_connection(conn, "127.0.0.1:0", &options).await.expect("the server binds");
     let address = app.local_addr().expect("the server has an address");
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
+    let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
     let db = Database::connect(url).await.expect("the test connects");
@@ -79,13 +86,25 @@ async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, opti
         backend,
         database_url: url.to_owned(),
         _database: database,
-        _shutdown: shutdown,
+        shutdown: Some(shutdown),
+        server: Some(server),
     }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
+    }
+
+    /// Starts the server's shutdown and waits until it has stopped serving.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        }
     }
 
     /// A second server process-alike on the same database (another replica).

@@ -3,6 +3,8 @@
 
 mod adversarial;
 mod auth;
+mod binary;
+mod browser;
 mod dataset;
 mod filters;
 mod helpers;
@@ -12,6 +14,7 @@ mod migrations;
 mod mutations;
 mod nodes;
 mod ordering;
+mod outage;
 mod over_http;
 mod pagination;
 mod production;

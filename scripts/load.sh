@@ -54,7 +54,7 @@ for name in q1 one-partner; do
     fi
     for conc in 1 16; do
         threads=$((conc < 2 ? 1 : 2))
-        out=$(WRK_BODY_FILE="$file" wrk -t"$threads" -c"$conc" -d"$DURATION" --latency -s scripts/load/post.lua "$URL")
+        out=$(WRK_BODY_FILE="$file" wrk -t"$threads" -c"$conc" -d"$DURATION" --timeout 30s --latency -s scripts/load/post.lua "$URL")
         rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
         p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
         p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")

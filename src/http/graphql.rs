@@ -30,24 +30,30 @@ use crate::graphql::{Asker, add_missing_codes};
 /// A finished answer for one operation.
 struct Answer {
     status: StatusCode,
-    body: serde_json::Value,
+    body: Vec<u8>,
     /// A mutation sent by GET: 405 with `Allow: POST`.
     post_only: bool,
 }
 
+/// Serialises straight to bytes: a big result is never held twice.
+fn to_json(value: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a response could not be serialised");
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    })
+}
+
 /// A body of GraphQL errors alone (the request did not run: no `data`).
-fn errors_body(errors: &[ServerError]) -> serde_json::Value {
-    json!({ "errors": errors })
+fn errors_body(errors: &[ServerError]) -> Vec<u8> {
+    to_json(&json!({ "errors": errors }))
 }
 
 fn transport_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    json_response(status, MediaType::Json, &body)
+    json_response(status, MediaType::Json, to_json(&body))
 }
 
-fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {
-    let bytes =
-        serde_json::to_vec(body).unwrap_or_else(|_| b"{\"errors\":[{\"message\":\"internal error\"}]}".to_vec());
+fn json_response(status: StatusCode, media: MediaType, bytes: Vec<u8>) -> Response {
     let mut response = (status, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
@@ -132,7 +138,7 @@ pub async fn graphql(
     match incoming {
         Incoming::Single(params) => {
             let answer = run(&state, params, via_get, media, &asker, &request_id).await;
-            let mut response = json_response(answer.status, media, &answer.body);
+            let mut response = json_response(answer.status, media, answer.body);
             if answer.post_only {
                 response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             }
@@ -140,11 +146,15 @@ pub async fn graphql(
         }
         Incoming::Batch(batch) => {
             // One after the other: a batch takes no more of the server at once than one request.
-            let mut bodies = Vec::with_capacity(batch.len());
-            for params in batch {
-                bodies.push(run(&state, params, via_get, media, &asker, &request_id).await.body);
+            let mut bytes = vec![b'['];
+            for (i, params) in batch.into_iter().enumerate() {
+                if i > 0 {
+                    bytes.push(b',');
+                }
+                bytes.extend(run(&state, params, via_get, media, &asker, &request_id).await.body);
             }
-            json_response(StatusCode::OK, media, &serde_json::Value::Array(bodies))
+            bytes.push(b']');
+            json_response(StatusCode::OK, media, bytes)
         }
     }
 }
@@ -228,8 +238,7 @@ async fn run(
         outcome,
         "operation"
     );
-    let body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
-    Answer { status: StatusCode::OK, body, post_only: false }
+    Answer { status: StatusCode::OK, body: to_json(&response), post_only: false }
 }
 
 fn first_code(errors: &[ServerError]) -> Option<&str> {

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::{AgreementKind, AgreementStatus, FundingKind, FundingStatus, PartnerKind, ProjectStatus, Sector};
 use entity::{
     agreement, crime_area, funding, partner, partner_crime_area, policing_goal, project, project_country,
     project_crime_area, project_policing_goal,
 };
-use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Set, TransactionSession, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set, TransactionSession, TransactionTrait};
 use serde::Deserialize;
 
 /// The dataset file, as shipped.
@@ -146,6 +146,52 @@ impl std::fmt::Display for Counts {
     }
 }
 
+/// Writes the dataset's crime areas; returns their ids by slug.
+pub async fn insert_crime_areas<'a>(
+    txn: &impl ConnectionTrait,
+    data: &'a Dataset,
+    now: DateTime<Utc>,
+) -> Result<HashMap<&'a str, i64>, DbErr> {
+    let mut ids = HashMap::new();
+    for c in &data.crime_areas {
+        let row = crime_area::ActiveModel {
+            slug: Set(c.slug.clone()),
+            name_en: Set(c.name_en.clone()),
+            name_fr: Set(c.name_fr.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        ids.insert(c.slug.as_str(), row.id);
+    }
+    Ok(ids)
+}
+
+/// Writes the seven Global Policing Goals; returns their ids by number.
+pub async fn insert_policing_goals(
+    txn: &impl ConnectionTrait,
+    data: &Dataset,
+    now: DateTime<Utc>,
+) -> Result<HashMap<i32, i64>, DbErr> {
+    let mut ids = HashMap::new();
+    for g in &data.policing_goals {
+        let row = policing_goal::ActiveModel {
+            number: Set(g.number),
+            name_en: Set(g.name_en.clone()),
+            name_fr: Set(g.name_fr.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        ids.insert(g.number, row.id);
+    }
+    Ok(ids)
+}
+
 /// Parses the shipped dataset.
 pub fn parse() -> Result<Dataset, DbErr> {
     serde_json::from_str(REGISTRY_JSON).map_err(|e| DbErr::Custom(format!("data/registry.json is invalid: {e}")))
@@ -163,37 +209,11 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         source_urls.get(key).cloned().ok_or_else(|| missing("source", key))
     };
 
-    let mut crime_areas = HashMap::new();
-    for c in &data.crime_areas {
-        url(&c.source)?;
-        let row = crime_area::ActiveModel {
-            slug: Set(c.slug.clone()),
-            name_en: Set(c.name_en.clone()),
-            name_fr: Set(c.name_fr.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        crime_areas.insert(c.slug.as_str(), row.id);
+    for source in data.crime_areas.iter().map(|c| &c.source).chain(data.policing_goals.iter().map(|g| &g.source)) {
+        url(source)?;
     }
-
-    let mut goals = HashMap::new();
-    for g in &data.policing_goals {
-        url(&g.source)?;
-        let row = policing_goal::ActiveModel {
-            number: Set(g.number),
-            name_en: Set(g.name_en.clone()),
-            name_fr: Set(g.name_fr.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        goals.insert(g.number, row.id);
-    }
+    let crime_areas = insert_crime_areas(&txn, &data, now).await?;
+    let goals = insert_policing_goals(&txn, &data, now).await?;
 
     let mut partners: HashMap<&str, i64> = HashMap::new();
     for p in &data.partners {

@@ -1,12 +1,18 @@
 //! Synthetic data of any size, deterministic for a given seed: the shape of
 //! the real registry (partners → agreements → projects → fundings) at scale.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::enums::{AgreementKind, AgreementStatus, FundingKind, FundingStatus, PartnerKind, ProjectStatus, Sector};
-use entity::{agreement, funding, partner, project};
+use entity::{
+    agreement, crime_area, funding, partner, policing_goal, project, project_country, project_crime_area,
+    project_policing_goal,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sea_orm::{DbErr, EntityTrait, Iterable, Set, TransactionSession, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DbErr, EntityTrait, Iterable, PaginatorTrait, QuerySelect, Set, TransactionSession,
+    TransactionTrait,
+};
 
 use super::dataset::Counts;
 
@@ -19,6 +25,26 @@ const TOPICS: [(&str, &str); 6] = [
     ("environmental crime", "la criminalité environnementale"),
     ("trafficking in human beings", "la traite des êtres humains"),
 ];
+
+/// Countries synthetic partners sit in and projects benefit (ISO 3166-1 alpha-2).
+const COUNTRIES: [&str; 12] = ["FR", "NE", "ML", "IQ", "CO", "BR", "KE", "ID", "UA", "PH", "SN", "TD"];
+
+/// The ids of the crime areas and Global Policing Goals, written from the
+/// real dataset first if the registry has none yet.
+async fn reference_ids(txn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(Vec<i64>, Vec<i64>), DbErr> {
+    if crime_area::Entity::find().count(txn).await? == 0 {
+        let data = super::dataset::parse()?;
+        super::dataset::insert_crime_areas(txn, &data, now).await?;
+        super::dataset::insert_policing_goals(txn, &data, now).await?;
+    }
+    let areas = crime_area::Entity::find().select_only().column(crime_area::Column::Id).into_tuple().all(txn).await?;
+    let goals =
+        policing_goal::Entity::find().select_only().column(policing_goal::Column::Id).into_tuple().all(txn).await?;
+    if areas.is_empty() || goals.is_empty() {
+        return Err(DbErr::Custom("the registry has no crime areas or policing goals to link projects to".into()));
+    }
+    Ok((areas, goals))
+}
 
 /// Rows per INSERT: under both backends' bind-parameter limits for every table.
 const BATCH: usize = 1_000;
@@ -38,11 +64,11 @@ impl Shape {
         Shape { partners, agreements_per_partner: 10, projects_per_agreement: 5, fundings_per_project: 4 }
     }
 
-    /// Rows this shape writes, all tables together.
+    /// Rows this shape writes, all tables together (a project's three links included).
     pub fn total_rows(&self) -> usize {
         let agreements = self.partners * self.agreements_per_partner;
         let projects = agreements * self.projects_per_agreement;
-        self.partners + agreements + projects + projects * self.fundings_per_project
+        self.partners + agreements + projects * 4 + projects * self.fundings_per_project
     }
 }
 
@@ -64,6 +90,7 @@ pub async fn load<C: TransactionTrait>(
     let epoch = NaiveDate::from_ymd_opt(1990, 1, 1).ok_or_else(|| DbErr::Custom("bad epoch".into()))?;
     let kinds: Vec<PartnerKind> = PartnerKind::iter().collect();
     let txn = db.begin().await?;
+    let (areas, goals) = reference_ids(&txn, now).await?;
 
     let mut partner_ids = Vec::with_capacity(shape.partners);
     for chunk in (0..shape.partners).collect::<Vec<_>>().chunks(BATCH) {
@@ -87,6 +114,7 @@ pub async fn load<C: TransactionTrait>(
                 ))),
                 kind: Set(kind),
                 sector: Set(sector),
+                country_code: Set(Some(pick(&mut rng, &COUNTRIES).to_owned())),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
@@ -157,6 +185,33 @@ pub async fn load<C: TransactionTrait>(
         project_ids.extend(sorted_ids(inserted.into_iter().map(|m| (m.code, m.id))));
     }
 
+    // Every project addresses a crime area, serves a goal and benefits a
+    // country, so filters on those find something at every scale.
+    for chunk in project_ids.chunks(BATCH) {
+        let links = chunk.iter().map(|&project| project_crime_area::ActiveModel {
+            project_id: Set(project),
+            crime_area_id: Set(pick(&mut rng, &areas)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        project_crime_area::Entity::insert_many(links.collect::<Vec<_>>()).exec_without_returning(&txn).await?;
+        let links = chunk.iter().map(|&project| project_policing_goal::ActiveModel {
+            project_id: Set(project),
+            policing_goal_id: Set(pick(&mut rng, &goals)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        project_policing_goal::Entity::insert_many(links.collect::<Vec<_>>()).exec_without_returning(&txn).await?;
+        let links = chunk.iter().map(|&project| project_country::ActiveModel {
+            project_id: Set(project),
+            country_code: Set(pick(&mut rng, &COUNTRIES).to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        project_country::Entity::insert_many(links.collect::<Vec<_>>()).exec_without_returning(&txn).await?;
+        progress(3 * chunk.len());
+    }
+
     let currencies = ["EUR", "USD", "GBP", "CHF", "JPY"];
     let funding_total = project_total * shape.fundings_per_project;
     for chunk in (0..funding_total).collect::<Vec<_>>().chunks(BATCH) {
@@ -186,7 +241,9 @@ pub async fn load<C: TransactionTrait>(
         agreements: agreement_total,
         projects: project_total,
         fundings: funding_total,
-        ..Default::default()
+        // Linked to, not written (unless the registry had none).
+        crime_areas: areas.len(),
+        policing_goals: goals.len(),
     })
 }
 

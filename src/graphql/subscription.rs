@@ -118,6 +118,9 @@ fn optional_id(field: &str, type_name: &str, id: Option<&ID>) -> ApiResult<Optio
     id.map(|id| id::decode_as(field, type_name, id)).transpose()
 }
 
+/// Live changes, over graphql-transport-ws at `/graphql/ws`: each event is a
+/// committed change. A subscriber that falls more than 1,024 writes behind
+/// gets a `SUBSCRIBER_LAGGED` error and its subscription ends.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every change to one partner.

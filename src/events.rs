@@ -286,9 +286,18 @@ struct Reader {
 impl Reader {
     async fn run(&mut self, mut listener: sqlx::postgres::PgListener) {
         loop {
-            let failure = match listener.recv().await {
-                Ok(notification) => match self.read_batch(notification.payload()).await {
+            let failure = match listener.try_recv().await {
+                Ok(Some(notification)) => match self.read_batch(notification.payload()).await {
                     Ok(()) => continue,
+                    Err(e) => e.to_string(),
+                },
+                // The connection dropped and sqlx has already listened again on
+                // a new one: what was notified in between is read back.
+                Ok(None) => match self.catch_up().await {
+                    Ok(()) => {
+                        tracing::info!("change listener reconnected");
+                        continue;
+                    }
                     Err(e) => e.to_string(),
                 },
                 Err(e) => e.to_string(),
@@ -308,6 +317,7 @@ impl Reader {
             .all(&self.db)
             .await?;
         self.seen.first_time(batch);
+        tracing::debug!(batch, entries = entries.len(), "change batch delivered");
         self.publish(&entries);
         Ok(())
     }
@@ -353,6 +363,7 @@ impl Reader {
         }
         for (batch, group) in batches {
             if self.seen.first_time(&batch) {
+                tracing::debug!(batch, entries = group.len(), "change batch read back after a reconnection");
                 self.publish(&group);
             }
         }

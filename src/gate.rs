@@ -22,11 +22,9 @@ pub struct Gate {
 /// An operation let through: the request for async-graphql and its measure.
 pub struct Admitted {
     pub request: async_graphql::Request,
-    /// `None` when the operation cannot be told apart; async-graphql's
-    /// validation then says why.
-    pub analysis: Option<Analysis>,
-    /// The document, as parsed (for transports that need to look at it).
-    pub operation_type: Option<OperationType>,
+    pub analysis: Analysis,
+    /// What the operation is: query, mutation or subscription.
+    pub operation_type: OperationType,
     /// The operation's name, as the request or the document gives it.
     pub operation_name: Option<String>,
 }
@@ -79,7 +77,8 @@ impl Gate {
     /// Checks one operation; on success, the request ready to execute.
     pub fn admit(&self, params: Params) -> Result<Admitted, Refused> {
         let Params { query, operation_name, variables, extensions } = params;
-        let query = self.persisted.document(query, &extensions).map_err(|e| Refused::one(e.code(), e.message()))?;
+        let (query, register) =
+            self.persisted.document(query, &extensions).map_err(|e| Refused::one(e.code(), e.message()))?;
         limits::prescan(&query, &self.limits)?;
         let nesting = variables.values().map(limits::json_nesting).max().unwrap_or(0);
         if nesting > self.limits.max_variable_nesting {
@@ -96,6 +95,9 @@ impl Gate {
             Refused { errors: vec![error] }
         })?;
         let analysis = limits::analyze(&document, operation_name.as_deref(), &variables, &self.types, &self.limits)?;
+        if let Some(hash) = register {
+            self.persisted.remember(hash, &query);
+        }
         required_variables(&document, operation_name.as_deref(), &variables)?;
         let name =
             limits::operation(&document, operation_name.as_deref()).and_then(|(name, _)| name.map(|n| n.to_string()));
@@ -105,7 +107,7 @@ impl Gate {
         }
         request = request.variables(Variables::from_json(Value::Object(variables)));
         request.set_parsed_query(document);
-        Ok(Admitted { request, operation_type: analysis.map(|a| a.operation), analysis, operation_name: name })
+        Ok(Admitted { request, operation_type: analysis.operation, analysis, operation_name: name })
     }
 }
 

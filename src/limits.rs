@@ -88,6 +88,10 @@ pub enum Refusal {
     PageSize { argument: &'static str, value: i64 },
     /// Fragments that spread each other: `GRAPHQL_VALIDATION_FAILED`.
     FragmentCycle(String),
+    /// A fragment nothing spreads: `GRAPHQL_VALIDATION_FAILED`.
+    UnusedFragment(String),
+    /// The operation to run cannot be told: `GRAPHQL_VALIDATION_FAILED`.
+    NoOperation(String),
 }
 
 impl Refusal {
@@ -95,7 +99,9 @@ impl Refusal {
         match self {
             Refusal::Limit { .. } => "LIMIT_EXCEEDED",
             Refusal::PageSize { .. } => "BAD_USER_INPUT",
-            Refusal::FragmentCycle(_) => "GRAPHQL_VALIDATION_FAILED",
+            Refusal::FragmentCycle(_) | Refusal::UnusedFragment(_) | Refusal::NoOperation(_) => {
+                "GRAPHQL_VALIDATION_FAILED"
+            }
         }
     }
 
@@ -108,6 +114,8 @@ impl Refusal {
                 format!("`{argument}` must be between 1 and {MAX_PAGE_SIZE}, got {value}")
             }
             Refusal::FragmentCycle(name) => format!("fragment `{name}` spreads itself"),
+            Refusal::UnusedFragment(name) => format!("fragment `{name}` is never used"),
+            Refusal::NoOperation(why) => why.clone(),
         }
     }
 
@@ -123,7 +131,7 @@ impl Refusal {
                 extensions.set("actual", *actual);
             }
             Refusal::PageSize { argument, .. } => extensions.set("field", *argument),
-            Refusal::FragmentCycle(_) => {}
+            Refusal::FragmentCycle(_) | Refusal::UnusedFragment(_) | Refusal::NoOperation(_) => {}
         }
         error.extensions = Some(extensions);
         error
@@ -181,10 +189,20 @@ pub fn prescan(document: &str, limits: &Limits) -> Result<(), Refusal> {
                 i += 1;
             }
             b'.' if bytes[i..].starts_with(b"...") => i += 3,
-            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
+            // A name, as GraphQL spells them: no dots, so `a...F` is three tokens.
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+            }
+            b if b.is_ascii_digit() || b == b'-' => {
+                i += 1;
                 while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'-' | b'+' | b'.'))
+                    && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'e' | b'E' | b'+' | b'-'))
                 {
+                    if bytes[i] == b'.' && bytes[i..].starts_with(b"...") {
+                        break;
+                    }
                     i += 1;
                 }
             }
@@ -435,39 +453,49 @@ pub fn operation<'a>(
     }
 }
 
-/// Measures the operation a request runs and checks it against the limits.
-/// `Ok(None)`: the operation cannot be told; the validator will say why.
+/// Measures every operation of the document and checks each against the
+/// limits (async-graphql validates them all, whichever one runs), refuses
+/// fragments nothing spreads and a document whose operation to run cannot
+/// be told; returns the measure of the operation that runs.
 pub fn analyze(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &serde_json::Map<String, serde_json::Value>,
     types: &TypeTable,
     limits: &Limits,
-) -> Result<Option<Analysis>, Refusal> {
-    let Some((_, op)) = operation(document, operation_name) else { return Ok(None) };
-    let root = match op.node.ty {
-        OperationType::Query => "Query",
-        OperationType::Mutation => "Mutation",
-        OperationType::Subscription => "Subscription",
+) -> Result<Analysis, Refusal> {
+    let Some((_, chosen)) = operation(document, operation_name) else {
+        return Err(Refusal::NoOperation(match operation_name {
+            Some(name) => format!("the document has no operation named `{name}`"),
+            None => "the document has several operations: name the one to run in `operationName`".into(),
+        }));
     };
     let mut walker = Walker { document, types, variables, fragments: HashMap::new() };
-    let mut measure = walker.selection_set(root, &op.node.selection_set.node, false)?;
-    measure.directives = measure.directives.saturating_add(op.node.directives.len() as u64);
-    // Every fragment of the document, spread or not, is validated by
-    // async-graphql: measure the unused ones too, so none escapes the limits.
-    let names: Vec<Name> = document.fragments.keys().cloned().collect();
-    for name in names {
-        let unused = walker.fragment(&name, false)?;
-        over("selections", limits.max_selections, unused.selections)?;
+    let mut analysis = None;
+    for (_, op) in document.operations.iter() {
+        let root = match op.node.ty {
+            OperationType::Query => "Query",
+            OperationType::Mutation => "Mutation",
+            OperationType::Subscription => "Subscription",
+        };
+        let mut measure = walker.selection_set(root, &op.node.selection_set.node, false)?;
+        measure.directives = measure.directives.saturating_add(op.node.directives.len() as u64);
+        measure.cost = measure.cost.saturating_add(1);
+        over("selections", limits.max_selections, measure.selections)?;
+        over("depth", limits.max_depth as u64, measure.depth)?;
+        over("introspectionDepth", limits.max_introspection_depth as u64, measure.introspection_depth)?;
+        over("aliases", limits.max_aliases, measure.aliases)?;
+        over("directives", limits.max_directives, measure.directives)?;
+        over("cost", limits.max_cost, measure.cost)?;
+        if std::ptr::eq(op, chosen) {
+            analysis = Some(Analysis { operation: op.node.ty, measure });
+        }
     }
-    measure.cost = measure.cost.saturating_add(1);
-    over("selections", limits.max_selections, measure.selections)?;
-    over("depth", limits.max_depth as u64, measure.depth)?;
-    over("introspectionDepth", limits.max_introspection_depth as u64, measure.introspection_depth)?;
-    over("aliases", limits.max_aliases, measure.aliases)?;
-    over("directives", limits.max_directives, measure.directives)?;
-    over("cost", limits.max_cost, measure.cost)?;
-    Ok(Some(Analysis { operation: op.node.ty, measure }))
+    // async-graphql validates every fragment; one nothing spreads is only work.
+    if let Some(unused) = document.fragments.keys().find(|name| !walker.fragments.contains_key(*name)) {
+        return Err(Refusal::UnusedFragment(unused.to_string()));
+    }
+    analysis.ok_or_else(|| Refusal::NoOperation("the operation to run cannot be told".into()))
 }
 
 #[cfg(test)]
@@ -478,7 +506,7 @@ mod tests {
         Limits::default()
     }
 
-    fn measure(query: &str) -> Result<Option<Analysis>, Refusal> {
+    fn measure(query: &str) -> Result<Analysis, Refusal> {
         let types = TypeTable::from_sdl(&crate::graphql::sdl());
         let document = async_graphql::parser::parse_query(query).expect("it parses");
         analyze(&document, None, &serde_json::Map::new(), &types, &limits())
@@ -498,7 +526,7 @@ mod tests {
     fn q1_costs_the_nodes_it_can_return() {
         let q1 = "{ partners(first: 50) { nodes { agreements(first: 10) { nodes { projects(first: 5) { nodes {
             fundings(first: 4) { nodes { amount { amount currency } funder { name } } } } } } } } } }";
-        let analysis = measure(q1).expect("within limits").expect("an operation");
+        let analysis = measure(q1).expect("within limits");
         assert_eq!(analysis.measure.cost, 1 + 50 + 500 + 2_500 + 10_000);
         assert_eq!(analysis.measure.depth, 10);
     }
@@ -563,6 +591,12 @@ mod fuzz {
             Just("#".to_owned()),
             Just("\n".to_owned()),
             Just("@skip(if: true) ".to_owned()),
+            Just("query A ".to_owned()),
+            Just("query B ".to_owned()),
+            Just("a...F".to_owned()),
+            Just("\\".to_owned()),
+            Just("\r".to_owned()),
+            Just("-1.5e3".to_owned()),
             "[a-z_ ]{0,5}",
         ];
         proptest::collection::vec(atom, 0..400).prop_map(|parts| parts.concat())

@@ -110,6 +110,17 @@ impl Metrics {
         }
     }
 
+    /// The label for a name already seen by [`Metrics::operation_label`],
+    /// else `other` (or `anonymous`): for operations refused before they ran,
+    /// which may not claim a label.
+    pub fn known_operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name else { return "anonymous".into() };
+        match self.names.lock() {
+            Ok(names) if names.contains(name) => name.to_owned(),
+            _ => "other".into(),
+        }
+    }
+
     /// The Prometheus text exposition, with the pool read now.
     pub fn render(&self, db: &DatabaseConnection) -> String {
         let (size, idle) = match db.get_database_backend() {

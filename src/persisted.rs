@@ -109,9 +109,22 @@ impl Persisted {
         self.trusted.as_ref().map(HashMap::len)
     }
 
+    /// Keeps a document registered with its hash; called once the document
+    /// has passed the limits and parsed, so nothing oversized or broken is kept.
+    pub fn remember(&self, hash: String, document: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.put(hash, document.to_owned());
+        }
+    }
+
     /// The document a request runs, from its `query` and its
-    /// `extensions.persistedQuery`.
-    pub fn document(&self, query: Option<String>, extensions: &Map<String, Value>) -> Result<String, PersistedError> {
+    /// `extensions.persistedQuery`, and the hash to [`Persisted::remember`]
+    /// it by when the client registered it.
+    pub fn document(
+        &self,
+        query: Option<String>,
+        extensions: &Map<String, Value>,
+    ) -> Result<(String, Option<String>), PersistedError> {
         let hash = match extensions.get("persistedQuery") {
             None | Some(Value::Null) => None,
             Some(Value::Object(p)) => {
@@ -134,22 +147,19 @@ impl Persisted {
                 (_, Some(h)) => h,
                 (None, None) => return Err(PersistedError::NotInList),
             };
-            return trusted.get(&hash).cloned().ok_or(PersistedError::NotInList);
+            return trusted.get(&hash).cloned().map(|d| (d, None)).ok_or(PersistedError::NotInList);
         }
         match (query, hash) {
-            (Some(query), None) => Ok(query),
+            (Some(query), None) => Ok((query, None)),
             (Some(query), Some(hash)) => {
                 if sha256_hex(&query) != hash {
                     return Err(PersistedError::HashMismatch);
                 }
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.put(hash, query.clone());
-                }
-                Ok(query)
+                Ok((query, Some(hash)))
             }
             (None, Some(hash)) => {
                 let mut cache = self.cache.lock().map_err(|_| PersistedError::NotFound)?;
-                cache.get(&hash).cloned().ok_or(PersistedError::NotFound)
+                cache.get(&hash).cloned().map(|d| (d, None)).ok_or(PersistedError::NotFound)
             }
             (None, None) => Err(PersistedError::NotFound),
         }
@@ -172,8 +182,10 @@ mod tests {
         let doc = "{ __typename }";
         let hash = sha256_hex(doc);
         assert_eq!(store.document(None, &apq(&hash)), Err(PersistedError::NotFound));
-        assert_eq!(store.document(Some(doc.into()), &apq(&hash)).as_deref(), Ok(doc));
-        assert_eq!(store.document(None, &apq(&hash)).as_deref(), Ok(doc));
+        assert_eq!(store.document(Some(doc.into()), &apq(&hash)), Ok((doc.to_owned(), Some(hash.clone()))));
+        assert_eq!(store.document(None, &apq(&hash)), Err(PersistedError::NotFound), "not kept until told to");
+        store.remember(hash.clone(), doc);
+        assert_eq!(store.document(None, &apq(&hash)), Ok((doc.to_owned(), None)));
         assert_eq!(store.document(Some("{ other }".into()), &apq(&hash)), Err(PersistedError::HashMismatch));
         assert!(matches!(store.document(None, &apq("abc")), Err(PersistedError::Malformed(_))));
     }
@@ -184,8 +196,9 @@ mod tests {
         std::fs::write(&dir, r#"["{ __typename }"]"#).expect("written");
         let store = Persisted::trusted_from_file(10, &dir).expect("read");
         let _ = std::fs::remove_file(&dir);
-        assert_eq!(store.document(Some("{ __typename }".into()), &Map::new()).as_deref(), Ok("{ __typename }"));
-        assert_eq!(store.document(None, &apq(&sha256_hex("{ __typename }"))).as_deref(), Ok("{ __typename }"));
+        let typename = || Ok(("{ __typename }".to_owned(), None));
+        assert_eq!(store.document(Some("{ __typename }".into()), &Map::new()), typename());
+        assert_eq!(store.document(None, &apq(&sha256_hex("{ __typename }"))), typename());
         assert_eq!(
             store.document(Some("{ partners { totalCount } }".into()), &Map::new()),
             Err(PersistedError::NotInList)

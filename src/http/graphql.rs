@@ -92,7 +92,7 @@ pub async fn graphql(
             "this endpoint answers in application/graphql-response+json or application/json",
         );
     };
-    let via_get = method == Method::GET;
+    let via_get = method == Method::GET || method == Method::HEAD;
     let incoming = if via_get {
         transport::parse_query_string(raw_query.as_deref().unwrap_or("")).map(Incoming::Single)
     } else {
@@ -120,6 +120,11 @@ pub async fn graphql(
         }
         Err(e) => return transport_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
     };
+    if !state.health.is_up() {
+        // Fail at once, before even a token lookup waits on the pool.
+        let error = coded("UNAVAILABLE", ApiError::Unavailable.to_string());
+        return json_response(refused_status(media, "UNAVAILABLE"), media, errors_body(&[error]));
+    }
     let caller = match super::caller(&state, headers.get(header::AUTHORIZATION)).await {
         Ok(caller) => caller,
         Err(AuthError::Database(_)) => {
@@ -177,7 +182,8 @@ async fn run(
 ) -> Answer {
     let started = Instant::now();
     let metrics = &state.metrics;
-    let asked = metrics.operation_label(params.operation_name.as_deref());
+    // Refused operations are not allowed to claim a label of their own.
+    let asked = metrics.known_operation_label(params.operation_name.as_deref());
     let admitted = match state.gate.admit(params) {
         Ok(admitted) => admitted,
         Err(no) => {
@@ -188,18 +194,18 @@ async fn run(
     };
     let label = metrics.operation_label(admitted.operation_name.as_deref());
     match admitted.operation_type {
-        Some(OperationType::Mutation) if via_get => {
+        OperationType::Mutation if via_get => {
             let error = coded("METHOD_NOT_ALLOWED", "mutations are sent with POST");
             return Answer { status: StatusCode::METHOD_NOT_ALLOWED, body: errors_body(&[error]), post_only: true };
         }
-        Some(OperationType::Subscription) => {
+        OperationType::Subscription => {
             let error =
                 coded("BAD_REQUEST", "subscriptions are served over WebSocket at /graphql/ws (graphql-transport-ws)");
             return refused(media, &Refused { errors: vec![error] });
         }
         _ => {}
     }
-    let cost = admitted.analysis.map_or(0, |a| a.measure.cost);
+    let cost = admitted.analysis.measure.cost;
     metrics.cost.observe(cost as f64);
     if !state.health.is_up() {
         metrics.operations.with_label_values(&[label.as_str(), "UNAVAILABLE"]).inc();
@@ -220,6 +226,10 @@ async fn run(
         return refused(media, &Refused { errors: vec![coded("TIMEOUT", message)] });
     };
     add_missing_codes(&mut response);
+    if never_ran(&response) {
+        metrics.operations.with_label_values(&[label.as_str(), first_code(&response.errors).unwrap_or("")]).inc();
+        return refused(media, &Refused { errors: response.errors });
+    }
     mask_internal(&mut response, request_id);
     response.extensions.insert("cost".to_owned(), Value::from(cost));
     let statements = match response.extensions.get("sqlStatements") {
@@ -241,7 +251,17 @@ async fn run(
     Answer { status: StatusCode::OK, body: to_json(&response), post_only: false }
 }
 
-fn first_code(errors: &[ServerError]) -> Option<&str> {
+/// Whether async-graphql refused the operation before running it (it failed
+/// validation): a request error, answered as one.
+fn never_ran(response: &async_graphql::Response) -> bool {
+    matches!(response.data, Value::Null)
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            matches!(first_code(std::slice::from_ref(e)), Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED"))
+        })
+}
+
+pub fn first_code(errors: &[ServerError]) -> Option<&str> {
     errors.first().and_then(|e| e.extensions.as_ref()).and_then(|x| x.get("code")).and_then(|c| match c {
         Value::String(s) => Some(s.as_str()),
         _ => None,
@@ -250,7 +270,7 @@ fn first_code(errors: &[ServerError]) -> Option<&str> {
 
 /// Internal errors reach the client as a generic message with the request
 /// id, which finds the details in the log.
-fn mask_internal(response: &mut async_graphql::Response, request_id: &str) {
+pub fn mask_internal(response: &mut async_graphql::Response, request_id: &str) {
     for error in &mut response.errors {
         let internal = matches!(
             error.extensions.as_ref().and_then(|x| x.get("code")),

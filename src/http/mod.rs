@@ -71,13 +71,23 @@ impl Health {
         self.up.load(Ordering::Relaxed)
     }
 
-    /// Pings the database every `every` (each ping bounded by the same),
-    /// until the returned task is aborted.
+    /// Checks the database every `every` (each check bounded by the same),
+    /// until the returned task is aborted. On PostgreSQL the check runs on a
+    /// connection of its own, outside the pool: a pool busy with long
+    /// queries is not a database that is down. Two misses in a row mark it
+    /// down; one answer marks it up again.
     pub fn monitor(self: &Arc<Self>, db: DatabaseConnection, metrics: Arc<Metrics>, every: Duration) -> JoinHandle<()> {
         let health = self.clone();
         tokio::spawn(async move {
+            let mut own: Option<sqlx::PgConnection> = None;
+            let mut misses = 0u32;
             loop {
-                let up = matches!(tokio::time::timeout(every, db.ping()).await, Ok(Ok(())));
+                let answered = match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => probe_postgres(&db, &mut own, every).await,
+                    _ => matches!(tokio::time::timeout(every, db.ping()).await, Ok(Ok(()))),
+                };
+                misses = if answered { 0 } else { misses.saturating_add(1) };
+                let up = misses < 2;
                 if up != health.is_up() {
                     if up {
                         tracing::info!("the database answers again");
@@ -93,6 +103,22 @@ impl Health {
             }
         })
     }
+}
+
+/// Pings PostgreSQL on the monitor's own connection, (re)connecting first
+/// when there is none; a failed ping drops it.
+async fn probe_postgres(db: &DatabaseConnection, own: &mut Option<sqlx::PgConnection>, within: Duration) -> bool {
+    use sqlx::{ConnectOptions, Connection};
+    if own.is_none() {
+        let options = db.get_postgres_connection_pool().connect_options();
+        *own = tokio::time::timeout(within, options.connect()).await.ok().and_then(Result::ok);
+    }
+    let Some(connection) = own.as_mut() else { return false };
+    let answered = matches!(tokio::time::timeout(within, connection.ping()).await, Ok(Ok(())));
+    if !answered {
+        *own = None;
+    }
+    answered
 }
 
 impl Default for Health {
@@ -207,9 +233,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/metrics", get(metrics_text))
         .with_state(state)
-        .layer(middleware::from_fn_with_state(metrics, count))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panicked))
+        // Outside the panic catcher, so a panic's 500 is counted too.
+        .layer(middleware::from_fn_with_state(metrics, count))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)

@@ -31,8 +31,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
-use super::AppState;
 use super::transport::Params;
+use super::{AppState, RequestId};
 use crate::auth::{self, AuthError, Caller, Role};
 use crate::error::ApiError;
 use crate::graphql::lang::Lang;
@@ -45,18 +45,33 @@ const OUTBOX: usize = 256;
 /// Operations one connection may run at once.
 const MAX_OPERATIONS: usize = 100;
 
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> HttpResponse {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request_id: Option<axum::Extension<RequestId>>,
+    ws: WebSocketUpgrade,
+) -> HttpResponse {
     let lang = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(Lang::from_accept_language)
         .unwrap_or_default();
     let authorization = headers.get(header::AUTHORIZATION).cloned();
-    let ws = ws.protocols([PROTOCOL]);
+    let request_id = request_id.map(|r| r.0.0.clone()).unwrap_or_default();
+    // A message is held to the same bound as an HTTP body, before it is read.
+    let most = state.gate.limits.max_body_bytes;
+    let ws = ws.protocols([PROTOCOL]).max_message_size(most).max_frame_size(most);
     let speaks_protocol = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| async move {
-        let connection =
-            Connection { state, lang, authorization, operations: HashMap::new(), generations: 0, accepted: None };
+        let connection = Connection {
+            state,
+            lang,
+            authorization,
+            request_id,
+            operations: HashMap::new(),
+            generations: 0,
+            accepted: None,
+        };
         connection.run(socket, speaks_protocol).await;
     })
 }
@@ -114,6 +129,8 @@ struct Connection {
     lang: Lang,
     /// The upgrade request's own `Authorization` header, if any.
     authorization: Option<HeaderValue>,
+    /// The upgrade request's id, named by the connection's internal errors.
+    request_id: String,
     operations: HashMap<String, Running>,
     generations: u64,
     /// Set once `connection_init` is accepted: the credentials it brought.
@@ -177,7 +194,12 @@ impl Connection {
                 }
                 message = incoming.next() => {
                     let text = match message {
-                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break close(1000, "Normal Closure"),
+                        None | Some(Ok(Message::Close(_))) => break close(1000, "Normal Closure"),
+                        // The socket refuses a message over the size bound (tungstenite's
+                        // capacity error says "too long"); anything else it fails on is
+                        // a protocol violation.
+                        Some(Err(e)) if e.to_string().contains("too long") => break close(1009, "Message Too Big"),
+                        Some(Err(_)) => break close(1002, "Protocol Error"),
                         Some(Ok(Message::Text(t))) => t.as_str().to_owned(),
                         Some(Ok(Message::Binary(b))) => match String::from_utf8(b.to_vec()) {
                             Ok(t) => t,
@@ -291,6 +313,7 @@ impl Connection {
                 let generation = self.generations;
                 let (started, running) = oneshot::channel();
                 let operation = Operation {
+                    request_id: self.request_id.clone(),
                     state: self.state.clone(),
                     asker: Asker { caller, lang: self.lang },
                     id: id.clone(),
@@ -342,6 +365,7 @@ impl Connection {
         let forbidden = || Next::Close(4403, "Forbidden".into());
         let caller = match authorization {
             None => Caller::Anonymous,
+            Some(_) if !self.state.health.is_up() => return Err(Next::Close(1011, "Database unavailable".into())),
             Some(header) => {
                 let token = auth::bearer(header).map_err(|_| forbidden())?;
                 match auth::authenticate(self.state.db(), token).await {
@@ -403,6 +427,7 @@ fn operation_params(mut payload: Map<String, serde_json::Value>) -> Params {
 
 /// One operation of a connection.
 struct Operation {
+    request_id: String,
     state: AppState,
     asker: Asker,
     id: String,
@@ -438,7 +463,7 @@ impl Operation {
                 json!([{ "message": ApiError::Unavailable.to_string(), "extensions": { "code": "UNAVAILABLE" } }]);
             return self.finish(Outcome::Refused(errors));
         }
-        let subscription = admitted.operation_type == Some(OperationType::Subscription);
+        let subscription = admitted.operation_type == OperationType::Subscription;
         let request = admitted.request;
         let permit = if subscription {
             None
@@ -449,9 +474,13 @@ impl Operation {
             }
             self.state.executions.clone().acquire_owned().await.ok()
         };
+        let metrics = self.state.metrics.clone();
+        let label = metrics.operation_label(admitted.operation_name.as_deref());
         let (data, _) = self.state.registry.request_data(self.asker.clone());
         let mut results = self.state.schema.execute_stream(request.data(data));
         let mut first = true;
+        // Queries and mutations are held to the same time limit as over HTTP.
+        let deadline = (!subscription).then(|| tokio::time::Instant::now() + self.state.gate.limits.timeout);
         loop {
             // The first poll starts the operation (a subscription begins listening).
             let next = futures_util::future::poll_fn(|cx| {
@@ -460,16 +489,42 @@ impl Operation {
                     let _ = started.send(());
                 }
                 polled
-            })
-            .await;
+            });
+            let next = match deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline, next).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        metrics.operations.with_label_values(&[label.as_str(), "TIMEOUT"]).inc();
+                        let message = format!(
+                            "the operation took longer than {} ms and was cancelled",
+                            self.state.gate.limits.timeout.as_millis()
+                        );
+                        let payload =
+                            json!({ "errors": [{ "message": message, "extensions": { "code": "TIMEOUT" } }] });
+                        let _ = self
+                            .outbox
+                            .send_timeout(
+                                json_message(json!({ "id": self.id, "type": "next", "payload": payload })),
+                                STALL,
+                            )
+                            .await;
+                        break;
+                    }
+                },
+                None => next.await,
+            };
             let Some(mut response) = next else { break };
+            add_missing_codes(&mut response);
+            if first {
+                let outcome = super::graphql::first_code(&response.errors).unwrap_or("ok");
+                metrics.operations.with_label_values(&[label.as_str(), outcome]).inc();
+            }
             if first && refused(&response, subscription) {
-                add_missing_codes(&mut response);
                 let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
                 return self.finish(Outcome::Refused(errors));
             }
             first = false;
-            add_missing_codes(&mut response);
+            super::graphql::mask_internal(&mut response, &self.request_id);
             let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
             let message = json_message(json!({ "id": self.id, "type": "next", "payload": payload }));
             match self.outbox.send_timeout(message, STALL).await {
@@ -487,10 +542,14 @@ impl Operation {
     }
 }
 
-/// Whether a first result means the operation never ran: it failed to
-/// parse or validate (async-graphql's own errors carry no code), or a
-/// subscription could not start.
+/// Whether a first result (its errors coded) means the operation never
+/// ran: it failed validation, or a subscription could not start.
 fn refused(response: &Response, subscription: bool) -> bool {
-    let uncoded = response.errors.iter().all(|e| e.extensions.as_ref().is_none_or(|x| x.get("code").is_none()));
-    matches!(response.data, Value::Null) && !response.errors.is_empty() && (uncoded || subscription)
+    let invalid = response.errors.iter().all(|e| {
+        matches!(
+            super::graphql::first_code(std::slice::from_ref(e)),
+            Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")
+        )
+    });
+    matches!(response.data, Value::Null) && !response.errors.is_empty() && (invalid || subscription)
 }

@@ -88,6 +88,30 @@ on_both_databases! {
 
     async fn a_fragment_fan_out_chain_is_measured_not_run(app) {
         refused(&app, &fan_out(40), json!({}), "LIMIT_EXCEEDED", Some("selections")).await;
+        // In an operation that does not run, or when none can be told apart,
+        // it is measured all the same: async-graphql validates them all.
+        let beside = fan_out(30).replacen("query { ...F0 }", "query A { __typename } query B { ...F0 }", 1);
+        let before = app.pool_statements.load(Ordering::Relaxed);
+        let body = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": beside, "operationName": "A" }))
+            .send()
+            .await
+            .expect("answer")
+            .json::<Value>()
+            .await
+            .expect("json");
+        assert_eq!(error_code(&body), "LIMIT_EXCEEDED", "{body:#}");
+        assert_eq!(app.pool_statements.load(Ordering::Relaxed), before);
+        let two = fan_out(30).replacen("query { ...F0 }", "query A { ...F0 } query B { ...F0 }", 1);
+        refused(&app, &two, json!({}), "GRAPHQL_VALIDATION_FAILED", None).await;
+        // Fragments nothing spreads are refused rather than validated.
+        let unused: String = (0..50).map(|i| format!("fragment U{i} on Query {{ __typename }}\n")).collect();
+        refused(&app, &format!("{{ __typename }}\n{unused}"), json!({}), "GRAPHQL_VALIDATION_FAILED", None).await;
+        // Spreads written without spaces are still counted one token each.
+        let tight = format!("{{ __typename }}{}", "a...F".repeat(8_000));
+        refused(&app, &tight, json!({}), "LIMIT_EXCEEDED", Some("tokens")).await;
         let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
         refused(&app, cycle, json!({}), "GRAPHQL_VALIDATION_FAILED", None).await;
     }
@@ -120,6 +144,26 @@ on_both_databases! {
         assert!(body.get("errors").is_none(), "{body:#}");
         let nested = format!("{{ __schema {{ types {{ {} name {} }} }} }}", "fields { type { ".repeat(8), "} } ".repeat(8));
         refused(&app, &nested, json!({}), "LIMIT_EXCEEDED", Some("introspectionDepth")).await;
+    }
+
+    async fn under_the_graphql_media_type_refusals_are_400_with_no_data(app) {
+        for query in [
+            format!("{{ partners(filter: {{ kindIn: {} }}) {{ totalCount }} }}", "[".repeat(500)),
+            "{ partners(first: 100) { nodes { agreements(first: 100) { nodes { projects(first: 100) { totalCount } } } } } }".to_owned(),
+            "{ partners(first: 0) { totalCount } }".to_owned(),
+        ] {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .header("accept", "application/graphql-response+json")
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(response.status(), 400);
+            let body: Value = response.json().await.expect("json");
+            assert!(body.get("data").is_none() && body["errors"][0]["extensions"]["code"].is_string(), "{body:#}");
+        }
     }
 
     async fn a_hundred_operation_batch_is_refused(app) {

@@ -104,6 +104,7 @@ async fn a_server_survives_its_database_going_away_and_coming_back() {
     let editor = direct.token(Role::Editor).await;
     let partner = create_partner(&direct, &editor, "outlives-outages").await;
     let mut watcher = WsClient::connect(&app, None).await;
+    watcher.settle(&app, &editor).await;
     watcher
         .subscribe("w", "subscription($id: ID!) { partnerChanged(id: $id) { version } }", json!({ "id": partner }))
         .await;
@@ -115,6 +116,17 @@ async fn a_server_survives_its_database_going_away_and_coming_back() {
     assert!(noticed < Duration::from_secs(10), "/ready took {noticed:?} to notice");
     let started = std::time::Instant::now();
     let body = app.graphql(r#"{ partner(slug: "unodc") { acronym } }"#, json!({})).await;
+    assert_eq!(error_code(&body), "UNAVAILABLE", "{body:#}");
+    // With a token too: no token lookup waits on the pool first.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("authorization", format!("Bearer {editor}"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .expect("answer");
+    let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(error_code(&body), "UNAVAILABLE", "{body:#}");
     assert!(started.elapsed() < Duration::from_secs(3), "failing took {:?}: it must fail fast", started.elapsed());
     // Meanwhile another replica, which can still reach the database, writes.

@@ -139,6 +139,13 @@ fn audits() -> Vec<Audit> {
         post("74FF", Some(GRJ), r#"{"query":"{ 8f31403dfe404bccbb0e835f2629c6a7 }"}"#, Status(400)),
         post("5E5B", Some(GRJ), r#"{"query":"{ 8f31403dfe404bccbb0e835f2629c6a7 }"}"#, NoData),
         post("86EE", Some(GRJ), coerce, Status(400)),
+        // The suite's "validation" documents fail to parse (a name may not
+        // start with a digit); these fail validation proper.
+        post("validation/GRJ", Some(GRJ), r#"{"query":"{ noSuchField }"}"#, Status(400)),
+        post("validation/GRJ/data", Some(GRJ), r#"{"query":"{ noSuchField }"}"#, NoData),
+        post("validation/JSON", Some(JSON), r#"{"query":"{ noSuchField }"}"#, Status(200)),
+        post("no-operation/GRJ", Some(GRJ), r#"{"query":"query A { __typename } query B { __typename }"}"#, NoData),
+        post("unknown-operation/GRJ", Some(GRJ), r#"{"query":"query A { __typename }","operationName":"B"}"#, NoData),
     ]
 }
 
@@ -232,6 +239,7 @@ on_both_databases! {
         let body: Value = response.json().await.expect("json");
         assert_eq!(body[0]["data"]["partner"]["acronym"], "UNODC");
         assert_eq!(body[1]["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+        assert!(body[1].get("data").is_none(), "a request that never ran has no data: {body}");
         assert_eq!(body[2]["data"]["partner"]["acronym"], "WHO");
     }
 

@@ -59,6 +59,7 @@ on_both_databases! {
         let partner = create_partner(&app, &editor, "watched").await;
         let other = create_partner(&app, &editor, "not-watched").await;
         let mut client = WsClient::connect(&app, None).await;
+        client.settle(&app, &editor).await;
         client.subscribe("1", PARTNER_CHANGED, json!({ "id": partner })).await;
         client.nothing_pending().await;
 
@@ -93,6 +94,7 @@ on_both_databases! {
         let editor = app.token(Role::Editor).await;
         let partner = create_partner(&app, &editor, "agreement-owner").await;
         let mut client = WsClient::connect(&app, None).await;
+        client.settle(&app, &editor).await;
         client.subscribe("mine", "subscription($p: ID) { agreementChanged(partnerId: $p) { action recordKind change { after } } }", json!({ "p": partner })).await;
         client.subscribe("all", "subscription { changes { action recordKind change { after } } }", json!({})).await;
         client.nothing_pending().await;
@@ -179,6 +181,17 @@ on_both_databases! {
         closes_with(&app, &[r#"{"type":"connection_init","payload":{"Authorization":"Bearer prt_unknown"}}"#], 4403).await;
     }
 
+    async fn a_message_larger_than_a_request_body_closes_the_socket(app) {
+        let mut client = WsClient::open(&app, Some("graphql-transport-ws")).await;
+        let huge = format!(r#"{{"type":"ping","payload":{{"x":"{}"}}}}"#, "x".repeat(2 * 1024 * 1024));
+        client.send_text_unchecked(&huge).await;
+        let code = client.closed_or_reset().await;
+        assert!(code == 1009 || code == 1006, "closed with {code}: Message Too Big (or reset before the client read it)");
+        // The server is none the worse.
+        let mut next = WsClient::connect(&app, None).await;
+        next.nothing_pending().await;
+    }
+
     async fn a_socket_without_the_subprotocol_is_closed_4406(app) {
         let mut client = WsClient::open(&app, None).await;
         assert_eq!(client.closed().await.0, 4406);
@@ -263,22 +276,29 @@ mod replicas {
         let a = crate::helpers::spawn_app(Backend::Postgres).await;
         let b = a.replica().await;
         let editor = a.token(Role::Editor).await;
-        let partner = create_partner(&b, &editor, "replicated").await;
+        // Subscribed before anything is written, so every event is one of these writes.
+        let firehose =
+            "subscription { changes(kinds: [PARTNER]) { action version node { ... on Partner { name(lang: EN) } } } }";
         let mut on_a = WsClient::connect(&a, None).await;
-        on_a.subscribe("r", PARTNER_CHANGED, json!({ "id": partner })).await;
+        on_a.subscribe("r", firehose, json!({})).await;
         let mut on_b = WsClient::connect(&b, None).await;
-        on_b.subscribe("r", PARTNER_CHANGED, json!({ "id": partner })).await;
+        on_b.subscribe("r", firehose, json!({})).await;
         on_a.nothing_pending().await;
         on_b.nothing_pending().await;
 
+        let partner = create_partner(&b, &editor, "replicated").await;
+        for client in [&mut on_a, &mut on_b] {
+            let event = next_data(client, "r").await["changes"].clone();
+            assert_eq!((event["action"].as_str(), event["version"].as_i64()), (Some("CREATE"), Some(1)));
+        }
         rename(&b, &editor, &partner, 1, "Through B").await;
-        let event = next_data(&mut on_a, "r").await["partnerChanged"].clone();
+        let event = next_data(&mut on_a, "r").await["changes"].clone();
         assert_eq!((event["version"].clone(), event["node"]["name"].clone()), (json!(2), json!("Through B")));
-        assert_eq!(next_data(&mut on_b, "r").await["partnerChanged"]["version"], 2);
-        // A second change: the next event on each is that one, not a repeat of the first.
+        assert_eq!(next_data(&mut on_b, "r").await["changes"]["version"], 2);
+        // A change through the other: the next event on each is that one, not a repeat.
         rename(&a, &editor, &partner, 2, "Through A").await;
-        assert_eq!(next_data(&mut on_a, "r").await["partnerChanged"]["version"], 3);
-        assert_eq!(next_data(&mut on_b, "r").await["partnerChanged"]["version"], 3);
+        assert_eq!(next_data(&mut on_a, "r").await["changes"]["version"], 3);
+        assert_eq!(next_data(&mut on_b, "r").await["changes"]["version"], 3);
         on_a.nothing_pending().await;
         on_b.nothing_pending().await;
     }

@@ -60,6 +60,23 @@ impl WsClient {
         self.socket.send(Message::Text(text.into())).await.expect("the message is sent");
     }
 
+    /// Sends a message the server may refuse mid-way; whether it got out is not the point.
+    pub async fn send_text_unchecked(&mut self, text: &str) {
+        let _ = self.socket.send(Message::Text(text.into())).await;
+    }
+
+    /// The close code that comes next, or 1006 when the connection is reset
+    /// instead (as it may be when the server closes while data is unread).
+    pub async fn closed_or_reset(&mut self) -> u16 {
+        loop {
+            match tokio::time::timeout(PATIENCE, self.socket.next()).await.expect("the server answers in time") {
+                Some(Ok(Message::Close(frame))) => return frame.map_or(1005, |f| f.code.into()),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return 1006,
+            }
+        }
+    }
+
     /// The next message or the close, whichever comes.
     pub async fn receive(&mut self) -> Received {
         loop {
@@ -103,10 +120,33 @@ impl WsClient {
             .await;
     }
 
+    /// Waits until every change committed so far has been delivered to this
+    /// server's subscribers: events travel after their commit (on
+    /// PostgreSQL, through LISTEN), so a subscription opened right after a
+    /// write could otherwise still see it. A marker write's event, seen on a
+    /// subscription of this connection, comes after all of them.
+    pub async fn settle(&mut self, app: &TestApp, token: &str) {
+        // The server reads on only once the subscription listens: the marker's event will reach it.
+        self.subscribe("settle", "subscription { changes(kinds: [PARTNER]) { recordId } }", json!({})).await;
+        let marker = crate::mutations::create_partner(app, token, &format!("marker-{}", marker_id())).await;
+        loop {
+            let message = self.message().await;
+            if message["id"] == "settle" && message["payload"]["data"]["changes"]["recordId"] == marker.as_str() {
+                break;
+            }
+        }
+        self.send(json!({ "id": "settle", "type": "complete" })).await;
+        self.nothing_pending().await;
+    }
+
     /// Proves nothing else is queued: a ping's pong is the very next message.
     pub async fn nothing_pending(&mut self) {
         self.send(json!({ "type": "ping", "payload": { "probe": true } })).await;
         let next = self.message().await;
         assert_eq!(next, json!({ "type": "pong", "payload": { "probe": true } }), "a message was pending");
     }
+}
+
+fn marker_id() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }

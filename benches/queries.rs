@@ -24,6 +24,10 @@ pub const SEARCH: &str = r#"{ search(query: "border security", kinds: [PROJECT],
 
 const PARTNERS: usize = 2_000;
 
+// The server's allocator, configured as the server configures it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn database(url: &str) -> DatabaseConnection {
     let db = partnership_registry::db::connect(url, 8).await.expect("the benchmark database is reachable");
     Migrator::up(&db, None).await.expect("migrations apply");
@@ -55,6 +59,7 @@ async fn postgres() -> DatabaseConnection {
 }
 
 fn bench(c: &mut Criterion) {
+    partnership_registry::allocator::return_freed_memory_promptly();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let schema = graphql::build_schema();
     let sqlite_path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-registry.db");

@@ -6,6 +6,7 @@
 //! [`http::router`] (the routes) and [`graphql`] (the schema and how it
 //! batches its SQL).
 
+pub mod allocator;
 pub mod auth;
 pub mod cli;
 pub mod db;

@@ -11,15 +11,13 @@ use partnership_registry::startup::{self, Application, ServerOptions, Settings};
 use partnership_registry::{auth, db, graphql, seed};
 use tracing_subscriber::EnvFilter;
 
-// A GraphQL response is thousands of small, short-lived allocations spread
-// over worker threads; mimalloc serves them faster than glibc and returns
-// memory instead of fragmenting it across per-thread arenas.
+// See `partnership_registry::allocator` for why mimalloc.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    return_freed_memory_promptly();
+    partnership_registry::allocator::return_freed_memory_promptly();
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -76,19 +74,6 @@ async fn manage_tokens(url: &str, action: TokenAction) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// mimalloc keeps freed pages for a while before handing them back to the
-/// system; a big response frees megabytes at once, and under load those
-/// pages pile up as resident memory. Handing them back at once keeps the
-/// resident set close to what is live.
-fn return_freed_memory_promptly() {
-    // `mi_option_purge_delay` in mimalloc v3's `mimalloc.h` (the bindings
-    // name only some options); its default is 10 ms.
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: `mi_option_set` only stores an option value (an atomic write in
-    // mimalloc), valid at any time from any thread.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
 }
 
 async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {

@@ -37,7 +37,7 @@ pub fn of_record<P: RowId + 'static>(
 #[derive(Default)]
 pub struct HistoryQuery;
 
-#[Object]
+#[Object(serial)]
 impl HistoryQuery {
     /// Every recorded change, oldest first (use `last` for the most recent).
     #[allow(clippy::too_many_arguments)]

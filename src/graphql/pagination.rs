@@ -143,6 +143,7 @@ pub struct Edge<N> {
 
 /// One result of a connection with its cursor.
 #[Object(
+    serial,
     concrete(name = "PartnerEdge", params(Partner)),
     concrete(name = "AgreementEdge", params(Agreement)),
     concrete(name = "ProjectEdge", params(Project)),
@@ -178,6 +179,7 @@ pub struct PageInfo {
 /// A page of results, Relay style: `nodes` (or `edges` with cursors), where
 /// the page stands (`pageInfo`), and how many results there are in all.
 #[Object(
+    serial,
     concrete(name = "PartnerConnection", params(Partner)),
     concrete(name = "AgreementConnection", params(Agreement)),
     concrete(name = "ProjectConnection", params(Project)),

@@ -37,7 +37,7 @@ const PROJECTS: Relation<Model> =
 
 /// What formalises a partnership: a cooperation agreement, observer status,
 /// a liaison office, a resolution, a funding or data-exchange agreement…
-#[Object]
+#[Object(serial)]
 impl Agreement {
     /// The agreement's opaque global id.
     pub async fn id(&self) -> ID {

@@ -28,7 +28,7 @@ impl Change {
 
 /// One recorded change: which record, what happened, who did it and when,
 /// and the record as it was before and after (as stored, in JSON).
-#[Object]
+#[Object(serial)]
 impl Change {
     /// The change's opaque global id.
     pub async fn id(&self) -> ID {

@@ -35,7 +35,7 @@ pub fn is_country_code(code: &str) -> bool {
 pub struct Country(pub String);
 
 /// A country, identified by its ISO 3166-1 alpha-2 code and named in English and French.
-#[Object]
+#[Object(serial)]
 impl Country {
     /// ISO 3166-1 alpha-2 code, e.g. `FR`.
     async fn code(&self) -> &str {

@@ -37,7 +37,7 @@ const PROJECTS: Relation<Model> = Relation {
 
 /// A field of crime (terrorism, cybercrime, drug trafficking…) that partners
 /// work on with INTERPOL and projects address.
-#[Object]
+#[Object(serial)]
 impl CrimeArea {
     /// The crime area's opaque global id.
     pub async fn id(&self) -> ID {

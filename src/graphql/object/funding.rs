@@ -32,7 +32,7 @@ pub struct Money {
 }
 
 /// An exact amount of money in one currency.
-#[Object]
+#[Object(serial)]
 impl Money {
     /// The amount as an exact decimal string with the currency's usual decimals (`"1250000.00"`).
     async fn amount(&self) -> Decimal {
@@ -53,7 +53,7 @@ impl Money {
 
 /// Money, goods or services a partner (the funder) puts into a project.
 /// Amounts the sources do not disclose are null, never guessed.
-#[Object]
+#[Object(serial)]
 impl Funding {
     /// The funding's opaque global id.
     pub async fn id(&self) -> ID {

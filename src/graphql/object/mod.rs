@@ -1,6 +1,11 @@
 //! The GraphQL object types. Each wraps one row of a sibling group and
 //! exposes its fields on purpose: opaque ids, text in the asked language,
 //! relations batched through the group.
+//!
+//! Objects resolve their fields one after the other (`#[Object(serial)]`),
+//! as lists resolve their items (see [`crate::graphql::list`]): a field
+//! waits only on its group's shared load, so running an object's fields
+//! concurrently buys nothing but a task per field, which is 5–6 % of Q1.
 
 mod agreement;
 mod change;

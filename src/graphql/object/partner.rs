@@ -48,7 +48,7 @@ const CRIME_AREAS: Relation<Model> = Relation {
 /// agency, a forum such as the G8, a company, a foundation… Partners form a
 /// tree (the United Nations → its Department of Peace Operations → its
 /// Police Division).
-#[Object]
+#[Object(serial)]
 impl Partner {
     /// The partner's opaque global id.
     pub async fn id(&self) -> ID {

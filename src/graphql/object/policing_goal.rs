@@ -32,7 +32,7 @@ const PROJECTS: Relation<Model> = Relation {
 
 /// One of INTERPOL's seven Global Policing Goals, which frame its work within
 /// the UN 2030 Agenda for Sustainable Development.
-#[Object]
+#[Object(serial)]
 impl PolicingGoal {
     /// The goal's opaque global id.
     pub async fn id(&self) -> ID {

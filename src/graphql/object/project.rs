@@ -56,7 +56,7 @@ const POLICING_GOALS: Relation<Model> = Relation {
 
 /// A project run under an agreement with a partner, and funded by one or
 /// more partners (SHARAKA, WAPIS, e-MLA…).
-#[Object]
+#[Object(serial)]
 impl Project {
     /// The project's opaque global id.
     pub async fn id(&self) -> ID {

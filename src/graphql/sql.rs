@@ -12,9 +12,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query, SelectStatement, Value, WindowStatement,
 };
-use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable};
 
 use crate::db::CountingDb;
 use crate::error::ApiResult;
@@ -66,15 +64,44 @@ fn window_conditions(window: &Window, table: &str) -> Condition {
     cond
 }
 
+/// Columns that only SQL reads: the normalised search keys (see
+/// `entity::search`). No resolver looks at them, yet they are a third of a
+/// partner's or project's row; they are selected as empty strings, so rows
+/// keep their type and the text is neither sent nor decoded.
+const SQL_ONLY: [&str; 2] = ["search_text", "search_names"];
+
+/// A select of `E`'s columns as resolvers need them.
+fn select_model<E: EntityTrait>() -> SelectStatement {
+    let entity = E::default();
+    let mut select = Query::select();
+    for column in E::Column::iter() {
+        let name = column.as_str();
+        if SQL_ONLY.contains(&name) {
+            select.expr_as(Expr::cust("''"), Alias::new(name));
+        } else {
+            select.column((entity, column));
+        }
+    }
+    select.from(entity);
+    select
+}
+
+/// Runs a select built by [`select_model`] and reads its rows.
+async fn load<E>(db: &CountingDb, select: &SelectStatement) -> ApiResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult,
+{
+    let rows = db.query_all(select).await?;
+    rows.iter().map(|row| Ok(E::Model::from_query_result(row, "")?)).collect()
+}
+
 /// The select of the child's columns plus its parent key as `__parent`.
 fn related_select<E: EntityTrait>(backend: DbBackend, via: Via, keys: &[i64]) -> SelectStatement {
     let entity = E::default();
     let table = entity.table_name();
-    let mut select = Query::select();
-    for column in E::Column::iter() {
-        select.column((entity, column));
-    }
-    select.expr_as(Expr::col((Alias::new(via.table), Alias::new(via.key))), Alias::new("__parent")).from(entity);
+    let mut select = select_model::<E>();
+    select.expr_as(Expr::col((Alias::new(via.table), Alias::new(via.key))), Alias::new("__parent"));
     if let Some(child) = via.child {
         select.inner_join(
             Alias::new(via.table),
@@ -168,11 +195,11 @@ where
         return Ok(Vec::new());
     }
     let table = E::default().table_name();
-    Ok(E::find()
-        .filter(key_in(db.get_database_backend(), table, "id", ids))
-        .order_by(Expr::col((Alias::new(table), Alias::new("id"))), Order::Asc)
-        .all(db)
-        .await?)
+    let mut select = select_model::<E>();
+    select
+        .and_where(key_in(db.get_database_backend(), table, "id", ids))
+        .order_by((Alias::new(table), Alias::new("id")), Order::Asc);
+    load::<E>(db, &select).await
 }
 
 /// One page of a top-level list: at most `window.size + 1` rows.
@@ -182,11 +209,13 @@ where
     E::Model: FromQueryResult,
 {
     let table = E::default().table_name();
-    let mut query = E::find().filter(window_conditions(window, table));
+    let mut select = select_model::<E>();
+    select.cond_where(window_conditions(window, table));
     for (term, order) in window.sort.order_by(table, window.backward) {
-        query = query.order_by(term, order);
+        select.order_by_expr(term, order);
     }
-    Ok(query.limit(window.size + 1).all(db).await?)
+    select.limit(window.size + 1);
+    load::<E>(db, &select).await
 }
 
 /// How many rows a top-level list has.

@@ -65,7 +65,7 @@ fn window_conditions(window: &Window, table: &str) -> Condition {
 }
 
 /// Columns that only SQL reads: the normalised search keys (see
-/// `entity::search`). No resolver looks at them, yet they are a third of a
+/// `entity::search`). No resolver looks at them, yet they are over a third of a
 /// partner's or project's row; they are selected as empty strings, so rows
 /// keep their type and the text is neither sent nor decoded.
 const SQL_ONLY: [&str; 2] = ["search_text", "search_names"];

@@ -42,15 +42,7 @@ impl Refused {
 
     /// The code of the first error.
     pub fn code(&self) -> &str {
-        self.errors
-            .first()
-            .and_then(|e| e.extensions.as_ref())
-            .and_then(|x| x.get("code"))
-            .and_then(|c| match c {
-                async_graphql::Value::String(s) => Some(s.as_str()),
-                _ => None,
-            })
-            .unwrap_or("BAD_REQUEST")
+        crate::graphql::first_code(&self.errors).unwrap_or("BAD_REQUEST")
     }
 }
 

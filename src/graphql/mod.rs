@@ -97,8 +97,7 @@ pub async fn execute(
 /// Every error a client sees has one.
 pub fn add_missing_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
-        let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-        if has_code {
+        if error.extensions.as_ref().is_some_and(|e| e.get("code").is_some()) {
             continue;
         }
         let code = if !error.path.is_empty() {
@@ -110,5 +109,40 @@ pub fn add_missing_codes(response: &mut async_graphql::Response) {
             "GRAPHQL_VALIDATION_FAILED"
         };
         error.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+}
+
+/// An error's `extensions.code`, when it is a string.
+pub fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        Value::String(code) => Some(code),
+        _ => None,
+    }
+}
+
+/// The code of the first error, if any.
+pub fn first_code(errors: &[async_graphql::ServerError]) -> Option<&str> {
+    errors.first().and_then(error_code)
+}
+
+/// Whether async-graphql refused the operation before running it: it did not
+/// parse or validate.
+pub fn never_ran(response: &async_graphql::Response) -> bool {
+    matches!(response.data, Value::Null)
+        && !response.errors.is_empty()
+        && response
+            .errors
+            .iter()
+            .all(|e| matches!(error_code(e), Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")))
+}
+
+/// Internal errors reach the client as a generic message with the request
+/// id, which finds the details in the log.
+pub fn mask_internal(response: &mut async_graphql::Response, request_id: &str) {
+    for error in &mut response.errors {
+        if error_code(error) == Some("INTERNAL") {
+            error.message = "internal error".into();
+            error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+        }
     }
 }

@@ -114,8 +114,14 @@ fn or_error(notices: ApiResult<Notices>) -> Notices {
     notices.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed())
 }
 
-fn optional_id(field: &str, type_name: &str, id: Option<&ID>) -> ApiResult<Option<i64>> {
-    id.map(|id| id::decode_as(field, type_name, id)).transpose()
+/// Changes to records of `kind`: all of them, or only those under `parent`,
+/// a global id of `parent_type` given in the argument `field`.
+fn changes_under(ctx: &Context<'_>, kind: RecordKind, field: &str, parent_type: &str, parent: Option<&ID>) -> Notices {
+    let parent = parent.map(|id| id::decode_as(field, parent_type, id)).transpose();
+    or_error(
+        parent
+            .and_then(|parent| notices(ctx, move |e| e.kind == kind && parent.is_none_or(|p| e.parents.contains(&p)))),
+    )
 }
 
 /// Live changes, over graphql-transport-ws at `/graphql/ws`: each event is a
@@ -142,9 +148,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only the agreements of this partner (global id).")] partner_id: Option<ID>,
     ) -> Notices {
-        or_error(optional_id("partnerId", Partner::TYPE_NAME, partner_id.as_ref()).and_then(|parent| {
-            notices(ctx, move |e| e.kind == RecordKind::Agreement && parent.is_none_or(|p| e.parents.contains(&p)))
-        }))
+        changes_under(ctx, RecordKind::Agreement, "partnerId", Partner::TYPE_NAME, partner_id.as_ref())
     }
 
     /// Changes to projects: all of them, or those under one agreement.
@@ -153,9 +157,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only the projects under this agreement (global id).")] agreement_id: Option<ID>,
     ) -> Notices {
-        or_error(optional_id("agreementId", Agreement::TYPE_NAME, agreement_id.as_ref()).and_then(|parent| {
-            notices(ctx, move |e| e.kind == RecordKind::Project && parent.is_none_or(|p| e.parents.contains(&p)))
-        }))
+        changes_under(ctx, RecordKind::Project, "agreementId", Agreement::TYPE_NAME, agreement_id.as_ref())
     }
 
     /// Changes to fundings: all of them, or those of one project.
@@ -164,9 +166,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only the fundings of this project (global id).")] project_id: Option<ID>,
     ) -> Notices {
-        or_error(optional_id("projectId", Project::TYPE_NAME, project_id.as_ref()).and_then(|parent| {
-            notices(ctx, move |e| e.kind == RecordKind::Funding && parent.is_none_or(|p| e.parents.contains(&p)))
-        }))
+        changes_under(ctx, RecordKind::Funding, "projectId", Project::TYPE_NAME, project_id.as_ref())
     }
 
     /// Every change to every partner, agreement, project and funding, or to those of the kinds given.

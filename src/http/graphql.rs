@@ -25,7 +25,7 @@ use crate::auth::{AuthError, Role};
 use crate::error::ApiError;
 use crate::gate::{Refused, coded};
 use crate::graphql::lang::Lang;
-use crate::graphql::{Asker, add_missing_codes};
+use crate::graphql::{Asker, add_missing_codes, first_code, mask_internal, never_ran};
 
 /// A finished answer for one operation.
 struct Answer {
@@ -249,36 +249,4 @@ async fn run(
         "operation"
     );
     Answer { status: StatusCode::OK, body: to_json(&response), post_only: false }
-}
-
-/// Whether async-graphql refused the operation before running it (it failed
-/// validation): a request error, answered as one.
-fn never_ran(response: &async_graphql::Response) -> bool {
-    matches!(response.data, Value::Null)
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| {
-            matches!(first_code(std::slice::from_ref(e)), Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED"))
-        })
-}
-
-pub fn first_code(errors: &[ServerError]) -> Option<&str> {
-    errors.first().and_then(|e| e.extensions.as_ref()).and_then(|x| x.get("code")).and_then(|c| match c {
-        Value::String(s) => Some(s.as_str()),
-        _ => None,
-    })
-}
-
-/// Internal errors reach the client as a generic message with the request
-/// id, which finds the details in the log.
-pub fn mask_internal(response: &mut async_graphql::Response, request_id: &str) {
-    for error in &mut response.errors {
-        let internal = matches!(
-            error.extensions.as_ref().and_then(|x| x.get("code")),
-            Some(Value::String(code)) if code == "INTERNAL"
-        );
-        if internal {
-            error.message = "internal error".into();
-            error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
-        }
-    }
 }

@@ -516,7 +516,7 @@ impl Operation {
             let Some(mut response) = next else { break };
             add_missing_codes(&mut response);
             if first {
-                let outcome = super::graphql::first_code(&response.errors).unwrap_or("ok");
+                let outcome = crate::graphql::first_code(&response.errors).unwrap_or("ok");
                 metrics.operations.with_label_values(&[label.as_str(), outcome]).inc();
             }
             if first && refused(&response, subscription) {
@@ -524,7 +524,7 @@ impl Operation {
                 return self.finish(Outcome::Refused(errors));
             }
             first = false;
-            super::graphql::mask_internal(&mut response, &self.request_id);
+            crate::graphql::mask_internal(&mut response, &self.request_id);
             let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
             let message = json_message(json!({ "id": self.id, "type": "next", "payload": payload }));
             match self.outbox.send_timeout(message, STALL).await {
@@ -545,11 +545,6 @@ impl Operation {
 /// Whether a first result (its errors coded) means the operation never
 /// ran: it failed validation, or a subscription could not start.
 fn refused(response: &Response, subscription: bool) -> bool {
-    let invalid = response.errors.iter().all(|e| {
-        matches!(
-            super::graphql::first_code(std::slice::from_ref(e)),
-            Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")
-        )
-    });
-    matches!(response.data, Value::Null) && !response.errors.is_empty() && (invalid || subscription)
+    crate::graphql::never_ran(response)
+        || (subscription && matches!(response.data, Value::Null) && !response.errors.is_empty())
 }

@@ -5,6 +5,7 @@
 //! and the PostgreSQL database `pr_bench` (override with BENCH_POSTGRES_URL).
 //!
 //!     cargo bench --bench queries
+//!     BENCH_BACKENDS=postgres cargo bench --bench queries   # one backend only
 
 use std::time::Duration;
 
@@ -63,8 +64,16 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let schema = graphql::build_schema();
     let sqlite_path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-registry.db");
-    let backends =
-        [("sqlite", rt.block_on(database(&format!("sqlite://{sqlite_path}")))), ("postgres", rt.block_on(postgres()))];
+    // BENCH_BACKENDS=postgres (or sqlite) runs one backend only, e.g. under a profiler.
+    let only = std::env::var("BENCH_BACKENDS").ok();
+    let wanted = |backend: &str| only.as_deref().is_none_or(|list| list.split(',').any(|b| b.trim() == backend));
+    let mut backends = Vec::new();
+    if wanted("sqlite") {
+        backends.push(("sqlite", rt.block_on(database(&format!("sqlite://{sqlite_path}")))));
+    }
+    if wanted("postgres") {
+        backends.push(("postgres", rt.block_on(postgres())));
+    }
     let mut group = c.benchmark_group("queries");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
     let asker = Asker { caller: Caller::Anonymous, lang: Lang::En };

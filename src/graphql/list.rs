@@ -13,9 +13,13 @@
 use std::borrow::Cow;
 
 use async_graphql::parser::types::Field;
+use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value, registry};
 
-/// A list resolved item by item; in the schema, the same `[T!]!` as a `Vec<T>`.
+use crate::graphql::inline;
+
+/// A list of objects resolved item by item, each in place
+/// ([`crate::graphql::inline`]); in the schema, the same `[T!]!` as a `Vec<T>`.
 pub struct List<T>(pub Vec<T>);
 
 impl<T> From<Vec<T>> for List<T> {
@@ -24,7 +28,7 @@ impl<T> From<Vec<T>> for List<T> {
     }
 }
 
-impl<T: OutputType> OutputType for List<T> {
+impl<T: ContainerType> OutputType for List<T> {
     fn type_name() -> Cow<'static, str> {
         Vec::<T>::type_name()
     }
@@ -37,11 +41,11 @@ impl<T: OutputType> OutputType for List<T> {
         Vec::<T>::create_type_info(registry)
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
         let mut values = Vec::with_capacity(self.0.len());
         for (index, item) in self.0.iter().enumerate() {
             let ctx_index = ctx.with_index(index);
-            values.push(OutputType::resolve(item, &ctx_index, field).await.map_err(|e| ctx_index.set_error_path(e))?);
+            values.push(inline::object(&ctx_index, item).await.map_err(|e| ctx_index.set_error_path(e))?);
         }
         Ok(Value::List(values))
     }

@@ -6,6 +6,7 @@ pub mod context;
 pub mod guard;
 pub mod history;
 pub mod id;
+pub mod inline;
 pub mod input;
 pub mod lang;
 pub mod list;

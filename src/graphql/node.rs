@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Interface, OutputType};
+use async_graphql::Interface;
+use async_graphql::resolver_utils::ContainerType;
 use sea_orm::{EntityTrait, FromQueryResult};
 
 use crate::graphql::batch::{Group, RowId};
@@ -10,7 +11,7 @@ use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, Pol
 use crate::graphql::sort::Sortable;
 
 /// A GraphQL object backed by one row of a sibling [`Group`].
-pub trait NodeType: OutputType + Sized + Send + Sync + 'static {
+pub trait NodeType: ContainerType + Sized + Send + Sync + 'static {
     type Entity: EntityTrait<Model = Self::Model>;
     type Model: RowId + Sortable + FromQueryResult + Send + Sync + 'static;
     /// The GraphQL type name, also the prefix of the global id.

@@ -189,7 +189,7 @@ pub struct PageInfo {
 )]
 impl<N: NodeType> Connection<N>
 where
-    Edge<N>: async_graphql::OutputType,
+    Edge<N>: async_graphql::resolver_utils::ContainerType,
 {
     /// The results with their cursors.
     async fn edges(&self, ctx: &Context<'_>) -> ApiResult<List<Edge<N>>> {

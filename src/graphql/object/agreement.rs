@@ -8,6 +8,7 @@ use super::{Partner, Project, node_type};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::lang;
 use crate::graphql::id;
+use crate::graphql::inline::Inline;
 use crate::graphql::input::{ProjectFilter, ProjectOrder};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::NodeType;
@@ -109,10 +110,13 @@ impl Agreement {
     }
 
     /// The partner on the other side of the agreement.
-    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Partner> {
-        to_one(ctx, &self.group, "partner", |m| Some(m.partner_id), Some(self.row().partner_id)).await?.ok_or_else(
-            || ApiError::NotFound(format!("the partner of agreement {} no longer exists", self.row().reference)),
-        )
+    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Inline<Partner>> {
+        to_one(ctx, &self.group, "partner", |m| Some(m.partner_id), Some(self.row().partner_id))
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("the partner of agreement {} no longer exists", self.row().reference))
+            })
+            .map(Inline)
     }
 
     /// The projects run under this agreement.

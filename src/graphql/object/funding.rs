@@ -7,6 +7,7 @@ use iso_currency::Currency;
 use super::{Partner, Project, node_type};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::id;
+use crate::graphql::inline::Inline;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::{Connection, to_one};
 use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, format_minor};
@@ -76,9 +77,9 @@ impl Funding {
     }
 
     /// The amount; null when it is not disclosed.
-    async fn amount(&self) -> Option<Money> {
+    async fn amount(&self) -> Option<Inline<Money>> {
         let row = self.row();
-        Some(Money { minor: row.amount_minor?.into(), currency: row.currency.clone()? })
+        Some(Inline(Money { minor: row.amount_minor?.into(), currency: row.currency.clone()? }))
     }
 
     /// ISO 4217 currency of the funding, when known (even if the amount is not).
@@ -102,17 +103,19 @@ impl Funding {
     }
 
     /// The funded project.
-    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Project> {
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Inline<Project>> {
         to_one(ctx, &self.group, "project", |m| Some(m.project_id), Some(self.row().project_id))
             .await?
             .ok_or_else(|| ApiError::NotFound("the project of this funding no longer exists".into()))
+            .map(Inline)
     }
 
     /// The partner that provides the funding.
-    async fn funder(&self, ctx: &Context<'_>) -> ApiResult<Partner> {
+    async fn funder(&self, ctx: &Context<'_>) -> ApiResult<Inline<Partner>> {
         to_one(ctx, &self.group, "funder", |m| Some(m.funder_id), Some(self.row().funder_id))
             .await?
             .ok_or_else(|| ApiError::NotFound("the funder of this funding no longer exists".into()))
+            .map(Inline)
     }
 
     /// The changes made to this funding, oldest first (use `last` for the most recent).

@@ -12,6 +12,7 @@ use super::{Agreement, Country, CrimeArea, Funding, Money, Partner, PolicingGoal
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::{db, lang};
 use crate::graphql::id;
+use crate::graphql::inline::Inline;
 use crate::graphql::input::{FundingFilter, FundingOrder};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::NodeType;
@@ -115,20 +116,22 @@ impl Project {
     }
 
     /// The agreement the project runs under.
-    async fn agreement(&self, ctx: &Context<'_>) -> ApiResult<Agreement> {
+    async fn agreement(&self, ctx: &Context<'_>) -> ApiResult<Inline<Agreement>> {
         to_one(ctx, &self.group, "agreement", |m| Some(m.agreement_id), Some(self.row().agreement_id))
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("the agreement of project {} no longer exists", self.row().code)))
+            .map(Inline)
     }
 
     /// The partner of the project's agreement.
-    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Partner> {
+    async fn partner(&self, ctx: &Context<'_>) -> ApiResult<Inline<Partner>> {
         linked::<_, Partner>(ctx, &self.group, PARTNER, false)
             .await?
             .of::<Partner>(Some(self.row().agreement_id))
             .into_iter()
             .next()
             .ok_or_else(|| ApiError::NotFound(format!("the partner of project {} no longer exists", self.row().code)))
+            .map(Inline)
     }
 
     /// The fundings that pay for the project.

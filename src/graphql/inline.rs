@@ -1,0 +1,155 @@
+//! Objects resolved in place: an object's fields run one after the other,
+//! each resolver awaited where it stands.
+//!
+//! async-graphql resolves an object by boxing one future per field, each as
+//! large as the object's largest resolver (about a kilobyte), then gathering
+//! the values. Q1 resolves some 56,000 fields, most of them plain reads of a
+//! row already in memory, so that allocation and copy is most of the
+//! executor's cost. Here the fields of list items ([`crate::graphql::list`])
+//! and of [`Inline`] values are resolved by awaiting the same generated
+//! `resolve_field` directly: no allocation per field, same values, same
+//! errors, same order.
+//!
+//! Boxing still happens at every connection (their objects keep
+//! async-graphql's resolution), which is what keeps these nested futures of
+//! finite size: an object type cannot reach itself through [`Inline`] fields
+//! alone, or the build fails.
+//!
+//! Like [`crate::graphql::list`], this skips the hooks of schema extensions
+//! (the schema installs none); with custom directives registered it falls
+//! back to async-graphql's own resolution.
+
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::resolver_utils::{ContainerType, resolve_container_serial};
+use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value, registry};
+
+/// A value whose object is resolved in place; in the schema, the same type as `T`.
+pub struct Inline<T>(pub T);
+
+impl<T: ContainerType> OutputType for Inline<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut registry::Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+        object(ctx, &self.0).await
+    }
+}
+
+/// Resolves `root`'s selection set field after field, as async-graphql's
+/// serial resolution does, without boxing each field.
+pub async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>, root: &'a T) -> ServerResult<Value> {
+    if !ctx.schema_env.custom_directives.is_empty() {
+        return resolve_container_serial(ctx, root).await;
+    }
+    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+    collect(ctx, root, &ctx.item.node, &mut fields)?;
+    let mut values = IndexMap::with_capacity(fields.len());
+    for field in fields {
+        let ctx_field = ctx.with_field(field);
+        let key = field.node.response_key().node.clone();
+        let value = if field.node.name.node == "__typename" {
+            Value::String(root.introspection_type_name().into_owned())
+        } else {
+            match root.resolve_field(&ctx_field).await {
+                Ok(value) => value.unwrap_or_default(),
+                // As async-graphql does: the error is reported, the key left out.
+                Err(error) => {
+                    ctx.add_error(error);
+                    continue;
+                }
+            }
+        };
+        insert(&mut values, key, value);
+    }
+    Ok(if values.is_empty() { Value::Null } else { Value::Object(values) })
+}
+
+/// The fields a selection set asks of `root`, fragments (whose type
+/// condition `root` meets) spread in place, in document order.
+fn collect<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &T,
+    set: &'a SelectionSet,
+    fields: &mut Vec<&'a Positioned<Field>>,
+) -> ServerResult<()> {
+    for selection in &set.items {
+        let (condition, inner) = match &selection.node {
+            Selection::Field(field) => {
+                fields.push(field);
+                continue;
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                let fragment = ctx
+                    .query_env
+                    .fragments
+                    .get(name)
+                    .ok_or_else(|| ServerError::new(format!(r#"Unknown fragment "{name}"."#), Some(spread.pos)))?;
+                (Some(fragment.node.type_condition.node.on.node.as_str()), &fragment.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => (
+                fragment.node.type_condition.as_ref().map(|c| c.node.on.node.as_str()),
+                &fragment.node.selection_set.node,
+            ),
+        };
+        let applies = match condition {
+            None => true,
+            Some(condition) => {
+                let own = root.introspection_type_name();
+                own == condition
+                    || T::type_name() == condition
+                    || ctx.schema_env.registry.implements.get(&*own).is_some_and(|set| set.contains(condition))
+            }
+        };
+        if applies {
+            collect(ctx, root, inner, fields)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds a field's value, merging objects (and lists of objects) asked for
+/// twice under one key, as async-graphql does.
+fn insert(target: &mut IndexMap<Name, Value>, key: Name, value: Value) {
+    use async_graphql::indexmap::map::Entry;
+    match (target.entry(key), value) {
+        (Entry::Vacant(slot), value) => {
+            slot.insert(value);
+        }
+        (Entry::Occupied(mut slot), Value::Object(more)) => {
+            if let Value::Object(existing) = slot.get_mut() {
+                for (key, value) in more {
+                    insert(existing, key, value);
+                }
+            }
+        }
+        (Entry::Occupied(mut slot), Value::List(more)) => {
+            if let Value::List(existing) = slot.get_mut() {
+                for (item, value) in existing.iter_mut().zip(more) {
+                    if let (Value::Object(item), Value::Object(more)) = (item, value) {
+                        for (key, value) in more {
+                            insert(item, key, value);
+                        }
+                    }
+                }
+            }
+        }
+        (Entry::Occupied(_), _) => {}
+    }
+}

@@ -4,16 +4,17 @@ use std::sync::Arc;
 
 use async_graphql::Interface;
 use async_graphql::resolver_utils::ContainerType;
-use sea_orm::{EntityTrait, FromQueryResult};
+use sea_orm::EntityTrait;
 
 use crate::graphql::batch::{Group, RowId};
 use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, PolicingGoal, Project};
 use crate::graphql::sort::Sortable;
+use crate::graphql::sql::Columns;
 
 /// A GraphQL object backed by one row of a sibling [`Group`].
 pub trait NodeType: ContainerType + Sized + Send + Sync + 'static {
     type Entity: EntityTrait<Model = Self::Model>;
-    type Model: RowId + Sortable + FromQueryResult + Send + Sync + 'static;
+    type Model: RowId + Sortable + Columns + Send + Sync + 'static;
     /// The GraphQL type name, also the prefix of the global id.
     const TYPE_NAME: &'static str;
 

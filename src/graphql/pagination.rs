@@ -77,7 +77,18 @@ impl Window {
     /// Identifies the window in a group's memo: siblings asking for the same
     /// window share one statement.
     fn key(&self) -> String {
-        format!("{}:{}:{:?}:{:?}:{:?}:{:?}", self.size, self.backward, self.after, self.before, self.sort, self.filter)
+        use std::fmt::Write;
+        // Every sibling builds this key, so the common case (no cursor, no
+        // filter) skips `Debug`, which escapes strings char by char.
+        let sort = &self.sort;
+        let mut key = format!("{}:{}:{}:{}", self.size, self.backward, sort.column.unwrap_or("id"), sort.descending);
+        if self.after.is_some() || self.before.is_some() {
+            let _ = write!(key, ":{:?}:{:?}", self.after, self.before);
+        }
+        if !self.filter.is_empty() {
+            let _ = write!(key, ":{:?}", self.filter);
+        }
+        key
     }
 
     /// Cuts the (up to `size + 1`) rows fetched for one list into a page.
@@ -364,17 +375,17 @@ fn child_pages<M: RowId>(fetched: Vec<(i64, M)>, window: &Window) -> ChildPages<
     let mut pages = HashMap::new();
     let mut fetched = fetched.into_iter().peekable();
     while let Some((parent, first)) = fetched.next() {
-        let mut run = vec![first];
-        while let Some((_, row)) = fetched.next_if(|(p, _)| *p == parent) {
-            run.push(row);
-        }
-        let (kept, has_next, has_previous) = window.cut(run.len());
-        run.truncate(kept);
-        if window.backward {
-            run.reverse();
-        }
+        // Each parent's run goes straight into `rows`: no copy per page.
         let start = rows.len();
-        rows.extend(run);
+        rows.push(first);
+        while let Some((_, row)) = fetched.next_if(|(p, _)| *p == parent) {
+            rows.push(row);
+        }
+        let (kept, has_next, has_previous) = window.cut(rows.len() - start);
+        rows.truncate(start + kept);
+        if window.backward {
+            rows[start..].reverse();
+        }
         pages.insert(parent, (start, rows.len(), has_next, has_previous));
     }
     ChildPages { group: Group::new(rows), pages }

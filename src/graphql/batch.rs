@@ -8,6 +8,7 @@
 //! one per relation per level — never on timing, load or data size.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -24,10 +25,14 @@ pub trait RowId: Send + Sync {
 
 type Slot = Arc<OnceCell<Result<Arc<dyn Any + Send + Sync>, ApiError>>>;
 
+/// What a group's memo entry holds: a name (static for the common
+/// relations, so looking one up allocates nothing) and a tag.
+pub type MemoKey = (Cow<'static, str>, u64);
+
 /// Rows fetched together, plus the memo of what has been loaded for them.
 pub struct Group<M> {
     rows: Vec<M>,
-    memo: Mutex<HashMap<String, Slot>>,
+    memo: Mutex<HashMap<MemoKey, Slot>>,
 }
 
 impl<M: RowId> Group<M> {
@@ -46,7 +51,7 @@ impl<M: RowId> Group<M> {
 
     /// Runs `load` the first time `key` is asked for and shares its result
     /// (or its error) with every later caller, concurrent ones included.
-    pub async fn once<T, F, Fut>(&self, key: String, load: F) -> ApiResult<Arc<T>>
+    pub async fn once<T, F, Fut>(&self, key: MemoKey, load: F) -> ApiResult<Arc<T>>
     where
         T: Send + Sync + 'static,
         F: FnOnce() -> Fut,
@@ -54,7 +59,10 @@ impl<M: RowId> Group<M> {
     {
         let slot = {
             let mut memo = self.memo.lock().map_err(|_| ApiError::Internal("group memo poisoned".into()))?;
-            memo.entry(key).or_default().clone()
+            match memo.get(&key) {
+                Some(slot) => slot.clone(),
+                None => memo.entry(key).or_default().clone(),
+            }
         };
         // Only the first caller runs `load`; boxing it keeps its (large, SQL
         // driver) state out of every sibling's future, which would otherwise

@@ -1,5 +1,8 @@
 //! What each request carries into the resolvers.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use async_graphql::Context;
 
 use crate::auth::Caller;
@@ -7,6 +10,7 @@ use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::lang::Lang;
+use crate::graphql::sql::Wanted;
 
 /// Per-request data: the counting connection, the caller's language and
 /// identity, and where committed changes are announced.
@@ -15,6 +19,9 @@ pub struct RequestData {
     pub lang: Lang,
     pub caller: Caller,
     pub events: EventBus,
+    /// The columns each field's objects need, by field position and type:
+    /// the same for every sibling, so worked out once per request.
+    pub wanted: Mutex<HashMap<(u64, &'static str), Wanted>>,
 }
 
 /// The request's data; every request carries it (see [`crate::graphql::execute`]).

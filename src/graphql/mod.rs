@@ -72,7 +72,16 @@ impl Registry {
         if let Some(metrics) = &self.metrics {
             db = db.with_metrics(metrics.clone());
         }
-        (RequestData { db: db.clone(), lang: asker.lang, caller: asker.caller, events: self.events.clone() }, db)
+        (
+            RequestData {
+                db: db.clone(),
+                lang: asker.lang,
+                caller: asker.caller,
+                events: self.events.clone(),
+                wanted: Default::default(),
+            },
+            db,
+        )
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object, SelectionField, SimpleObject};
 use sea_orm::sea_query::Condition;
 use tokio::sync::OnceCell;
 
@@ -17,7 +17,7 @@ use crate::graphql::list::List;
 use crate::graphql::node::NodeType;
 use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, Project};
 use crate::graphql::sort::{Cursor, Sort, SortValue, Sortable};
-use crate::graphql::sql::{self, Via};
+use crate::graphql::sql::{self, Via, Wanted};
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -34,6 +34,8 @@ pub struct Window {
     pub before: Option<Cursor>,
     pub sort: Sort,
     pub filter: Condition,
+    /// The columns the page's rows must carry (see [`Window::reading`]).
+    pub wanted: Wanted,
 }
 
 impl Window {
@@ -71,7 +73,20 @@ impl Window {
         };
         let after = after.map(|c| sort.decode("after", &c)).transpose()?;
         let before = before.map(|c| sort.decode("before", &c)).transpose()?;
-        Ok(Window { size, backward, after, before, sort, filter })
+        Ok(Window { size, backward, after, before, sort, filter, wanted: Wanted::ALL })
+    }
+
+    /// Narrows the columns read to those the connection field's selection
+    /// (`nodes { … }`, `edges { node { … } }`) and the ordering need.
+    pub fn reading<N: NodeType>(mut self, ctx: &Context<'_>) -> Self {
+        self.wanted = wanted_once::<N>(ctx, || {
+            let look = ctx.look_ahead();
+            let (nodes, edges) = (look.field("nodes"), look.field("edges").field("node"));
+            let objects: Vec<SelectionField<'_>> =
+                nodes.selection_fields().into_iter().chain(edges.selection_fields()).collect();
+            wanted::<N>(objects.iter().flat_map(|f| f.selection_set()), self.sort.column)
+        });
+        self
     }
 
     /// Identifies the window in a group's memo: siblings asking for the same
@@ -81,7 +96,14 @@ impl Window {
         // Every sibling builds this key, so the common case (no cursor, no
         // filter) skips `Debug`, which escapes strings char by char.
         let sort = &self.sort;
-        let mut key = format!("{}:{}:{}:{}", self.size, self.backward, sort.column.unwrap_or("id"), sort.descending);
+        let mut key = format!(
+            "{}:{}:{}:{}:{:x}",
+            self.size,
+            self.backward,
+            sort.column.unwrap_or("id"),
+            sort.descending,
+            self.wanted.tag()
+        );
         if self.after.is_some() || self.before.is_some() {
             let _ = write!(key, ":{:?}:{:?}", self.after, self.before);
         }
@@ -97,6 +119,38 @@ impl Window {
         let kept = len.min(self.size as usize);
         if self.backward { (kept, self.before.is_some(), more) } else { (kept, more, self.after.is_some()) }
     }
+}
+
+/// `compute`s the columns for the objects of the field being resolved once
+/// per request: every sibling resolving that field asks the same.
+fn wanted_once<N: NodeType>(ctx: &Context<'_>, compute: impl FnOnce() -> Wanted) -> Wanted {
+    let Ok(request) = crate::graphql::context::request(ctx) else { return compute() };
+    let pos = ctx.item.pos;
+    let key = (((pos.line as u64) << 32) | pos.column as u64, N::TYPE_NAME);
+    if let Some(known) = request.wanted.lock().ok().and_then(|memo| memo.get(&key).copied()) {
+        return known;
+    }
+    let wanted = compute();
+    if let Ok(mut memo) = request.wanted.lock() {
+        memo.insert(key, wanted);
+    }
+    wanted
+}
+
+/// The columns a selection of `N` objects reads, plus `also` (a sort
+/// column): every column as soon as one field does not say what it reads.
+pub fn wanted<'a, N: NodeType>(fields: impl Iterator<Item = SelectionField<'a>>, also: Option<&str>) -> Wanted {
+    let mut names: Vec<&str> = also.into_iter().collect();
+    for field in fields {
+        match field.name() {
+            "__typename" => {}
+            name => match N::reads(name) {
+                Some(columns) => names.extend_from_slice(columns),
+                None => return Wanted::ALL,
+            },
+        }
+    }
+    Wanted::of::<N::Model>(&names)
 }
 
 /// A contiguous run of a group's rows forming one page.
@@ -338,7 +392,7 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
         let window = &self.window;
         let all = self
             .parents
-            .once(format!("{}/{}", relation.name, window.key()), || async {
+            .once((format!("{}/{}", relation.name, window.key()).into(), 0), || async {
                 let keys = relation.keys(&self.parents);
                 let fetched = sql::fetch_related::<N::Entity>(db, relation.via, &keys, Some(window)).await?;
                 Ok(child_pages(fetched, window))
@@ -359,7 +413,7 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
         let relation = self.relation;
         let counts = self
             .parents
-            .once(format!("{}/count/{:?}", relation.name, self.window.filter), || async {
+            .once((format!("{}/count/{:?}", relation.name, self.window.filter).into(), 0), || async {
                 sql::count_related::<N::Entity>(db, relation.via, &relation.keys(&self.parents), &self.window.filter)
                     .await
             })
@@ -421,7 +475,7 @@ where
 {
     let db = db(ctx)?;
     parents
-        .once(relation.name.to_owned(), || async {
+        .once((relation.name.into(), 0), || async {
             let keys = relation.keys(parents);
             let fetched = sql::fetch_related::<N::Entity>(db, relation.via, &keys, None).await?;
             let mut rows: Vec<N::Model> = Vec::with_capacity(fetched.len());
@@ -454,10 +508,11 @@ where
 {
     let Some(key) = key else { return Ok(None) };
     let db = db(ctx)?;
+    let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx.field().selection_set(), None));
     let targets = parents
-        .once(name.to_owned(), || async {
+        .once((name.into(), wanted.tag()), || async {
             let ids = crate::graphql::batch::distinct(parents.rows().iter().filter_map(fk));
-            let group = Group::new(sql::fetch_by_ids::<N::Entity>(db, &ids).await?);
+            let group = Group::new(sql::fetch_wanted_by_ids::<N::Entity>(db, &ids, wanted).await?);
             let index: HashMap<i64, usize> = group.rows().iter().enumerate().map(|(i, r)| (r.row_id(), i)).collect();
             Ok((group, index))
         })

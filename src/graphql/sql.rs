@@ -75,6 +75,41 @@ pub trait Columns: Sized {
 
     /// Reads a row selected by [`select_model`], from column 0 on.
     fn read(row: &QueryResult) -> Result<Self, DbErr>;
+
+    /// The stand-in a statement may select for column `index` (see `Cell::STAND_IN`).
+    fn stand_in(index: usize) -> Option<&'static str>;
+}
+
+/// Which columns a statement must really select, one bit per position in
+/// [`Columns::COLUMNS`]; the others (where a stand-in exists) are selected
+/// as `NULL` or `''`, so the row keeps its type while neither the database
+/// nor the server handles text no resolver will read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Wanted(u64);
+
+impl Wanted {
+    /// Every column.
+    pub const ALL: Wanted = Wanted(u64::MAX);
+
+    /// Just the named columns (and those without a stand-in).
+    pub fn of<M: Columns>(names: &[&str]) -> Self {
+        Wanted(
+            M::COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(_, column)| names.contains(column))
+                .fold(0, |bits, (index, _)| bits | (1 << index)),
+        )
+    }
+
+    fn has(self, index: usize) -> bool {
+        index >= 64 || self.0 & (1 << index) != 0
+    }
+
+    /// A short tag for memo keys.
+    pub fn tag(self) -> u64 {
+        self.0
+    }
 }
 
 /// Implements [`Columns`] for an entity's model from its field list. The
@@ -96,6 +131,13 @@ macro_rules! columns {
                     }),+
                 })
             }
+
+            fn stand_in(index: usize) -> Option<&'static str> {
+                fn of<T: Cell>(_: fn(&entity::$module::Model) -> &T) -> Option<&'static str> {
+                    T::STAND_IN
+                }
+                [$(of(|row| &row.$field)),+].get(index).copied().flatten()
+            }
         }
     )+};
 }
@@ -105,12 +147,19 @@ macro_rules! columns {
 /// entity the value's type comes from (and the suite reads every type on
 /// both backends). Enums and JSON take sea-orm's conversion.
 trait Cell: Sized {
+    /// What a statement selects in this column's place when no resolver
+    /// will read it: `NULL` for a nullable column, `''` for text; `None`
+    /// where no stand-in is cheaper than the value (numbers, dates, enums).
+    const STAND_IN: Option<&'static str> = None;
+
     fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
 }
 
 macro_rules! sqlx_cell {
-    ($($ty:ty),+) => {$(
+    ($($ty:ty => $stand_in:expr),+ $(,)?) => {$(
         impl Cell for $ty {
+            const STAND_IN: Option<&'static str> = $stand_in;
+
             fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
                 use sea_orm::sqlx::Row;
                 let read = if let Some(row) = row.try_as_pg_row() {
@@ -127,14 +176,14 @@ macro_rules! sqlx_cell {
 }
 
 sqlx_cell!(
-    i64,
-    i32,
-    String,
-    Option<i64>,
-    Option<i32>,
-    Option<String>,
-    Option<chrono::NaiveDate>,
-    chrono::DateTime<chrono::Utc>
+    i64 => None,
+    i32 => None,
+    String => Some("''"),
+    Option<i64> => Some("NULL"),
+    Option<i32> => Some("NULL"),
+    Option<String> => Some("NULL"),
+    Option<chrono::NaiveDate> => Some("NULL"),
+    chrono::DateTime<chrono::Utc> => None,
 );
 
 macro_rules! sea_orm_cell {
@@ -188,19 +237,26 @@ columns! {
 /// keep their type and the text is neither sent nor decoded.
 const SQL_ONLY: [&str; 2] = ["search_text", "search_names"];
 
-/// A select of `E`'s columns as resolvers need them, in [`Columns`] order.
-fn select_model<E: EntityTrait>() -> SelectStatement
+/// A select of `E`'s columns as resolvers need them, in [`Columns`] order:
+/// the `wanted` ones, stand-ins for the rest.
+fn select_model<E: EntityTrait>(wanted: Wanted) -> SelectStatement
 where
     E::Model: Columns,
 {
     let entity = E::default();
     let mut select = Query::select();
-    for &name in E::Model::COLUMNS {
-        if SQL_ONLY.contains(&name) {
-            select.expr_as(Expr::cust("''"), Alias::new(name));
+    for (index, &name) in E::Model::COLUMNS.iter().enumerate() {
+        let stand_in = if SQL_ONLY.contains(&name) {
+            Some("''")
+        } else if wanted.has(index) {
+            None
         } else {
-            select.column((entity, Alias::new(name)));
-        }
+            E::Model::stand_in(index)
+        };
+        match stand_in {
+            Some(value) => select.expr_as(Expr::cust(value), Alias::new(name)),
+            None => select.column((entity, Alias::new(name))),
+        };
     }
     select.from(entity);
     select
@@ -217,13 +273,13 @@ where
 }
 
 /// The select of the child's columns plus its parent key as `__parent`.
-fn related_select<E: EntityTrait>(backend: DbBackend, via: Via, keys: &[i64]) -> SelectStatement
+fn related_select<E: EntityTrait>(backend: DbBackend, via: Via, keys: &[i64], wanted: Wanted) -> SelectStatement
 where
     E::Model: Columns,
 {
     let entity = E::default();
     let table = entity.table_name();
-    let mut select = select_model::<E>();
+    let mut select = select_model::<E>(wanted);
     select.expr_as(Expr::col((Alias::new(via.table), Alias::new(via.key))), Alias::new("__parent"));
     if let Some(child) = via.child {
         select.inner_join(
@@ -253,7 +309,8 @@ where
     }
     let backend = db.get_database_backend();
     let table = E::default().table_name();
-    let mut select = related_select::<E>(backend, via, keys);
+    let wanted = window.map_or(Wanted::ALL, |w| w.wanted);
+    let mut select = related_select::<E>(backend, via, keys, wanted);
     let statement = match window {
         Some(window) => {
             select.cond_where(window_conditions(window, table));
@@ -316,11 +373,21 @@ where
     E: EntityTrait,
     E::Model: Columns,
 {
+    fetch_wanted_by_ids::<E>(db, ids, Wanted::ALL).await
+}
+
+/// Rows of `E` whose id is one of `ids`, in id order, with only the
+/// `wanted` columns read.
+pub async fn fetch_wanted_by_ids<E>(db: &CountingDb, ids: &[i64], wanted: Wanted) -> ApiResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Columns,
+{
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let table = E::default().table_name();
-    let mut select = select_model::<E>();
+    let mut select = select_model::<E>(wanted);
     select
         .and_where(key_in(db.get_database_backend(), table, "id", ids))
         .order_by((Alias::new(table), Alias::new("id")), Order::Asc);
@@ -334,7 +401,7 @@ where
     E::Model: Columns,
 {
     let table = E::default().table_name();
-    let mut select = select_model::<E>();
+    let mut select = select_model::<E>(window.wanted);
     select.cond_where(window_conditions(window, table));
     for (term, order) in window.sort.order_by(table, window.backward) {
         select.order_by_expr(term, order);

@@ -98,5 +98,5 @@ pub async fn of_group<P: RowId>(
     column: &'static str,
 ) -> ApiResult<Arc<HashMap<i64, Totals>>> {
     let db = db(ctx)?;
-    group.once(format!("totals/{column}"), || async { by_key(db, column, &group.ids()).await }).await
+    group.once((format!("totals/{column}").into(), 0), || async { by_key(db, column, &group.ids()).await }).await
 }

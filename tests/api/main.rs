@@ -5,6 +5,7 @@ mod adversarial;
 mod auth;
 mod binary;
 mod browser;
+mod columns;
 mod dataset;
 mod filters;
 mod helpers;

@@ -29,6 +29,9 @@ pub use project::Project;
 /// `NodeType` and `RowId` glue, and `row()`.
 macro_rules! node_type {
     ($object:ident, $module:ident, $doc:literal) => {
+        node_type!($object, $module, $doc, reads = |_| None);
+    };
+    ($object:ident, $module:ident, $doc:literal, reads = $reads:expr) => {
         #[doc = $doc]
         #[derive(Clone)]
         pub struct $object {
@@ -55,6 +58,11 @@ macro_rules! node_type {
 
             fn new(group: std::sync::Arc<crate::graphql::batch::Group<Self::Model>>, index: usize) -> Self {
                 $object { group, index }
+            }
+
+            fn reads(field: &str) -> Option<&'static [&'static str]> {
+                let reads: fn(&str) -> Option<&'static [&'static str]> = $reads;
+                reads(field)
             }
         }
     };

@@ -20,7 +20,37 @@ use crate::graphql::sql::Via;
 use crate::graphql::totals::{self, Totals};
 use sea_orm::sea_query::Condition;
 
-node_type!(Partner, partner, "An organisation INTERPOL works with.");
+node_type!(Partner, partner, "An organisation INTERPOL works with.", reads = reads);
+
+/// The columns each field reads among those a statement may leave out
+/// (see `NodeType::reads`).
+fn reads(field: &str) -> Option<&'static [&'static str]> {
+    Some(match field {
+        "slug" => &["slug"],
+        "name" => &["name_en", "name_fr"],
+        "acronym" => &["acronym_en", "acronym_fr"],
+        "description" => &["description_en", "description_fr"],
+        "country" => &["country_code"],
+        "website" => &["website"],
+        "sourceUrl" => &["source_url"],
+        "parent" => &["parent_id"],
+        "id"
+        | "databaseId"
+        | "kind"
+        | "sector"
+        | "children"
+        | "agreements"
+        | "fundingsProvided"
+        | "crimeAreas"
+        | "totalFunding"
+        | "undisclosedFundingCount"
+        | "history"
+        | "version"
+        | "createdAt"
+        | "updatedAt" => &[],
+        _ => return None,
+    })
+}
 
 impl Sortable for entity::partner::Model {
     fn sort_value(&self, column: &str) -> SortValue {
@@ -152,7 +182,8 @@ impl Partner {
                 before,
                 PartnerOrder::sort(order_by, lang(ctx, None)),
                 filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-            )?,
+            )?
+            .reading::<Partner>(ctx),
         ))
     }
 
@@ -182,13 +213,15 @@ impl Partner {
                 before,
                 AgreementOrder::sort(order_by, lang(ctx, None)),
                 filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-            )?,
+            )?
+            .reading::<Agreement>(ctx),
         ))
     }
 
     /// The fundings this partner provides, to any project.
     async fn fundings_provided(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
@@ -211,7 +244,8 @@ impl Partner {
                 before,
                 FundingOrder::sort(order_by),
                 filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-            )?,
+            )?
+            .reading::<Funding>(ctx),
         ))
     }
 

@@ -23,7 +23,37 @@ use crate::graphql::sql::{Via, key_in};
 use crate::graphql::totals::{self, Totals};
 use sea_orm::sea_query::Condition;
 
-node_type!(Project, project, "Work run under an agreement.");
+node_type!(Project, project, "Work run under an agreement.", reads = reads);
+
+/// The columns each field reads among those a statement may leave out
+/// (see `NodeType::reads`).
+fn reads(field: &str) -> Option<&'static [&'static str]> {
+    Some(match field {
+        "code" => &["code"],
+        "name" => &["name_en", "name_fr"],
+        "description" => &["description_en", "description_fr"],
+        "startsOn" => &["starts_on"],
+        "endsOn" => &["ends_on"],
+        "sourceUrl" => &["source_url"],
+        // Their not-found errors name the project.
+        "agreement" | "partner" => &["code"],
+        "id"
+        | "databaseId"
+        | "status"
+        | "fundings"
+        | "funders"
+        | "crimeAreas"
+        | "policingGoals"
+        | "countries"
+        | "totalFunding"
+        | "undisclosedFundingCount"
+        | "history"
+        | "version"
+        | "createdAt"
+        | "updatedAt" => &[],
+        _ => return None,
+    })
+}
 
 impl Sortable for entity::project::Model {
     fn sort_value(&self, column: &str) -> SortValue {
@@ -137,6 +167,7 @@ impl Project {
     /// The fundings that pay for the project.
     async fn fundings(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
@@ -159,7 +190,8 @@ impl Project {
                 before,
                 FundingOrder::sort(order_by),
                 filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-            )?,
+            )?
+            .reading::<Funding>(ctx),
         ))
     }
 
@@ -183,7 +215,7 @@ impl Project {
         let db = db(ctx)?;
         let by_project = self
             .group
-            .once("countries".to_owned(), || async {
+            .once(("countries".into(), 0), || async {
                 let rows = project_country::Entity::find()
                     .filter(key_in(db.get_database_backend(), "project_country", "project_id", &self.group.ids()))
                     .order_by_asc(project_country::Column::ProjectId)

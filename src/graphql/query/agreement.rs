@@ -45,13 +45,16 @@ impl AgreementQuery {
             AgreementOrder,
         >,
     ) -> ApiResult<Connection<Agreement>> {
-        Ok(TopLevel::connection(Window::sorted(
-            first,
-            after,
-            last,
-            before,
-            AgreementOrder::sort(order_by, lang(ctx, None)),
-            filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-        )?))
+        Ok(TopLevel::connection(
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                AgreementOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?
+            .reading::<Agreement>(ctx),
+        ))
     }
 }

@@ -26,6 +26,7 @@ impl FundingQuery {
     /// All fundings, in the order they were recorded.
     async fn fundings(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
             i32,
         >,
@@ -37,13 +38,16 @@ impl FundingQuery {
             FundingOrder,
         >,
     ) -> ApiResult<Connection<Funding>> {
-        Ok(TopLevel::connection(Window::sorted(
-            first,
-            after,
-            last,
-            before,
-            FundingOrder::sort(order_by),
-            filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-        )?))
+        Ok(TopLevel::connection(
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                FundingOrder::sort(order_by),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?
+            .reading::<Funding>(ctx),
+        ))
     }
 }

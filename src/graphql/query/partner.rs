@@ -42,13 +42,16 @@ impl PartnerQuery {
             PartnerOrder,
         >,
     ) -> ApiResult<Connection<Partner>> {
-        Ok(TopLevel::connection(Window::sorted(
-            first,
-            after,
-            last,
-            before,
-            PartnerOrder::sort(order_by, lang(ctx, None)),
-            filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-        )?))
+        Ok(TopLevel::connection(
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                PartnerOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?
+            .reading::<Partner>(ctx),
+        ))
     }
 }

@@ -42,13 +42,16 @@ impl ProjectQuery {
             ProjectOrder,
         >,
     ) -> ApiResult<Connection<Project>> {
-        Ok(TopLevel::connection(Window::sorted(
-            first,
-            after,
-            last,
-            before,
-            ProjectOrder::sort(order_by, lang(ctx, None)),
-            filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
-        )?))
+        Ok(TopLevel::connection(
+            Window::sorted(
+                first,
+                after,
+                last,
+                before,
+                ProjectOrder::sort(order_by, lang(ctx, None)),
+                filter.map(|f| f.condition()).transpose()?.unwrap_or_else(Condition::all),
+            )?
+            .reading::<Project>(ctx),
+        ))
     }
 }

@@ -21,7 +21,7 @@ pub trait NodeType: ContainerType + Sized + Send + Sync + 'static {
     fn new(group: Arc<Group<Self::Model>>, index: usize) -> Self;
 
     /// The columns field `field` reads among those a statement may leave
-    /// out (nullable and text columns; see `sql::Wanted`). `None`, the
+    /// out (text, nullable and timestamp columns; see `sql::Wanted`). `None`, the
     /// default, for a field not listed: the statement then reads every
     /// column, so a field missing here costs speed, never correctness.
     fn reads(_field: &str) -> Option<&'static [&'static str]> {

@@ -73,8 +73,8 @@ pub trait Columns: Sized {
     /// The columns, in the order they are selected and read.
     const COLUMNS: &'static [&'static str];
 
-    /// Reads a row selected by [`select_model`], from column 0 on.
-    fn read(row: &QueryResult) -> Result<Self, DbErr>;
+    /// Reads a row selected by [`select_model`] with `wanted`, from column 0 on.
+    fn read(row: &QueryResult, wanted: Wanted) -> Result<Self, DbErr>;
 
     /// The stand-in a statement may select for column `index` (see `Cell::STAND_IN`).
     fn stand_in(index: usize) -> Option<&'static str>;
@@ -82,8 +82,8 @@ pub trait Columns: Sized {
 
 /// Which columns a statement must really select, one bit per position in
 /// [`Columns::COLUMNS`]; the others (where a stand-in exists) are selected
-/// as `NULL` or `''`, so the row keeps its type while neither the database
-/// nor the server handles text no resolver will read.
+/// as `NULL` or `''` and never decoded, so the row keeps its type while
+/// neither the database nor the server handles what no resolver will read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Wanted(u64);
 
@@ -121,11 +121,11 @@ macro_rules! columns {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
 
             #[allow(unused_assignments)]
-            fn read(row: &QueryResult) -> Result<Self, DbErr> {
+            fn read(row: &QueryResult, wanted: Wanted) -> Result<Self, DbErr> {
                 let mut index = 0;
                 Ok(entity::$module::Model {
                     $($field: {
-                        let value = Cell::cell(row, index)?;
+                        let value = Cell::read_if(row, index, wanted)?;
                         index += 1;
                         value
                     }),+
@@ -134,7 +134,7 @@ macro_rules! columns {
 
             fn stand_in(index: usize) -> Option<&'static str> {
                 fn of<T: Cell>(_: fn(&entity::$module::Model) -> &T) -> Option<&'static str> {
-                    T::STAND_IN
+                    T::STAND_IN.map(|(sql, _)| sql)
                 }
                 [$(of(|row| &row.$field)),+].get(index).copied().flatten()
             }
@@ -142,23 +142,36 @@ macro_rules! columns {
     )+};
 }
 
+/// The SQL selected in a column's place and the value the row then holds.
+type StandIn<T> = Option<(&'static str, fn() -> T)>;
+
 /// One column of a row, read by position. Plain values go straight to
 /// sqlx, whose type check is skipped: the select is built from the same
 /// entity the value's type comes from (and the suite reads every type on
-/// both backends). Enums and JSON take sea-orm's conversion.
+/// both backends). Enums are read as text and converted; JSON takes
+/// sea-orm's conversion.
 trait Cell: Sized {
     /// What a statement selects in this column's place when no resolver
-    /// will read it: `NULL` for a nullable column, `''` for text; `None`
-    /// where no stand-in is cheaper than the value (numbers, dates, enums).
-    const STAND_IN: Option<&'static str> = None;
+    /// will read it (`NULL` or `''`), and the value the row then holds
+    /// without decoding anything; `None` where the column is always read
+    /// (ids, numbers, enums).
+    const STAND_IN: StandIn<Self> = None;
 
     fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
+
+    /// Reads the column if it is wanted or has no stand-in.
+    fn read_if(row: &QueryResult, index: usize, wanted: Wanted) -> Result<Self, DbErr> {
+        match Self::STAND_IN {
+            Some((_, absent)) if !wanted.has(index) => Ok(absent()),
+            _ => Self::cell(row, index),
+        }
+    }
 }
 
 macro_rules! sqlx_cell {
     ($($ty:ty => $stand_in:expr),+ $(,)?) => {$(
         impl Cell for $ty {
-            const STAND_IN: Option<&'static str> = $stand_in;
+            const STAND_IN: StandIn<Self> = $stand_in;
 
             fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
                 use sea_orm::sqlx::Row;
@@ -178,34 +191,40 @@ macro_rules! sqlx_cell {
 sqlx_cell!(
     i64 => None,
     i32 => None,
-    String => Some("''"),
-    Option<i64> => Some("NULL"),
-    Option<i32> => Some("NULL"),
-    Option<String> => Some("NULL"),
-    Option<chrono::NaiveDate> => Some("NULL"),
-    chrono::DateTime<chrono::Utc> => None,
+    String => Some(("''", String::new)),
+    Option<i64> => Some(("NULL", || None)),
+    Option<i32> => Some(("NULL", || None)),
+    Option<String> => Some(("NULL", || None)),
+    Option<chrono::NaiveDate> => Some(("NULL", || None)),
+    chrono::DateTime<chrono::Utc> => Some(("NULL", || chrono::DateTime::UNIX_EPOCH)),
 );
 
-macro_rules! sea_orm_cell {
+/// Enums are stored as their text: read as text, then converted.
+macro_rules! enum_cell {
     ($($ty:ty),+) => {$(
         impl Cell for $ty {
             fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-                row.try_get_by_index(index)
+                <$ty as sea_orm::ActiveEnum>::try_from_value(&String::cell(row, index)?)
             }
         }
     )+};
 }
 
-sea_orm_cell!(
+enum_cell!(
     entity::enums::PartnerKind,
     entity::enums::Sector,
     entity::enums::AgreementKind,
     entity::enums::AgreementStatus,
     entity::enums::ProjectStatus,
     entity::enums::FundingKind,
-    entity::enums::FundingStatus,
-    Option<serde_json::Value>
+    entity::enums::FundingStatus
 );
+
+impl Cell for Option<serde_json::Value> {
+    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+        row.try_get_by_index(index)
+    }
+}
 
 columns! {
     partner {
@@ -263,13 +282,13 @@ where
 }
 
 /// Runs a select built by [`select_model`] and reads its rows.
-async fn load<E>(db: &CountingDb, select: &SelectStatement) -> ApiResult<Vec<E::Model>>
+async fn load<E>(db: &CountingDb, select: &SelectStatement, wanted: Wanted) -> ApiResult<Vec<E::Model>>
 where
     E: EntityTrait,
     E::Model: Columns,
 {
     let rows = db.query_all(select).await?;
-    rows.iter().map(|row| Ok(E::Model::read(row)?)).collect()
+    rows.iter().map(|row| Ok(E::Model::read(row, wanted)?)).collect()
 }
 
 /// The select of the child's columns plus its parent key as `__parent`.
@@ -335,7 +354,7 @@ where
     let rows = db.query_all(&statement).await?;
     // `__parent` follows the model's columns.
     let parent = E::Model::COLUMNS.len();
-    rows.iter().map(|row| Ok((row.try_get_by_index::<i64>(parent)?, E::Model::read(row)?))).collect()
+    rows.iter().map(|row| Ok((row.try_get_by_index::<i64>(parent)?, E::Model::read(row, wanted)?))).collect()
 }
 
 /// How many children each key has, in one `GROUP BY`.
@@ -391,7 +410,7 @@ where
     select
         .and_where(key_in(db.get_database_backend(), table, "id", ids))
         .order_by((Alias::new(table), Alias::new("id")), Order::Asc);
-    load::<E>(db, &select).await
+    load::<E>(db, &select, wanted).await
 }
 
 /// One page of a top-level list: at most `window.size + 1` rows.
@@ -407,7 +426,7 @@ where
         select.order_by_expr(term, order);
     }
     select.limit(window.size + 1);
-    load::<E>(db, &select).await
+    load::<E>(db, &select, window.wanted).await
 }
 
 /// How many rows a top-level list has.

@@ -1,5 +1,5 @@
 //! Statements read only the columns a selection needs (the others come back
-//! as stand-ins). Every field must therefore answer exactly as `nodes(ids:)`
+//! as stand-ins, never decoded). Every field must therefore answer exactly as `nodes(ids:)`
 //! (which reads every column) does, whether it is asked alone or with all
 //! the others, on every path that narrows columns: top-level lists, nested
 //! connections (`nodes` and `edges`) and to-one relations.
@@ -49,6 +49,7 @@ const AGREEMENT: &[&str] = &[
     "partner { id }",
     "version",
     "createdAt",
+    "updatedAt",
 ];
 
 const PROJECT: &[&str] = &[
@@ -64,6 +65,7 @@ const PROJECT: &[&str] = &[
     "agreement { id }",
     "partner { id }",
     "version",
+    "createdAt",
     "updatedAt",
 ];
 
@@ -79,6 +81,7 @@ const FUNDING: &[&str] = &[
     "funder { id }",
     "version",
     "createdAt",
+    "updatedAt",
 ];
 
 /// Each path leads to objects of one type; `{}` is where their fields go.

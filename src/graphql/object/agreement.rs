@@ -34,7 +34,9 @@ fn reads(field: &str) -> Option<&'static [&'static str]> {
         "sourceUrl" => &["source_url"],
         // Its not-found error names the agreement.
         "partner" => &["reference"],
-        "id" | "databaseId" | "kind" | "status" | "projects" | "history" | "version" | "createdAt" | "updatedAt" => &[],
+        "id" | "databaseId" | "kind" | "status" | "projects" | "history" | "version" => &[],
+        "createdAt" => &["created_at"],
+        "updatedAt" => &["updated_at"],
         _ => return None,
     })
 }

@@ -24,8 +24,9 @@ fn reads(field: &str) -> Option<&'static [&'static str]> {
         "programme" => &["programme"],
         "committedOn" => &["committed_on"],
         "sourceUrl" => &["source_url"],
-        "id" | "databaseId" | "kind" | "status" | "project" | "funder" | "history" | "version" | "createdAt"
-        | "updatedAt" => &[],
+        "id" | "databaseId" | "kind" | "status" | "project" | "funder" | "history" | "version" => &[],
+        "createdAt" => &["created_at"],
+        "updatedAt" => &["updated_at"],
         _ => return None,
     })
 }

@@ -48,9 +48,9 @@ fn reads(field: &str) -> Option<&'static [&'static str]> {
         | "totalFunding"
         | "undisclosedFundingCount"
         | "history"
-        | "version"
-        | "createdAt"
-        | "updatedAt" => &[],
+        | "version" => &[],
+        "createdAt" => &["created_at"],
+        "updatedAt" => &["updated_at"],
         _ => return None,
     })
 }

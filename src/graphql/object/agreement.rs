@@ -18,28 +18,21 @@ use crate::graphql::sort::{SortValue, Sortable};
 use crate::graphql::sql::Via;
 use sea_orm::sea_query::Condition;
 
-node_type!(Agreement, agreement, "What formalises a partnership.", reads = reads);
-
-/// The columns each field reads among those a statement may leave out
-/// (see `NodeType::reads`).
-fn reads(field: &str) -> Option<&'static [&'static str]> {
-    Some(match field {
-        "reference" => &["reference"],
-        "title" => &["title_en", "title_fr"],
-        "summary" => &["summary_en", "summary_fr"],
-        "signedYear" => &["signed_year"],
-        "signedOn" => &["signed_on"],
-        "effectiveFrom" => &["effective_from"],
-        "expiresOn" => &["expires_on"],
-        "sourceUrl" => &["source_url"],
-        // Its not-found error names the agreement.
-        "partner" => &["reference"],
-        "id" | "databaseId" | "kind" | "status" | "projects" | "history" | "version" => &[],
-        "createdAt" => &["created_at"],
-        "updatedAt" => &["updated_at"],
-        _ => return None,
-    })
-}
+node_type!(Agreement, agreement, "What formalises a partnership.", reads {
+    "reference" => &["reference"],
+    "title" => &["title_en", "title_fr"],
+    "summary" => &["summary_en", "summary_fr"],
+    "signedYear" => &["signed_year"],
+    "signedOn" => &["signed_on"],
+    "effectiveFrom" => &["effective_from"],
+    "expiresOn" => &["expires_on"],
+    "sourceUrl" => &["source_url"],
+    // Its not-found error names the agreement.
+    "partner" => &["reference"],
+    "id" | "databaseId" | "kind" | "status" | "projects" | "history" | "version" => &[],
+    "createdAt" => &["created_at"],
+    "updatedAt" => &["updated_at"],
+});
 
 impl Sortable for entity::agreement::Model {
     fn sort_value(&self, column: &str) -> SortValue {

@@ -13,23 +13,16 @@ use crate::graphql::pagination::{Connection, to_one};
 use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, format_minor};
 use crate::graphql::sort::{SortValue, Sortable};
 
-node_type!(Funding, funding, "What a partner puts into a project.", reads = reads);
-
-/// The columns each field reads among those a statement may leave out
-/// (see `NodeType::reads`).
-fn reads(field: &str) -> Option<&'static [&'static str]> {
-    Some(match field {
-        "amount" => &["amount_minor", "currency"],
-        "currency" => &["currency"],
-        "programme" => &["programme"],
-        "committedOn" => &["committed_on"],
-        "sourceUrl" => &["source_url"],
-        "id" | "databaseId" | "kind" | "status" | "project" | "funder" | "history" | "version" => &[],
-        "createdAt" => &["created_at"],
-        "updatedAt" => &["updated_at"],
-        _ => return None,
-    })
-}
+node_type!(Funding, funding, "What a partner puts into a project.", reads {
+    "amount" => &["amount_minor", "currency"],
+    "currency" => &["currency"],
+    "programme" => &["programme"],
+    "committedOn" => &["committed_on"],
+    "sourceUrl" => &["source_url"],
+    "id" | "databaseId" | "kind" | "status" | "project" | "funder" | "history" | "version" => &[],
+    "createdAt" => &["created_at"],
+    "updatedAt" => &["updated_at"],
+});
 
 impl Sortable for entity::funding::Model {
     fn sort_value(&self, column: &str) -> SortValue {

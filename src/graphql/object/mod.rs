@@ -28,10 +28,22 @@ pub use project::Project;
 /// Declares a node type: the struct holding its group and row index, the
 /// `NodeType` and `RowId` glue, and `row()`.
 macro_rules! node_type {
-    ($object:ident, $module:ident, $doc:literal) => {
-        node_type!($object, $module, $doc, reads = |_| None);
+    // `reads { field => columns, … }`: what each field reads among the
+    // columns a statement may leave out (see `NodeType::reads`).
+    ($object:ident, $module:ident, $doc:literal, reads { $($field:pat => $columns:expr),+ $(,)? }) => {
+        node_type!(@define $object, $module, $doc,
+            fn reads(field: &str) -> Option<&'static [&'static str]> {
+                Some(match field {
+                    $($field => $columns,)+
+                    _ => return None,
+                })
+            }
+        );
     };
-    ($object:ident, $module:ident, $doc:literal, reads = $reads:expr) => {
+    ($object:ident, $module:ident, $doc:literal) => {
+        node_type!(@define $object, $module, $doc,);
+    };
+    (@define $object:ident, $module:ident, $doc:literal, $($reads:item)?) => {
         #[doc = $doc]
         #[derive(Clone)]
         pub struct $object {
@@ -60,10 +72,7 @@ macro_rules! node_type {
                 $object { group, index }
             }
 
-            fn reads(field: &str) -> Option<&'static [&'static str]> {
-                let reads: fn(&str) -> Option<&'static [&'static str]> = $reads;
-                reads(field)
-            }
+            $($reads)?
         }
     };
 }

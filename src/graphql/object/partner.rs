@@ -20,37 +20,30 @@ use crate::graphql::sql::Via;
 use crate::graphql::totals::{self, Totals};
 use sea_orm::sea_query::Condition;
 
-node_type!(Partner, partner, "An organisation INTERPOL works with.", reads = reads);
-
-/// The columns each field reads among those a statement may leave out
-/// (see `NodeType::reads`).
-fn reads(field: &str) -> Option<&'static [&'static str]> {
-    Some(match field {
-        "slug" => &["slug"],
-        "name" => &["name_en", "name_fr"],
-        "acronym" => &["acronym_en", "acronym_fr"],
-        "description" => &["description_en", "description_fr"],
-        "country" => &["country_code"],
-        "website" => &["website"],
-        "sourceUrl" => &["source_url"],
-        "parent" => &["parent_id"],
-        "id"
-        | "databaseId"
-        | "kind"
-        | "sector"
-        | "children"
-        | "agreements"
-        | "fundingsProvided"
-        | "crimeAreas"
-        | "totalFunding"
-        | "undisclosedFundingCount"
-        | "history"
-        | "version" => &[],
-        "createdAt" => &["created_at"],
-        "updatedAt" => &["updated_at"],
-        _ => return None,
-    })
-}
+node_type!(Partner, partner, "An organisation INTERPOL works with.", reads {
+    "slug" => &["slug"],
+    "name" => &["name_en", "name_fr"],
+    "acronym" => &["acronym_en", "acronym_fr"],
+    "description" => &["description_en", "description_fr"],
+    "country" => &["country_code"],
+    "website" => &["website"],
+    "sourceUrl" => &["source_url"],
+    "parent" => &["parent_id"],
+    "id"
+    | "databaseId"
+    | "kind"
+    | "sector"
+    | "children"
+    | "agreements"
+    | "fundingsProvided"
+    | "crimeAreas"
+    | "totalFunding"
+    | "undisclosedFundingCount"
+    | "history"
+    | "version" => &[],
+    "createdAt" => &["created_at"],
+    "updatedAt" => &["updated_at"],
+});
 
 impl Sortable for entity::partner::Model {
     fn sort_value(&self, column: &str) -> SortValue {

@@ -23,37 +23,30 @@ use crate::graphql::sql::{Via, key_in};
 use crate::graphql::totals::{self, Totals};
 use sea_orm::sea_query::Condition;
 
-node_type!(Project, project, "Work run under an agreement.", reads = reads);
-
-/// The columns each field reads among those a statement may leave out
-/// (see `NodeType::reads`).
-fn reads(field: &str) -> Option<&'static [&'static str]> {
-    Some(match field {
-        "code" => &["code"],
-        "name" => &["name_en", "name_fr"],
-        "description" => &["description_en", "description_fr"],
-        "startsOn" => &["starts_on"],
-        "endsOn" => &["ends_on"],
-        "sourceUrl" => &["source_url"],
-        // Their not-found errors name the project.
-        "agreement" | "partner" => &["code"],
-        "id"
-        | "databaseId"
-        | "status"
-        | "fundings"
-        | "funders"
-        | "crimeAreas"
-        | "policingGoals"
-        | "countries"
-        | "totalFunding"
-        | "undisclosedFundingCount"
-        | "history"
-        | "version" => &[],
-        "createdAt" => &["created_at"],
-        "updatedAt" => &["updated_at"],
-        _ => return None,
-    })
-}
+node_type!(Project, project, "Work run under an agreement.", reads {
+    "code" => &["code"],
+    "name" => &["name_en", "name_fr"],
+    "description" => &["description_en", "description_fr"],
+    "startsOn" => &["starts_on"],
+    "endsOn" => &["ends_on"],
+    "sourceUrl" => &["source_url"],
+    // Their not-found errors name the project.
+    "agreement" | "partner" => &["code"],
+    "id"
+    | "databaseId"
+    | "status"
+    | "fundings"
+    | "funders"
+    | "crimeAreas"
+    | "policingGoals"
+    | "countries"
+    | "totalFunding"
+    | "undisclosedFundingCount"
+    | "history"
+    | "version" => &[],
+    "createdAt" => &["created_at"],
+    "updatedAt" => &["updated_at"],
+});
 
 impl Sortable for entity::project::Model {
     fn sort_value(&self, column: &str) -> SortValue {

@@ -1,7 +1,10 @@
 //! Scalars: calendar dates, instants and exact decimal amounts.
 
+use std::cell::RefCell;
+
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use iso_currency::Currency;
 
 /// A calendar date, ISO 8601 `YYYY-MM-DD`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,20 +76,68 @@ fn is_decimal(s: &str) -> bool {
     !whole.is_empty() && !frac.is_empty() && whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
 }
 
+/// The number of decimals of an ISO 4217 currency (`None` for codes
+/// without one, such as gold, and for unknown codes).
+///
+/// `Currency::from_code` compares the code with every currency's in turn;
+/// each thread remembers the answers (at most one per ISO currency), so an
+/// amount written costs one small hash lookup.
+pub fn currency_exponent(code: &str) -> Option<u16> {
+    thread_local! {
+        static KNOWN: RefCell<foldhash::HashMap<[u8; 3], Option<u16>>> = RefCell::default();
+    }
+    let key: [u8; 3] = code.as_bytes().try_into().ok()?;
+    if let Some(known) = KNOWN.with_borrow(|known| known.get(&key).copied()) {
+        return known;
+    }
+    let currency = Currency::from_code(code)?;
+    KNOWN.with_borrow_mut(|known| known.insert(key, currency.exponent()));
+    currency.exponent()
+}
+
 /// Writes `minor` units of a currency with `exponent` decimals exactly.
 pub fn format_minor(minor: i128, exponent: u32) -> String {
-    if exponent == 0 {
-        return minor.to_string();
+    // Amounts fit in 64 bits (sums of many may not): their digits are
+    // written by hand, which avoids 128-bit division and the formatter.
+    match u64::try_from(minor.unsigned_abs()) {
+        Ok(abs) if exponent <= 18 => format_small(minor < 0, abs, exponent as usize),
+        _ => {
+            let sign = if minor < 0 { "-" } else { "" };
+            let abs = minor.unsigned_abs();
+            let scale = 10u128.pow(exponent);
+            match exponent {
+                0 => format!("{sign}{abs}"),
+                _ => format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize),
+            }
+        }
     }
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let scale = 10u128.pow(exponent);
-    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+}
+
+fn format_small(negative: bool, mut abs: u64, exponent: usize) -> String {
+    // 20 digits, a point and 18 leading zeros at most, and a sign.
+    let mut text = [0u8; 40];
+    let mut at = text.len();
+    let mut digits = 0;
+    while abs > 0 || digits <= exponent {
+        if digits == exponent && digits > 0 {
+            at -= 1;
+            text[at] = b'.';
+        }
+        at -= 1;
+        text[at] = b'0' + (abs % 10) as u8;
+        abs /= 10;
+        digits += 1;
+    }
+    if negative {
+        at -= 1;
+        text[at] = b'-';
+    }
+    text[at..].iter().map(|&b| char::from(b)).collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::format_minor;
+    use super::{currency_exponent, format_minor};
 
     #[test]
     fn minor_units_are_written_exactly() {
@@ -97,5 +148,21 @@ mod tests {
         assert_eq!(format_minor(1, 3), "0.001");
         assert_eq!(format_minor(i64::MIN.into(), 2), "-92233720368547758.08");
         assert_eq!(format_minor(i128::from(i64::MAX) * 4, 2), "368934881474191032.28");
+        assert_eq!(format_minor(0, 0), "0");
+        assert_eq!(format_minor(0, 2), "0.00");
+        assert_eq!(format_minor(-7, 0), "-7");
+        assert_eq!(format_minor(1_000, 3), "1.000");
+        assert_eq!(format_minor(u64::MAX.into(), 2), "184467440737095516.15");
+        assert_eq!(format_minor(-i128::from(u64::MAX), 4), "-1844674407370955.1615");
+        assert_eq!(format_minor(i128::from(u64::MAX) + 1, 0), "18446744073709551616");
+    }
+
+    #[test]
+    fn currency_decimals_come_from_iso_4217() {
+        assert_eq!(currency_exponent("EUR"), Some(2));
+        assert_eq!(currency_exponent("JPY"), Some(0));
+        assert_eq!(currency_exponent("BHD"), Some(3));
+        assert_eq!(currency_exponent("XAU"), None);
+        assert_eq!(currency_exponent("ZZZ"), None);
     }
 }

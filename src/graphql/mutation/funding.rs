@@ -4,7 +4,6 @@ use async_graphql::{Context, ID, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use entity::enums::{FundingKind, FundingStatus};
 use entity::funding;
-use iso_currency::Currency;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::validate::{self, MAX_NAME};
@@ -17,7 +16,7 @@ use crate::graphql::id;
 use crate::graphql::input::write::{CreateFundingInput, UpdateFundingInput};
 use crate::graphql::node::NodeType;
 use crate::graphql::object::Funding;
-use crate::graphql::scalar::format_minor;
+use crate::graphql::scalar::{currency_exponent, format_minor};
 
 #[derive(Default)]
 pub struct FundingMutation;
@@ -79,7 +78,7 @@ impl Fields {
 
 /// A stored amount as the decimal text an input would give.
 fn decimal_text(minor: i64, currency: &str) -> String {
-    let exponent = Currency::from_code(currency).and_then(|c| c.exponent()).unwrap_or(0);
+    let exponent = currency_exponent(currency).unwrap_or(0);
     format_minor(minor.into(), u32::from(exponent))
 }
 

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, ID, Object};
 use entity::enums::{FundingKind, FundingStatus};
-use iso_currency::Currency;
 
 use super::{Partner, Project, node_type};
 use crate::error::{ApiError, ApiResult};
@@ -10,7 +9,7 @@ use crate::graphql::id;
 use crate::graphql::inline::Inline;
 use crate::graphql::node::NodeType;
 use crate::graphql::pagination::{Connection, to_one};
-use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, format_minor};
+use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, currency_exponent, format_minor};
 use crate::graphql::sort::{SortValue, Sortable};
 
 node_type!(Funding, funding, "What a partner puts into a project.", reads {
@@ -46,7 +45,7 @@ pub struct Money {
 impl Money {
     /// The amount as an exact decimal string with the currency's usual decimals (`"1250000.00"`).
     async fn amount(&self) -> Decimal {
-        let exponent = Currency::from_code(&self.currency).and_then(|c| c.exponent()).unwrap_or(2);
+        let exponent = currency_exponent(&self.currency).unwrap_or(2);
         Decimal(format_minor(self.minor, u32::from(exponent)))
     }
 

@@ -9,7 +9,6 @@
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -26,18 +25,23 @@ pub trait RowId: Send + Sync {
 type Slot = Arc<OnceCell<Result<Arc<dyn Any + Send + Sync>, ApiError>>>;
 
 /// What a group's memo entry holds: a name (static for the common
-/// relations, so looking one up allocates nothing) and a tag.
+/// relations, so looking one up allocates nothing) and a tag: 0 for a
+/// relation loaded whole, the column mask for a to-one lookup (below 2^62,
+/// or all ones), [`WINDOW_TAG`] with a window's number for a page run.
 pub type MemoKey = (Cow<'static, str>, u64);
+
+/// Marks a memo tag as a window's number (see [`crate::graphql::context::FieldMemo`]).
+pub const WINDOW_TAG: u64 = 1 << 62;
 
 /// Rows fetched together, plus the memo of what has been loaded for them.
 pub struct Group<M> {
     rows: Vec<M>,
-    memo: Mutex<HashMap<MemoKey, Slot>>,
+    memo: Mutex<foldhash::HashMap<MemoKey, Slot>>,
 }
 
 impl<M: RowId> Group<M> {
     pub fn new(rows: Vec<M>) -> Arc<Self> {
-        Arc::new(Group { rows, memo: Mutex::new(HashMap::new()) })
+        Arc::new(Group { rows, memo: Mutex::new(foldhash::HashMap::default()) })
     }
 
     pub fn rows(&self) -> &[M] {
@@ -80,6 +84,6 @@ impl<M: RowId> Group<M> {
 
 /// Distinct values in first-seen order.
 pub fn distinct(values: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = foldhash::HashSet::default();
     values.filter(|v| seen.insert(*v)).collect()
 }

@@ -1,6 +1,5 @@
 //! What each request carries into the resolvers.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_graphql::Context;
@@ -19,9 +18,25 @@ pub struct RequestData {
     pub lang: Lang,
     pub caller: Caller,
     pub events: EventBus,
-    /// The columns each field's objects need, by field position and type:
-    /// the same for every sibling, so worked out once per request.
-    pub wanted: Mutex<HashMap<(u64, &'static str), Wanted>>,
+    /// What each field's siblings share, worked out once per request.
+    pub fields: Mutex<FieldMemo>,
+}
+
+/// A field of the document: its position and the type of its objects.
+pub type FieldKey = (u64, &'static str);
+
+/// What every sibling resolving one field of the document shares: the
+/// field's arguments, hence its window, and its selection are the same for
+/// all of them, so each is worked out once per request, not once per parent.
+#[derive(Default)]
+pub struct FieldMemo {
+    /// The columns the field's objects need.
+    pub wanted: foldhash::HashMap<FieldKey, Wanted>,
+    /// The field's window, numbered by [`Self::window_numbers`].
+    pub windows: foldhash::HashMap<FieldKey, u64>,
+    /// Every distinct window key met so far, numbered: two fields with the
+    /// same window (aliases) share one statement.
+    pub window_numbers: foldhash::HashMap<String, u64>,
 }
 
 /// The request's data; every request carries it (see [`crate::graphql::execute`]).

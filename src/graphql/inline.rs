@@ -59,8 +59,43 @@ pub async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>
     }
     let mut fields = Vec::with_capacity(ctx.item.node.items.len());
     collect(ctx, root, &ctx.item.node, &mut fields)?;
+    resolve_fields(ctx, root, &fields).await
+}
+
+/// Resolves the items of a list in order, each in place; the fields an
+/// item's selection asks for are worked out once per run of items of one
+/// type, not once per item.
+pub async fn list<'a, T: ContainerType>(ctx: &ContextSelectionSet<'a>, items: &'a [T]) -> ServerResult<Value> {
+    let mut values = Vec::with_capacity(items.len());
+    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+    let mut fields_of: Option<Cow<'static, str>> = None;
+    for (index, item) in items.iter().enumerate() {
+        let ctx_index = ctx.with_index(index);
+        let value = if !ctx.schema_env.custom_directives.is_empty() {
+            resolve_container_serial(&ctx_index, item).await
+        } else {
+            // Fragments apply by the item's type, the only thing that can
+            // change from one item to the next.
+            let type_name = item.introspection_type_name();
+            if fields_of.as_deref() != Some(&*type_name) {
+                fields.clear();
+                collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
+                fields_of = Some(type_name);
+            }
+            resolve_fields(&ctx_index, item, &fields).await
+        };
+        values.push(value.map_err(|e| ctx_index.set_error_path(e))?);
+    }
+    Ok(Value::List(values))
+}
+
+async fn resolve_fields<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    fields: &[&'a Positioned<Field>],
+) -> ServerResult<Value> {
     let mut values = IndexMap::with_capacity(fields.len());
-    for field in fields {
+    for &field in fields {
         let ctx_field = ctx.with_field(field);
         let key = field.node.response_key().node.clone();
         let value = if field.node.name.node == "__typename" {

@@ -42,11 +42,6 @@ impl<T: ContainerType> OutputType for List<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
-        let mut values = Vec::with_capacity(self.0.len());
-        for (index, item) in self.0.iter().enumerate() {
-            let ctx_index = ctx.with_index(index);
-            values.push(inline::object(&ctx_index, item).await.map_err(|e| ctx_index.set_error_path(e))?);
-        }
-        Ok(Value::List(values))
+        inline::list(ctx, &self.0).await
     }
 }

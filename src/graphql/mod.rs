@@ -78,7 +78,7 @@ impl Registry {
                 lang: asker.lang,
                 caller: asker.caller,
                 events: self.events.clone(),
-                wanted: Default::default(),
+                fields: Default::default(),
             },
             db,
         )

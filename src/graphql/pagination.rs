@@ -2,8 +2,10 @@
 //! page it is; its fields load the page (and, separately, the total) on first
 //! use, so `totalCount` alone costs one `COUNT`, `nodes` alone no `COUNT`.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
+
+use foldhash::HashMap;
 
 use async_graphql::{Context, Object, SelectionField, SimpleObject};
 use sea_orm::sea_query::Condition;
@@ -11,13 +13,13 @@ use tokio::sync::OnceCell;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::batch::{Group, RowId};
-use crate::graphql::context::db;
+use crate::graphql::batch::{Group, MemoKey, RowId, WINDOW_TAG};
+use crate::graphql::context::{FieldKey, db, request};
 use crate::graphql::list::List;
 use crate::graphql::node::NodeType;
 use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, Project};
 use crate::graphql::sort::{Cursor, Sort, SortValue, Sortable};
-use crate::graphql::sql::{self, Via, Wanted};
+use crate::graphql::sql::{self, Related, Via, Wanted};
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -36,6 +38,9 @@ pub struct Window {
     pub filter: Condition,
     /// The columns the page's rows must carry (see [`Window::reading`]).
     pub wanted: Wanted,
+    /// The window's number in the request (see [`Window::reading`]): its
+    /// memo key without building [`Window::key`] for every sibling.
+    number: Option<u64>,
 }
 
 impl Window {
@@ -73,20 +78,53 @@ impl Window {
         };
         let after = after.map(|c| sort.decode("after", &c)).transpose()?;
         let before = before.map(|c| sort.decode("before", &c)).transpose()?;
-        Ok(Window { size, backward, after, before, sort, filter, wanted: Wanted::ALL })
+        Ok(Window { size, backward, after, before, sort, filter, wanted: Wanted::ALL, number: None })
     }
 
     /// Narrows the columns read to those the connection field's selection
     /// (`nodes { … }`, `edges { node { … } }`) and the ordering need.
+    ///
+    /// Every sibling resolving the same field of the document has the same
+    /// arguments, hence the same window: the columns and the window's number
+    /// (its memo key) are worked out by the first and looked up by the rest.
     pub fn reading<N: NodeType>(mut self, ctx: &Context<'_>) -> Self {
-        self.wanted = wanted_once::<N>(ctx, || {
+        let compute = |sort: Sort| {
             let look = ctx.look_ahead();
             let (nodes, edges) = (look.field("nodes"), look.field("edges").field("node"));
             let objects: Vec<SelectionField<'_>> =
                 nodes.selection_fields().into_iter().chain(edges.selection_fields()).collect();
-            wanted::<N>(objects.iter().flat_map(|f| f.selection_set()), self.sort.column)
-        });
+            wanted::<N>(objects.iter().flat_map(|f| f.selection_set()), sort.column)
+        };
+        let Ok(request) = request(ctx) else {
+            self.wanted = compute(self.sort);
+            return self;
+        };
+        let field = field_key::<N>(ctx);
+        if let Ok(memo) = request.fields.lock()
+            && let (Some(&wanted), Some(&number)) = (memo.wanted.get(&field), memo.windows.get(&field))
+        {
+            self.wanted = wanted;
+            self.number = Some(number);
+            return self;
+        }
+        self.wanted = compute(self.sort);
+        let key = self.key();
+        if let Ok(mut memo) = request.fields.lock() {
+            let next = memo.window_numbers.len() as u64;
+            let number = *memo.window_numbers.entry(key).or_insert(next);
+            memo.wanted.insert(field, self.wanted);
+            memo.windows.insert(field, number);
+            self.number = Some(number);
+        }
         self
+    }
+
+    /// The key of the window's page run in a group's memo.
+    fn memo_key(&self, relation: &'static str) -> MemoKey {
+        match self.number {
+            Some(number) => (Cow::Borrowed(relation), WINDOW_TAG | number),
+            None => (format!("{relation}/{}", self.key()).into(), 0),
+        }
     }
 
     /// Identifies the window in a group's memo: siblings asking for the same
@@ -124,17 +162,22 @@ impl Window {
 /// `compute`s the columns for the objects of the field being resolved once
 /// per request: every sibling resolving that field asks the same.
 fn wanted_once<N: NodeType>(ctx: &Context<'_>, compute: impl FnOnce() -> Wanted) -> Wanted {
-    let Ok(request) = crate::graphql::context::request(ctx) else { return compute() };
-    let pos = ctx.item.pos;
-    let key = (((pos.line as u64) << 32) | pos.column as u64, N::TYPE_NAME);
-    if let Some(known) = request.wanted.lock().ok().and_then(|memo| memo.get(&key).copied()) {
+    let Ok(request) = request(ctx) else { return compute() };
+    let key = field_key::<N>(ctx);
+    if let Some(known) = request.fields.lock().ok().and_then(|memo| memo.wanted.get(&key).copied()) {
         return known;
     }
     let wanted = compute();
-    if let Ok(mut memo) = request.wanted.lock() {
-        memo.insert(key, wanted);
+    if let Ok(mut memo) = request.fields.lock() {
+        memo.wanted.insert(key, wanted);
     }
     wanted
+}
+
+/// The field being resolved, as its siblings all know it.
+fn field_key<N: NodeType>(ctx: &Context<'_>) -> FieldKey {
+    let pos = ctx.item.pos;
+    (((pos.line as u64) << 32) | pos.column as u64, N::TYPE_NAME)
 }
 
 /// The columns a selection of `N` objects reads, plus `also` (a sort
@@ -392,7 +435,7 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
         let window = &self.window;
         let all = self
             .parents
-            .once((format!("{}/{}", relation.name, window.key()).into(), 0), || async {
+            .once(window.memo_key(relation.name), || async {
                 let keys = relation.keys(&self.parents);
                 let fetched = sql::fetch_related::<N::Entity>(db, relation.via, &keys, Some(window)).await?;
                 Ok(child_pages(fetched, window))
@@ -422,25 +465,22 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
     }
 }
 
-/// Splits rows fetched for many parents (ordered by parent, then window
-/// order) into one page per parent, dropping each page's look-ahead row.
-fn child_pages<M: RowId>(fetched: Vec<(i64, M)>, window: &Window) -> ChildPages<M> {
-    let mut rows = Vec::with_capacity(fetched.len());
-    let mut pages = HashMap::new();
-    let mut fetched = fetched.into_iter().peekable();
-    while let Some((parent, first)) = fetched.next() {
-        // Each parent's run goes straight into `rows`: no copy per page.
-        let start = rows.len();
-        rows.push(first);
-        while let Some((_, row)) = fetched.next_if(|(p, _)| *p == parent) {
-            rows.push(row);
-        }
-        let (kept, has_next, has_previous) = window.cut(rows.len() - start);
-        rows.truncate(start + kept);
+/// Splits rows fetched for many parents (grouped by parent, in window
+/// order) into one page per parent. The rows stay where they are: each page
+/// is a range of them, which leaves out its look-ahead row.
+fn child_pages<M: RowId>(fetched: Related<M>, window: &Window) -> ChildPages<M> {
+    let Related { parents, mut rows } = fetched;
+    let mut pages = HashMap::default();
+    let mut start = 0;
+    while start < rows.len() {
+        let parent = parents[start];
+        let run = parents[start..].iter().take_while(|&&p| p == parent).count();
+        let (kept, has_next, has_previous) = window.cut(run);
         if window.backward {
-            rows[start..].reverse();
+            rows[start..start + kept].reverse();
         }
-        pages.insert(parent, (start, rows.len(), has_next, has_previous));
+        pages.insert(parent, (start, start + kept, has_next, has_previous));
+        start += run;
     }
     ChildPages { group: Group::new(rows), pages }
 }
@@ -478,9 +518,9 @@ where
         .once((relation.name.into(), 0), || async {
             let keys = relation.keys(parents);
             let fetched = sql::fetch_related::<N::Entity>(db, relation.via, &keys, None).await?;
-            let mut rows: Vec<N::Model> = Vec::with_capacity(fetched.len());
-            let mut ranges: HashMap<i64, (usize, usize)> = HashMap::new();
-            for (parent, row) in fetched {
+            let mut rows: Vec<N::Model> = Vec::with_capacity(fetched.rows.len());
+            let mut ranges: HashMap<i64, (usize, usize)> = HashMap::default();
+            for (parent, row) in fetched.parents.into_iter().zip(fetched.rows) {
                 let range = ranges.entry(parent).or_insert((rows.len(), rows.len()));
                 if dedup && rows[range.0..range.1].iter().any(|r| r.row_id() == row.row_id()) {
                     continue;

@@ -204,10 +204,32 @@ macro_rules! enum_cell {
     ($($ty:ty),+) => {$(
         impl Cell for $ty {
             fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-                <$ty as sea_orm::ActiveEnum>::try_from_value(&String::cell(row, index)?)
+                // The text is compared where it lies in the row: no String per cell.
+                static VARIANTS: std::sync::LazyLock<Vec<(String, $ty)>> = std::sync::LazyLock::new(|| {
+                    <$ty as sea_orm::Iterable>::iter().map(|v| (sea_orm::ActiveEnum::to_value(&v), v)).collect()
+                });
+                with_text(row, index, |text| {
+                    match VARIANTS.iter().find(|(value, _)| value == text) {
+                        Some((_, variant)) => Ok(variant.clone()),
+                        None => <$ty as sea_orm::ActiveEnum>::try_from_value(&text.to_owned()),
+                    }
+                })
             }
         }
     )+};
+}
+
+/// Hands a text column to `read` without copying it out of the row.
+fn with_text<T>(row: &QueryResult, index: usize, read: impl FnOnce(&str) -> Result<T, DbErr>) -> Result<T, DbErr> {
+    use sea_orm::sqlx::Row;
+    let text: Result<&str, _> = if let Some(row) = row.try_as_pg_row() {
+        row.try_get_unchecked(index)
+    } else if let Some(row) = row.try_as_sqlite_row() {
+        row.try_get_unchecked(index)
+    } else {
+        return read(&String::cell(row, index)?);
+    };
+    read(text.map_err(|e| DbErr::Type(format!("column {index}: {e}")))?)
 }
 
 enum_cell!(
@@ -288,7 +310,13 @@ where
     E::Model: Columns,
 {
     let rows = db.query_all(select).await?;
-    rows.iter().map(|row| Ok(E::Model::read(row, wanted)?)).collect()
+    // Sized up front: collecting `Result`s would grow the vector by doubling,
+    // copying every (large) row each time.
+    let mut read = Vec::with_capacity(rows.len());
+    for row in &rows {
+        read.push(E::Model::read(row, wanted)?);
+    }
+    Ok(read)
 }
 
 /// The select of the child's columns plus its parent key as `__parent`.
@@ -318,13 +346,13 @@ pub async fn fetch_related<E>(
     via: Via,
     keys: &[i64],
     window: Option<&Window>,
-) -> ApiResult<Vec<(i64, E::Model)>>
+) -> ApiResult<Related<E::Model>>
 where
     E: EntityTrait,
     E::Model: Columns,
 {
     if keys.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Related { parents: Vec::new(), rows: Vec::new() });
     }
     let backend = db.get_database_backend();
     let table = E::default().table_name();
@@ -338,12 +366,14 @@ where
                 over.order_by_expr(term, order);
             }
             select.expr_window_as(Expr::cust("ROW_NUMBER()"), over, Alias::new("__rn"));
+            // No ORDER BY: the rows are put in (parent, row number) order
+            // below, which costs nothing when they come in that order, as
+            // they do from the window; sorting them in the database would
+            // hold every row back until the last was numbered.
             Query::select()
                 .column(Asterisk)
                 .from_subquery(select, Alias::new("w"))
                 .and_where(Expr::col(Alias::new("__rn")).lte(window.size + 1))
-                .order_by(Alias::new("__parent"), Order::Asc)
-                .order_by(Alias::new("__rn"), Order::Asc)
                 .take()
         }
         None => select
@@ -352,9 +382,43 @@ where
             .take(),
     };
     let rows = db.query_all(&statement).await?;
-    // `__parent` follows the model's columns.
+    // `__parent` (then `__rn`, in a window) follows the model's columns.
     let parent = E::Model::COLUMNS.len();
-    rows.iter().map(|row| Ok((row.try_get_by_index::<i64>(parent)?, E::Model::read(row, wanted)?))).collect()
+    let mut related = Related { parents: Vec::with_capacity(rows.len()), rows: Vec::with_capacity(rows.len()) };
+    let mut numbers = Vec::with_capacity(if window.is_some() { rows.len() } else { 0 });
+    for row in &rows {
+        related.parents.push(i64::cell(row, parent)?);
+        if window.is_some() {
+            numbers.push(i64::cell(row, parent + 1)?);
+        }
+        related.rows.push(E::Model::read(row, wanted)?);
+    }
+    drop(rows);
+    Ok(related.in_order(&numbers))
+}
+
+/// Rows fetched for many parents, grouped by parent (in window order within
+/// each): `parents[i]` is the parent of `rows[i]`.
+pub struct Related<M> {
+    pub parents: Vec<i64>,
+    pub rows: Vec<M>,
+}
+
+impl<M> Related<M> {
+    /// Puts the rows in (parent, row number) order; `numbers` may be empty
+    /// (rows already in order within each parent). The common case, rows
+    /// that came in that order, is one pass with nothing moved.
+    fn in_order(mut self, numbers: &[i64]) -> Self {
+        let key = |i: usize| (self.parents[i], numbers.get(i).copied().unwrap_or(0));
+        if (1..self.rows.len()).all(|i| key(i - 1) <= key(i)) {
+            return self;
+        }
+        let mut all: Vec<_> = (0..self.rows.len()).map(key).zip(self.rows).collect();
+        // Stable: rows of equal keys keep the order they came in.
+        all.sort_by_key(|&(key, _)| key);
+        (self.parents, self.rows) = all.into_iter().map(|((parent, _), row)| (parent, row)).unzip();
+        self
+    }
 }
 
 /// How many children each key has, in one `GROUP BY`.
@@ -447,7 +511,25 @@ pub async fn count_all<E: EntityTrait>(db: &CountingDb, filter: &Condition) -> A
 mod tests {
     use sea_orm::{EntityTrait, IdenStatic, Iterable};
 
-    use super::Columns;
+    use super::{Columns, Related};
+
+    #[test]
+    fn related_rows_are_put_in_parent_then_number_order() {
+        let related = Related { parents: vec![7, 3, 7, 3, 9], rows: vec!["7b", "3a", "7a", "3b", "9a"] };
+        let ordered = related.in_order(&[2, 1, 1, 2, 1]);
+        assert_eq!(ordered.parents, [3, 3, 7, 7, 9]);
+        assert_eq!(ordered.rows, ["3a", "3b", "7a", "7b", "9a"]);
+
+        // Without numbers, rows keep their order within a parent.
+        let related = Related { parents: vec![2, 1, 2, 1], rows: vec!["2a", "1a", "2b", "1b"] };
+        let ordered = related.in_order(&[]);
+        assert_eq!(ordered.parents, [1, 1, 2, 2]);
+        assert_eq!(ordered.rows, ["1a", "1b", "2a", "2b"]);
+
+        // Already in order: left as it is.
+        let related = Related { parents: vec![1, 1, 4], rows: vec!["1a", "1b", "4a"] };
+        assert_eq!(related.in_order(&[1, 2, 1]).rows, ["1a", "1b", "4a"]);
+    }
 
     /// The positional readers name exactly their entity's columns.
     fn same_columns<E: EntityTrait>()

@@ -25,6 +25,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::resolver_utils::{ContainerType, resolve_container_serial};
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value, registry};
+use smallvec::SmallVec;
 
 /// A value whose object is resolved in place; in the schema, the same type as `T`.
 pub struct Inline<T>(pub T);
@@ -57,7 +58,8 @@ pub async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>
     if !ctx.schema_env.custom_directives.is_empty() {
         return resolve_container_serial(ctx, root).await;
     }
-    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+    // On the stack for the usual few fields: one object of many thousands.
+    let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
     collect(ctx, root, &ctx.item.node, &mut fields)?;
     resolve_fields(ctx, root, &fields).await
 }
@@ -121,12 +123,12 @@ fn collect<'a, T: ContainerType + ?Sized>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
     set: &'a SelectionSet,
-    fields: &mut Vec<&'a Positioned<Field>>,
+    fields: &mut impl Extend<&'a Positioned<Field>>,
 ) -> ServerResult<()> {
     for selection in &set.items {
         let (condition, inner) = match &selection.node {
             Selection::Field(field) => {
-                fields.push(field);
+                fields.extend([field]);
                 continue;
             }
             Selection::FragmentSpread(spread) => {

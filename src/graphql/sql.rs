@@ -73,19 +73,43 @@ pub trait Columns: Sized {
     /// The columns, in the order they are selected and read.
     const COLUMNS: &'static [&'static str];
 
-    /// Reads a row selected by [`select_model`] with `wanted`, from column 0 on.
-    fn read(row: &QueryResult, wanted: Wanted) -> Result<Self, DbErr>;
+    /// Reads a row selected by [`select_model`] with `selected`, from column 0 on.
+    fn read(row: &QueryResult, selected: Selected) -> Result<Self, DbErr>;
 
-    /// The stand-in a statement may select for column `index` (see `Cell::STAND_IN`).
-    fn stand_in(index: usize) -> Option<&'static str>;
+    /// Whether column `index` may be left out of a statement (see `Cell::STAND_IN`).
+    fn has_stand_in(index: usize) -> bool;
 }
 
-/// Which columns a statement must really select, one bit per position in
-/// [`Columns::COLUMNS`]; the others (where a stand-in exists) are selected
-/// as `NULL` or `''` and never decoded, so the row keeps its type while
-/// neither the database nor the server handles what no resolver will read.
+/// Which columns the resolvers need, one bit per position in
+/// [`Columns::COLUMNS`]. The others, where the row can hold a stand-in
+/// value, are not selected at all: neither the database nor the server
+/// handles what no resolver will read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Wanted(u64);
+
+/// The columns a statement really selects, in [`Columns::COLUMNS`] order:
+/// the wanted ones and those that cannot be left out, never the
+/// [`SQL_ONLY`] ones.
+#[derive(Clone, Copy, Debug)]
+pub struct Selected(u64);
+
+impl Selected {
+    fn of<M: Columns>(wanted: Wanted) -> Self {
+        Selected(M::COLUMNS.iter().enumerate().fold(0, |bits, (index, name)| {
+            let left_out = SQL_ONLY.contains(name) || (!wanted.has(index) && M::has_stand_in(index));
+            if left_out { bits } else { bits | (1 << index) }
+        }))
+    }
+
+    fn has(self, index: usize) -> bool {
+        index < 64 && self.0 & (1 << index) != 0
+    }
+
+    /// How many columns the statement selects for the model.
+    fn count(self) -> usize {
+        self.0.count_ones() as usize
+    }
+}
 
 impl Wanted {
     /// Every column.
@@ -121,29 +145,29 @@ macro_rules! columns {
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
 
             #[allow(unused_assignments)]
-            fn read(row: &QueryResult, wanted: Wanted) -> Result<Self, DbErr> {
-                let mut index = 0;
+            fn read(row: &QueryResult, selected: Selected) -> Result<Self, DbErr> {
+                let (mut index, mut position) = (0, 0);
                 Ok(entity::$module::Model {
                     $($field: {
-                        let value = Cell::read_if(row, index, wanted)?;
+                        let value = Cell::read_at(row, index, &mut position, selected)?;
                         index += 1;
                         value
                     }),+
                 })
             }
 
-            fn stand_in(index: usize) -> Option<&'static str> {
-                fn of<T: Cell>(_: fn(&entity::$module::Model) -> &T) -> Option<&'static str> {
-                    T::STAND_IN.map(|(sql, _)| sql)
+            fn has_stand_in(index: usize) -> bool {
+                fn of<T: Cell>(_: fn(&entity::$module::Model) -> &T) -> bool {
+                    T::STAND_IN.is_some()
                 }
-                [$(of(|row| &row.$field)),+].get(index).copied().flatten()
+                [$(of(|row| &row.$field)),+].get(index).copied().unwrap_or(false)
             }
         }
     )+};
 }
 
-/// The SQL selected in a column's place and the value the row then holds.
-type StandIn<T> = Option<(&'static str, fn() -> T)>;
+/// The value a row holds in place of a column left out of its statement.
+type StandIn<T> = Option<fn() -> T>;
 
 /// One column of a row, read by position. Plain values go straight to
 /// sqlx, whose type check is skipped: the select is built from the same
@@ -151,19 +175,24 @@ type StandIn<T> = Option<(&'static str, fn() -> T)>;
 /// both backends). Enums are read as text and converted; JSON takes
 /// sea-orm's conversion.
 trait Cell: Sized {
-    /// What a statement selects in this column's place when no resolver
-    /// will read it (`NULL` or `''`), and the value the row then holds
-    /// without decoding anything; `None` where the column is always read
-    /// (ids, numbers, enums).
+    /// The value the row holds when no resolver will read the column, so
+    /// that the statement leaves it out (empty text, `None`, the epoch);
+    /// `None` where the column is always read (ids, numbers, enums).
     const STAND_IN: StandIn<Self> = None;
 
-    fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
+    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr>;
 
-    /// Reads the column if it is wanted or has no stand-in.
-    fn read_if(row: &QueryResult, index: usize, wanted: Wanted) -> Result<Self, DbErr> {
+    /// Reads column `index` of the model at the statement's next `position`
+    /// if it was selected; its stand-in otherwise.
+    fn read_at(row: &QueryResult, index: usize, position: &mut usize, selected: Selected) -> Result<Self, DbErr> {
+        if selected.has(index) {
+            let value = Self::cell(row, *position)?;
+            *position += 1;
+            return Ok(value);
+        }
         match Self::STAND_IN {
-            Some((_, absent)) if !wanted.has(index) => Ok(absent()),
-            _ => Self::cell(row, index),
+            Some(absent) => Ok(absent()),
+            None => Err(DbErr::Type(format!("column {index} is always selected, yet was left out"))),
         }
     }
 }
@@ -191,12 +220,12 @@ macro_rules! sqlx_cell {
 sqlx_cell!(
     i64 => None,
     i32 => None,
-    String => Some(("''", String::new)),
-    Option<i64> => Some(("NULL", || None)),
-    Option<i32> => Some(("NULL", || None)),
-    Option<String> => Some(("NULL", || None)),
-    Option<chrono::NaiveDate> => Some(("NULL", || None)),
-    chrono::DateTime<chrono::Utc> => Some(("NULL", || chrono::DateTime::UNIX_EPOCH)),
+    String => Some(String::new),
+    Option<i64> => Some(|| None),
+    Option<i32> => Some(|| None),
+    Option<String> => Some(|| None),
+    Option<chrono::NaiveDate> => Some(|| None),
+    chrono::DateTime<chrono::Utc> => Some(|| chrono::DateTime::UNIX_EPOCH),
 );
 
 /// Enums are stored as their text: read as text, then converted.
@@ -274,37 +303,27 @@ columns! {
 
 /// Columns that only SQL reads: the normalised search keys (see
 /// `entity::search`). No resolver looks at them, yet they are over a third of a
-/// partner's or project's row; they are selected as empty strings, so rows
-/// keep their type and the text is neither sent nor decoded.
+/// partner's or project's row; they are never selected (rows hold empty strings).
 const SQL_ONLY: [&str; 2] = ["search_text", "search_names"];
 
-/// A select of `E`'s columns as resolvers need them, in [`Columns`] order:
-/// the `wanted` ones, stand-ins for the rest.
-fn select_model<E: EntityTrait>(wanted: Wanted) -> SelectStatement
+/// A select of `E`'s `selected` columns, in [`Columns`] order.
+fn select_model<E: EntityTrait>(selected: Selected) -> SelectStatement
 where
     E::Model: Columns,
 {
     let entity = E::default();
     let mut select = Query::select();
     for (index, &name) in E::Model::COLUMNS.iter().enumerate() {
-        let stand_in = if SQL_ONLY.contains(&name) {
-            Some("''")
-        } else if wanted.has(index) {
-            None
-        } else {
-            E::Model::stand_in(index)
-        };
-        match stand_in {
-            Some(value) => select.expr_as(Expr::cust(value), Alias::new(name)),
-            None => select.column((entity, Alias::new(name))),
-        };
+        if selected.has(index) {
+            select.column((entity, Alias::new(name)));
+        }
     }
     select.from(entity);
     select
 }
 
 /// Runs a select built by [`select_model`] and reads its rows.
-async fn load<E>(db: &CountingDb, select: &SelectStatement, wanted: Wanted) -> ApiResult<Vec<E::Model>>
+async fn load<E>(db: &CountingDb, select: &SelectStatement, selected: Selected) -> ApiResult<Vec<E::Model>>
 where
     E: EntityTrait,
     E::Model: Columns,
@@ -314,19 +333,19 @@ where
     // copying every (large) row each time.
     let mut read = Vec::with_capacity(rows.len());
     for row in &rows {
-        read.push(E::Model::read(row, wanted)?);
+        read.push(E::Model::read(row, selected)?);
     }
     Ok(read)
 }
 
 /// The select of the child's columns plus its parent key as `__parent`.
-fn related_select<E: EntityTrait>(backend: DbBackend, via: Via, keys: &[i64], wanted: Wanted) -> SelectStatement
+fn related_select<E: EntityTrait>(backend: DbBackend, via: Via, keys: &[i64], selected: Selected) -> SelectStatement
 where
     E::Model: Columns,
 {
     let entity = E::default();
     let table = entity.table_name();
-    let mut select = select_model::<E>(wanted);
+    let mut select = select_model::<E>(selected);
     select.expr_as(Expr::col((Alias::new(via.table), Alias::new(via.key))), Alias::new("__parent"));
     if let Some(child) = via.child {
         select.inner_join(
@@ -356,8 +375,8 @@ where
     }
     let backend = db.get_database_backend();
     let table = E::default().table_name();
-    let wanted = window.map_or(Wanted::ALL, |w| w.wanted);
-    let mut select = related_select::<E>(backend, via, keys, wanted);
+    let selected = Selected::of::<E::Model>(window.map_or(Wanted::ALL, |w| w.wanted));
+    let mut select = related_select::<E>(backend, via, keys, selected);
     let statement = match window {
         Some(window) => {
             select.cond_where(window_conditions(window, table));
@@ -383,7 +402,7 @@ where
     };
     let rows = db.query_all(&statement).await?;
     // `__parent` (then `__rn`, in a window) follows the model's columns.
-    let parent = E::Model::COLUMNS.len();
+    let parent = selected.count();
     let mut related = Related { parents: Vec::with_capacity(rows.len()), rows: Vec::with_capacity(rows.len()) };
     let mut numbers = Vec::with_capacity(if window.is_some() { rows.len() } else { 0 });
     for row in &rows {
@@ -391,7 +410,7 @@ where
         if window.is_some() {
             numbers.push(i64::cell(row, parent + 1)?);
         }
-        related.rows.push(E::Model::read(row, wanted)?);
+        related.rows.push(E::Model::read(row, selected)?);
     }
     drop(rows);
     Ok(related.in_order(&numbers))
@@ -470,11 +489,12 @@ where
         return Ok(Vec::new());
     }
     let table = E::default().table_name();
-    let mut select = select_model::<E>(wanted);
+    let selected = Selected::of::<E::Model>(wanted);
+    let mut select = select_model::<E>(selected);
     select
         .and_where(key_in(db.get_database_backend(), table, "id", ids))
         .order_by((Alias::new(table), Alias::new("id")), Order::Asc);
-    load::<E>(db, &select, wanted).await
+    load::<E>(db, &select, selected).await
 }
 
 /// One page of a top-level list: at most `window.size + 1` rows.
@@ -484,13 +504,14 @@ where
     E::Model: Columns,
 {
     let table = E::default().table_name();
-    let mut select = select_model::<E>(window.wanted);
+    let selected = Selected::of::<E::Model>(window.wanted);
+    let mut select = select_model::<E>(selected);
     select.cond_where(window_conditions(window, table));
     for (term, order) in window.sort.order_by(table, window.backward) {
         select.order_by_expr(term, order);
     }
     select.limit(window.size + 1);
-    load::<E>(db, &select, window.wanted).await
+    load::<E>(db, &select, selected).await
 }
 
 /// How many rows a top-level list has.

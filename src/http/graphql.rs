@@ -248,5 +248,15 @@ async fn run(
         outcome,
         "operation"
     );
-    Answer { status: StatusCode::OK, body: to_json(&response), post_only: false }
+    let body = to_json(&response);
+    if body.len() >= BIG_RESPONSE_BYTES {
+        // Freeing a big result (tens of thousands of maps and strings) takes
+        // milliseconds the client need not wait for: another thread does it
+        // while the answer is on its way.
+        tokio::task::spawn_blocking(move || drop(response));
+    }
+    Answer { status: StatusCode::OK, body, post_only: false }
 }
+
+/// From this size on, a result is freed off the request's path.
+const BIG_RESPONSE_BYTES: usize = 64 * 1024;

@@ -31,6 +31,14 @@ if ! psql "$PG/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" 
     DATABASE_URL="$PG/$DB" "$BIN" seed --synthetic --partners 2000 --seed 1
 fi
 
+# Logging every statement (with its parameters: thousands of ids per
+# level) costs PostgreSQL more than running it, for the server and the
+# floor alike; figures taken so say little about either.
+logging=$(psql "$PG/$DB" -tAc "SHOW log_min_duration_statement")
+if [ "$logging" != "-1" ]; then
+    echo "warning: log_min_duration_statement is $logging on $DB: statements are logged, figures will be low" >&2
+fi
+
 DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT

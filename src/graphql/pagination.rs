@@ -466,12 +466,14 @@ impl<P: RowId + Send + Sync + 'static, N: NodeType> PageSource<N::Model> for Nes
 }
 
 /// Splits rows fetched for many parents (grouped by parent, in window
-/// order) into one page per parent. The rows stay where they are: each page
-/// is a range of them, which leaves out its look-ahead row.
+/// order) into one page per parent, dropping each page's look-ahead row so
+/// that the next level never loads anything for it. The rows stay where
+/// they are unless a look-ahead row goes: each page is a range of them.
 fn child_pages<M: RowId>(fetched: Related<M>, window: &Window) -> ChildPages<M> {
     let Related { parents, mut rows } = fetched;
     let mut pages = HashMap::default();
-    let mut start = 0;
+    let mut keep = Vec::new();
+    let (mut start, mut kept_before) = (0, 0);
     while start < rows.len() {
         let parent = parents[start];
         let run = parents[start..].iter().take_while(|&&p| p == parent).count();
@@ -479,8 +481,19 @@ fn child_pages<M: RowId>(fetched: Related<M>, window: &Window) -> ChildPages<M> 
         if window.backward {
             rows[start..start + kept].reverse();
         }
-        pages.insert(parent, (start, start + kept, has_next, has_previous));
+        if kept < run && keep.is_empty() {
+            keep = vec![true; rows.len()];
+        }
+        if !keep.is_empty() {
+            keep[start + kept..start + run].fill(false);
+        }
+        pages.insert(parent, (kept_before, kept_before + kept, has_next, has_previous));
+        kept_before += kept;
         start += run;
+    }
+    if !keep.is_empty() {
+        let mut keep = keep.into_iter();
+        rows.retain(|_| keep.next().unwrap_or(true));
     }
     ChildPages { group: Group::new(rows), pages }
 }
@@ -558,4 +571,57 @@ where
         })
         .await?;
     Ok(targets.1.get(&key).map(|&i| N::new(targets.0.clone(), i)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Related, Window, child_pages};
+    use crate::graphql::batch::RowId;
+
+    #[derive(Debug, PartialEq)]
+    struct Row(i64);
+
+    impl RowId for Row {
+        fn row_id(&self) -> i64 {
+            self.0
+        }
+    }
+
+    fn related(runs: &[(i64, &[i64])]) -> Related<Row> {
+        let (mut parents, mut rows) = (Vec::new(), Vec::new());
+        for &(parent, ids) in runs {
+            for &id in ids {
+                parents.push(parent);
+                rows.push(Row(id));
+            }
+        }
+        Related { parents, rows }
+    }
+
+    /// The group a level hands to the next holds the pages' rows only: a
+    /// look-ahead row would have its own children loaded for nothing.
+    #[test]
+    fn look_ahead_rows_leave_the_group() {
+        let window = Window::new(Some(2), None, None, None).expect("a valid window");
+        let pages = child_pages(related(&[(1, &[10, 11, 12]), (2, &[20]), (3, &[30, 31, 32])]), &window);
+        let ids: Vec<i64> = pages.group.rows().iter().map(|r| r.0).collect();
+        assert_eq!(ids, [10, 11, 20, 30, 31]);
+        assert_eq!(pages.pages[&1], (0, 2, true, false));
+        assert_eq!(pages.pages[&2], (2, 3, false, false));
+        assert_eq!(pages.pages[&3], (3, 5, true, false));
+
+        // Counted from the end (`last`), rows come newest first and each page is turned round.
+        let window = Window::new(None, None, Some(2), None).expect("a valid window");
+        let pages = child_pages(related(&[(1, &[12, 11, 10]), (2, &[21, 20])]), &window);
+        let ids: Vec<i64> = pages.group.rows().iter().map(|r| r.0).collect();
+        assert_eq!(ids, [11, 12, 20, 21]);
+        assert_eq!(pages.pages[&1], (0, 2, false, true));
+        assert_eq!(pages.pages[&2], (2, 4, false, false));
+
+        // Nothing to drop: the rows stay as they came.
+        let window = Window::new(Some(5), None, None, None).expect("a valid window");
+        let pages = child_pages(related(&[(4, &[40, 41])]), &window);
+        assert_eq!(pages.group.rows(), [Row(40), Row(41)]);
+        assert_eq!(pages.pages[&4], (0, 2, false, false));
+    }
 }

@@ -203,18 +203,27 @@ macro_rules! sqlx_cell {
             const STAND_IN: StandIn<Self> = $stand_in;
 
             fn cell(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
-                use sea_orm::sqlx::Row;
-                let read = if let Some(row) = row.try_as_pg_row() {
-                    row.try_get_unchecked(index)
-                } else if let Some(row) = row.try_as_sqlite_row() {
-                    row.try_get_unchecked(index)
-                } else {
-                    return row.try_get_by_index(index);
-                };
-                read.map_err(|e| DbErr::Type(format!("column {index}: {e}")))
+                decode(row, index).unwrap_or_else(|| row.try_get_by_index(index))
             }
         }
     )+};
+}
+
+/// Column `index` decoded by sqlx itself, borrowing from the row where the
+/// type allows; `None` for a row of neither backend's sqlx type.
+fn decode<'r, T>(row: &'r QueryResult, index: usize) -> Option<Result<T, DbErr>>
+where
+    T: sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres> + sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>,
+{
+    use sea_orm::sqlx::Row;
+    let read = if let Some(row) = row.try_as_pg_row() {
+        row.try_get_unchecked(index)
+    } else if let Some(row) = row.try_as_sqlite_row() {
+        row.try_get_unchecked(index)
+    } else {
+        return None;
+    };
+    Some(read.map_err(|e| DbErr::Type(format!("column {index}: {e}"))))
 }
 
 sqlx_cell!(
@@ -250,15 +259,10 @@ macro_rules! enum_cell {
 
 /// Hands a text column to `read` without copying it out of the row.
 fn with_text<T>(row: &QueryResult, index: usize, read: impl FnOnce(&str) -> Result<T, DbErr>) -> Result<T, DbErr> {
-    use sea_orm::sqlx::Row;
-    let text: Result<&str, _> = if let Some(row) = row.try_as_pg_row() {
-        row.try_get_unchecked(index)
-    } else if let Some(row) = row.try_as_sqlite_row() {
-        row.try_get_unchecked(index)
-    } else {
-        return read(&String::cell(row, index)?);
-    };
-    read(text.map_err(|e| DbErr::Type(format!("column {index}: {e}")))?)
+    match decode::<&str>(row, index) {
+        Some(text) => read(text?),
+        None => read(&String::cell(row, index)?),
+    }
 }
 
 enum_cell!(

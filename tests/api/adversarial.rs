@@ -225,31 +225,64 @@ fn base64_id(text: &str) -> String {
 
 mod timeouts {
     use super::*;
+    use partnership_registry::auth::Role;
+    use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
-    async fn a_slow_operation_is_cut_off_with_timeout(backend: Backend) {
-        let limits = Limits { timeout: Duration::from_millis(1), ..Limits::default() };
+    const CREATE: &str = "mutation($input: CreatePartnerInput!) { createPartner(input: $input) { slug } }";
+
+    fn partner(slug: &str) -> Value {
+        json!({ "input": { "slug": slug, "nameEn": "Held", "nameFr": "Retenu", "kind": "NGO", "sector": "PRIVATE" } })
+    }
+
+    /// The test holds the partner table's write lock, so the server's write
+    /// cannot finish however fast the machine is: the operation is cut off at
+    /// the timeout (not at the database's own busy wait), and nothing of it is
+    /// written once the lock is gone.
+    async fn an_operation_stuck_behind_a_lock_is_cut_off_with_timeout(backend: Backend) {
+        let limits = Limits { timeout: Duration::from_millis(1500), ..Limits::default() };
         let app = spawn_app_with(backend, ServerOptions { limits, ..ServerOptions::default() }).await;
-        let query = "{ partners(first: 50) { nodes { agreements(first: 10) { nodes { projects(first: 5) { nodes { fundings(first: 4) { nodes { funder { name } } } } } } } } } }";
-        let mut timed_out = false;
-        // A millisecond is shorter than any real query; one of a few surely exceeds it.
-        for _ in 0..5 {
-            let body = app.graphql(query, json!({})).await;
-            if body.get("errors").is_some() {
-                assert_eq!(error_code(&body), "TIMEOUT", "{body:#}");
-                timed_out = true;
-                break;
+        let editor = app.token(Role::Editor).await;
+        let lock = match backend {
+            // SQLite's busy wait (5 s) outlasts the timeout; readers go on under WAL.
+            Backend::Sqlite => {
+                let options = TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                };
+                app.db.begin_with_options(options).await.expect("the test takes the write lock")
             }
-        }
-        assert!(timed_out, "no request took more than a millisecond");
+            // EXCLUSIVE blocks writers and lets readers through.
+            Backend::Postgres => {
+                let txn = app.db.begin().await.expect("the test begins");
+                txn.execute_unprepared("LOCK TABLE partner IN EXCLUSIVE MODE").await.expect("the test locks partner");
+                txn
+            }
+        };
+        let body = app.graphql_as(&editor, CREATE, partner("held-back")).await;
+        assert_eq!(error_code(&body), "TIMEOUT", "{body:#}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("1500 ms"), "{message}");
+        assert!(body["data"].is_null(), "a cut-off operation has no data: {body:#}");
+        // Reads are not held up by a writer's lock.
+        still_serving(&app).await;
+        lock.rollback().await.expect("the test releases the lock");
+
+        let written = app.data(r#"{ partner(slug: "held-back") { slug } }"#, json!({})).await;
+        assert!(written["partner"].is_null(), "the cut-off write left a partner behind: {written:#}");
+        // The cancelled transaction let go of the table: writes go through again.
+        let created = app.data_as(&editor, CREATE, partner("after-release")).await;
+        assert_eq!(created["createPartner"]["slug"], "after-release");
+        let written = app.data(r#"{ partner(slug: "held-back") { slug } }"#, json!({})).await;
+        assert!(written["partner"].is_null(), "the cut-off write landed later: {written:#}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite_a_slow_operation_is_cut_off_with_timeout() {
-        a_slow_operation_is_cut_off_with_timeout(Backend::Sqlite).await;
+    async fn on_sqlite_an_operation_stuck_behind_a_lock_is_cut_off_with_timeout() {
+        an_operation_stuck_behind_a_lock_is_cut_off_with_timeout(Backend::Sqlite).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres_a_slow_operation_is_cut_off_with_timeout() {
-        a_slow_operation_is_cut_off_with_timeout(Backend::Postgres).await;
+    async fn on_postgres_an_operation_stuck_behind_a_lock_is_cut_off_with_timeout() {
+        an_operation_stuck_behind_a_lock_is_cut_off_with_timeout(Backend::Postgres).await;
     }
 }

@@ -1,6 +1,6 @@
 //! What each request carries into the resolvers.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use async_graphql::Context;
 
@@ -20,6 +20,9 @@ pub struct RequestData {
     pub events: EventBus,
     /// What each field's siblings share, worked out once per request.
     pub fields: Mutex<FieldMemo>,
+    /// Whether objects are written as JSON text where they resolve
+    /// ([`crate::graphql::render`]); decided at the first object.
+    pub writes_text: OnceLock<bool>,
 }
 
 /// A field of the document: its position and the type of its objects.

@@ -15,6 +15,10 @@
 //! finite size: an object type cannot reach itself through [`Inline`] fields
 //! alone, or the build fails.
 //!
+//! Unless the request's document names a response key twice, the objects
+//! are written as JSON text as their fields resolve, not gathered into maps
+//! ([`crate::graphql::render`]).
+//!
 //! Like [`crate::graphql::list`], this skips the hooks of schema extensions
 //! (the schema installs none); with custom directives registered it falls
 //! back to async-graphql's own resolution.
@@ -26,6 +30,9 @@ use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::resolver_utils::{ContainerType, resolve_container_serial};
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value, registry};
 use smallvec::SmallVec;
+
+use crate::graphql::context::RequestData;
+use crate::graphql::render;
 
 /// A value whose object is resolved in place; in the schema, the same type as `T`.
 pub struct Inline<T>(pub T);
@@ -61,14 +68,30 @@ pub async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>
     // On the stack for the usual few fields: one object of many thousands.
     let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
     collect(ctx, root, &ctx.item.node, &mut fields)?;
+    if writes_text(ctx) {
+        let mut out = Vec::with_capacity(128);
+        write_fields(ctx, root, &fields, &mut out).await?;
+        return Ok(render::text(out));
+    }
     resolve_fields(ctx, root, &fields).await
+}
+
+/// Whether this request's objects are written as text ([`render`]).
+fn writes_text(ctx: &ContextSelectionSet<'_>) -> bool {
+    let operation = &ctx.query_env.operation.node.selection_set.node;
+    ctx.schema_env.custom_directives.is_empty()
+        && ctx
+            .data::<RequestData>()
+            .is_ok_and(|request| render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation))
 }
 
 /// Resolves the items of a list in order, each in place; the fields an
 /// item's selection asks for are worked out once per run of items of one
 /// type, not once per item.
 pub async fn list<'a, T: ContainerType>(ctx: &ContextSelectionSet<'a>, items: &'a [T]) -> ServerResult<Value> {
-    let mut values = Vec::with_capacity(items.len());
+    let text = writes_text(ctx);
+    let mut out = Vec::new();
+    let mut values = Vec::with_capacity(if text { 0 } else { items.len() });
     let mut fields = Vec::with_capacity(ctx.item.node.items.len());
     let mut fields_of: Option<Cow<'static, str>> = None;
     for (index, item) in items.iter().enumerate() {
@@ -84,9 +107,21 @@ pub async fn list<'a, T: ContainerType>(ctx: &ContextSelectionSet<'a>, items: &'
                 collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
                 fields_of = Some(type_name);
             }
+            if text {
+                out.push(if index == 0 { b'[' } else { b',' });
+                write_fields(&ctx_index, item, &fields, &mut out).await.map_err(|e| ctx_index.set_error_path(e))?;
+                continue;
+            }
             resolve_fields(&ctx_index, item, &fields).await
         };
         values.push(value.map_err(|e| ctx_index.set_error_path(e))?);
+    }
+    if text {
+        if out.is_empty() {
+            out.push(b'[');
+        }
+        out.push(b']');
+        return Ok(render::text(out));
     }
     Ok(Value::List(values))
 }
@@ -115,6 +150,43 @@ async fn resolve_fields<'a, T: ContainerType + ?Sized>(
         insert(&mut values, key, value);
     }
     Ok(if values.is_empty() { Value::Null } else { Value::Object(values) })
+}
+
+/// [`resolve_fields`], writing the object as JSON text at the end of `out`
+/// (`null` when no field could be resolved, as the map would be).
+async fn write_fields<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    fields: &[&'a Positioned<Field>],
+    out: &mut Vec<u8>,
+) -> ServerResult<()> {
+    let start = out.len();
+    let mut written = 0;
+    for &field in fields {
+        let ctx_field = ctx.with_field(field);
+        let value = if field.node.name.node == "__typename" {
+            Value::String(root.introspection_type_name().into_owned())
+        } else {
+            match root.resolve_field(&ctx_field).await {
+                Ok(value) => value.unwrap_or_default(),
+                Err(error) => {
+                    ctx.add_error(error);
+                    continue;
+                }
+            }
+        };
+        out.push(if written == 0 { b'{' } else { b',' });
+        render::write_entry(out, &field.node.response_key().node, &value)
+            .map_err(|e| ServerError::new(format!("a value could not be written as JSON: {e}"), Some(field.pos)))?;
+        written += 1;
+    }
+    if written == 0 {
+        out.truncate(start);
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'}');
+    }
+    Ok(())
 }
 
 /// The fields a selection set asks of `root`, fragments (whose type

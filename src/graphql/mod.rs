@@ -15,6 +15,7 @@ pub mod node;
 pub mod object;
 pub mod pagination;
 pub mod query;
+pub mod render;
 pub mod scalar;
 pub mod sort;
 pub mod sql;
@@ -79,6 +80,7 @@ impl Registry {
                 caller: asker.caller,
                 events: self.events.clone(),
                 fields: Default::default(),
+                writes_text: Default::default(),
             },
             db,
         )

@@ -37,10 +37,12 @@ struct Answer {
 
 /// Serialises straight to bytes: a big result is never held twice.
 fn to_json(value: &impl serde::Serialize) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "a response could not be serialised");
-        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
-    })
+    serde_json::to_vec(value).unwrap_or_else(unserialisable)
+}
+
+fn unserialisable(e: serde_json::Error) -> Vec<u8> {
+    tracing::error!(error = %e, "a response could not be serialised");
+    br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
 }
 
 /// A body of GraphQL errors alone (the request did not run: no `data`).
@@ -248,7 +250,7 @@ async fn run(
         outcome,
         "operation"
     );
-    let body = to_json(&response);
+    let body = crate::graphql::render::response_json(&response).unwrap_or_else(unserialisable);
     if body.len() >= BIG_RESPONSE_BYTES {
         // Freeing a big result (tens of thousands of maps and strings) takes
         // milliseconds the client need not wait for: another thread does it

@@ -89,6 +89,29 @@ fn json_message(value: serde_json::Value) -> Message {
     Message::Text(Utf8Bytes::from(value.to_string()))
 }
 
+/// A `next` message carrying a result, its objects possibly already
+/// written as text ([`crate::graphql::render`]).
+fn next_message(id: &str, response: &async_graphql::Response) -> Message {
+    let written = crate::graphql::render::response_json(response).and_then(|payload| {
+        let mut text = br#"{"type":"next","id":"#.to_vec();
+        serde_json::to_writer(&mut text, id)?;
+        text.extend_from_slice(br#","payload":"#);
+        text.extend_from_slice(&payload);
+        text.push(b'}');
+        Ok(text)
+    });
+    let text = written
+        .map_err(|e| e.to_string())
+        .and_then(|text| String::from_utf8(text).map_err(|e| e.utf8_error().to_string()));
+    match text {
+        Ok(text) => Message::Text(Utf8Bytes::from(text)),
+        Err(error) => {
+            tracing::error!(%error, "a result could not be written");
+            json_message(json!({ "id": id, "type": "next", "payload": { "data": null } }))
+        }
+    }
+}
+
 /// What the reader decided after a message.
 enum Next {
     Continue,
@@ -525,8 +548,7 @@ impl Operation {
             }
             first = false;
             crate::graphql::mask_internal(&mut response, &self.request_id);
-            let payload = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "data": null }));
-            let message = json_message(json!({ "id": self.id, "type": "next", "payload": payload }));
+            let message = next_message(&self.id, &response);
             match self.outbox.send_timeout(message, STALL).await {
                 Ok(()) => {}
                 Err(mpsc::error::SendTimeoutError::Timeout(_)) => return self.finish(Outcome::Stalled),

@@ -20,6 +20,7 @@ mod over_http;
 mod pagination;
 mod production;
 mod relations;
+mod rendering;
 mod schema;
 mod search;
 mod statements;

@@ -1,0 +1,211 @@
+//! Objects written as JSON where they are resolved.
+//!
+//! async-graphql gathers a whole result as a tree of values (every object
+//! an `IndexMap` with its own index table and entry vector) and only then
+//! is it serialised. For Q1 that tree is some 35,000 maps and 9 MB, built,
+//! walked and freed for a 1 MB answer. The objects of lists and of
+//! [`crate::graphql::inline::Inline`] fields are instead written straight
+//! to JSON text as their fields resolve ([`crate::graphql::inline`]), and
+//! the text travels up the tree in place of the object, as a
+//! [`Value::Binary`] that [`write_value`] copies through as it stands. The
+//! schema has no binary scalar, so a `Binary` in a result is always such
+//! text.
+//!
+//! The tree has one other job: when a selection asks for one response key
+//! twice (`{ a: partner { name } a: partner { slug } }`, or a field both
+//! directly and through a fragment), the two values are merged into one
+//! object. Written text cannot be merged, so a request whose document
+//! repeats a key anywhere keeps the tree ([`writes_text`]).
+//!
+//! A result holding written text is serialised with [`response_json`] (the
+//! HTTP and WebSocket transports do); async-graphql's own `Serialize` would
+//! write it as an array of bytes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use async_graphql::parser::types::{FragmentDefinition, Selection, SelectionSet};
+use async_graphql::{Name, Positioned, Value};
+
+/// A document's fragments, by name.
+pub type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// Pre-written JSON text, standing in for the object (or list) it renders.
+pub fn text(json: Vec<u8>) -> Value {
+    Value::Binary(json.into())
+}
+
+/// Writes `value` as JSON; written text ([`text`]) goes through as it is.
+pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(true) => out.extend_from_slice(b"true"),
+        Value::Boolean(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
+        Value::String(text) => serde_json::to_writer(&mut *out, text.as_str())?,
+        Value::Enum(name) => serde_json::to_writer(&mut *out, name.as_str())?,
+        Value::Binary(json) => out.extend_from_slice(json),
+        Value::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(fields) => {
+            out.push(b'{');
+            for (i, (key, value)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_entry(out, key, value)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// Writes `"key":value`.
+pub fn write_entry(out: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::Result<()> {
+    serde_json::to_writer(&mut *out, key)?;
+    out.push(b':');
+    write_value(out, value)
+}
+
+/// A response as async-graphql serialises one (`data`, then `extensions`
+/// and `errors` when there are any), with written text in place.
+pub fn response_json(response: &async_graphql::Response) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"data\":");
+    write_value(&mut out, &response.data)?;
+    if !response.extensions.is_empty() {
+        out.extend_from_slice(b",\"extensions\":{");
+        for (i, (key, value)) in response.extensions.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_entry(&mut out, key, value)?;
+        }
+        out.push(b'}');
+    }
+    if !response.errors.is_empty() {
+        out.extend_from_slice(b",\"errors\":");
+        serde_json::to_writer(&mut out, &response.errors)?;
+    }
+    out.push(b'}');
+    // Written text is JSON by construction; debug builds (the tests) check
+    // every answer parses.
+    debug_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&out).is_ok(), "an answer is not JSON");
+    Ok(out)
+}
+
+/// Whether this request's objects may be written as text: no selection set
+/// of the document, fragments spread in, names one response key twice.
+/// Worked out once per request.
+pub fn writes_text(memo: &OnceLock<bool>, fragments: &Fragments, operation: &SelectionSet) -> bool {
+    *memo.get_or_init(|| keys_unique(fragments, operation))
+}
+
+fn keys_unique(fragments: &Fragments, set: &SelectionSet) -> bool {
+    let mut keys = HashSet::new();
+    let mut nested = Vec::new();
+    flatten(fragments, set, &mut keys, &mut nested, 0)
+        && nested.into_iter().all(|inner: &SelectionSet| keys_unique(fragments, inner))
+}
+
+/// Adds the response keys of `set` (fragments spread in, whatever their type
+/// condition: a repeat under two conditions is counted, to be safe) and
+/// gathers the fields' own selection sets. False at the first repeat.
+fn flatten<'a>(
+    fragments: &'a Fragments,
+    set: &'a SelectionSet,
+    keys: &mut HashSet<&'a Name>,
+    nested: &mut Vec<&'a SelectionSet>,
+    depth: usize,
+) -> bool {
+    // Validation refuses fragment cycles; the bound keeps a stray one finite.
+    if depth > 64 {
+        return false;
+    }
+    for selection in &set.items {
+        let inner = match &selection.node {
+            Selection::Field(field) => {
+                if !keys.insert(&field.node.response_key().node) {
+                    return false;
+                }
+                nested.push(&field.node.selection_set.node);
+                continue;
+            }
+            Selection::FragmentSpread(spread) => match fragments.get(&spread.node.fragment_name.node) {
+                Some(fragment) => &fragment.node.selection_set.node,
+                None => return false,
+            },
+            Selection::InlineFragment(fragment) => &fragment.node.selection_set.node,
+        };
+        if !flatten(fragments, inner, keys, nested, depth + 1) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::DocumentOperations;
+
+    fn unique(query: &str) -> bool {
+        let document = parse_query(query).expect("the test's query parses");
+        let operation = match &document.operations {
+            DocumentOperations::Single(operation) => operation.clone(),
+            DocumentOperations::Multiple(operations) => operations.values().next().expect("an operation").clone(),
+        };
+        keys_unique(&document.fragments, &operation.node.selection_set.node)
+    }
+
+    #[test]
+    fn a_key_named_twice_anywhere_keeps_the_tree() {
+        assert!(unique("{ partners { nodes { id name } } a: partners { nodes { id } } }"));
+        assert!(!unique("{ partners { nodes { id } } partners { nodes { name } } }"));
+        assert!(!unique("{ partners { nodes { id id } } }"));
+        assert!(!unique("{ partners { nodes { id ...F } } } fragment F on Partner { id }"));
+        assert!(!unique("{ search(query: \"x\") { nodes { ... on Partner { name } ... on Project { name } } } }"));
+        assert!(!unique("{ a: partner(slug: \"x\") { id } a: partner(slug: \"y\") { id } }"));
+        assert!(unique("{ partners { nodes { ...F } } } fragment F on Partner { id agreements { nodes { id } } }"));
+    }
+
+    #[test]
+    fn written_text_goes_through_as_it_stands() {
+        let mut fields = async_graphql::indexmap::IndexMap::new();
+        fields.insert(Name::new("nodes"), text(br#"[{"a":"\u00e9"}]"#.to_vec()));
+        fields.insert(Name::new("total"), Value::from(3));
+        fields.insert(Name::new("name"), Value::from("quote \" and é"));
+        fields.insert(Name::new("kind"), Value::Enum(Name::new("UN_ENTITY")));
+        fields.insert(Name::new("none"), Value::Null);
+        fields.insert(Name::new("list"), Value::List(vec![Value::Boolean(true), Value::Boolean(false)]));
+        let response = async_graphql::Response::new(Value::Object(fields));
+        let json = String::from_utf8(response_json(&response).expect("writes")).expect("utf-8");
+        assert_eq!(
+            json,
+            r#"{"data":{"nodes":[{"a":"\u00e9"}],"total":3,"name":"quote \" and é","kind":"UN_ENTITY","none":null,"list":[true,false]}}"#
+        );
+    }
+
+    #[test]
+    fn a_response_without_text_is_written_as_async_graphql_writes_it() {
+        let mut fields = async_graphql::indexmap::IndexMap::new();
+        fields.insert(Name::new("n"), Value::from(1.5));
+        fields.insert(Name::new("s"), Value::from("tab\tand\nnewline"));
+        let mut response = async_graphql::Response::new(Value::Object(fields));
+        response.extensions.insert("sqlStatements".into(), Value::from(5));
+        response.errors.push(async_graphql::ServerError::new("boom", None));
+        let ours = response_json(&response).expect("writes");
+        let theirs = serde_json::to_vec(&response).expect("serialises");
+        assert_eq!(String::from_utf8(ours).expect("utf-8"), String::from_utf8(theirs).expect("utf-8"));
+    }
+}

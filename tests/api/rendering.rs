@@ -1,0 +1,77 @@
+//! Objects are written as JSON where they resolve, unless the document
+//! names a response key twice, when they are gathered into maps and merged.
+//! Either way the answer is the same.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_code};
+use crate::on_both_databases;
+
+const FIELDS: &str = "slug name(lang: FR) acronym kind agreements(first: 8) { totalCount nodes { reference signedOn \
+                      projects(first: 8) { nodes { code fundings(first: 8) { nodes { amount { amount currency } funder { slug } } } } } } }";
+
+/// The body as sent, for what parsing would hide: key order.
+async fn raw_body(app: &TestApp, query: &str) -> String {
+    let response =
+        app.client.post(app.url("/graphql")).json(&json!({ "query": query })).send().await.expect("the server answers");
+    response.text().await.expect("a text body")
+}
+
+fn fundings(data: &Value) -> usize {
+    let mut count = 0;
+    for partner in data["partners"]["nodes"].as_array().expect("partners") {
+        for agreement in partner["agreements"]["nodes"].as_array().expect("agreements") {
+            for project in agreement["projects"]["nodes"].as_array().expect("projects") {
+                let fundings = project["fundings"]["nodes"].as_array().expect("fundings");
+                count += fundings.iter().filter(|f| f["funder"]["slug"].is_string()).count();
+            }
+        }
+    }
+    count
+}
+
+on_both_databases! {
+    async fn written_objects_and_merged_maps_give_the_same_answer(app) {
+        let written = app.data(&format!("{{ partners(first: 25) {{ totalCount nodes {{ {FIELDS} }} }} }}"), json!({})).await;
+        // The fragment names every key a second time: this request merges maps.
+        let merged_query = format!("{{ partners(first: 25) {{ totalCount nodes {{ {FIELDS} ...F }} }} }} fragment F on Partner {{ {FIELDS} }}");
+        let merged = app.data(&merged_query, json!({})).await;
+        assert_eq!(written, merged);
+        let total = written["partners"]["totalCount"].as_u64().expect("a count");
+        assert!(total > 10, "{written:#}");
+        assert_eq!(written["partners"]["nodes"].as_array().map(|n| n.len() as u64), Some(total.min(25)));
+        assert!(fundings(&written) > 0, "the real dataset has fundings down this walk: {written:#}");
+    }
+
+    async fn written_objects_keep_the_order_of_the_document(app) {
+        for (query, keys) in [
+            (r#"{ partner(slug: "unodc") { name(lang: FR) slug acronym } }"#, ["\"name\"", "\"slug\"", "\"acronym\""]),
+            (r#"{ partner(slug: "unodc") { acronym name(lang: FR) slug } }"#, ["\"acronym\"", "\"name\"", "\"slug\""]),
+            (r#"{ partners(first: 1) { nodes { kind slug __typename } } }"#, ["\"kind\"", "\"slug\"", "\"__typename\""]),
+        ] {
+            let body = raw_body(&app, query).await;
+            let at: Vec<usize> = keys.iter().map(|k| body.find(k).unwrap_or_else(|| panic!("{k} in {body}"))).collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{query}: {body}");
+            let parsed: Value = serde_json::from_str(&body).expect("the body is JSON");
+            assert!(parsed.get("errors").is_none(), "{body}");
+        }
+        // Text in French goes out as UTF-8, escaped only where JSON needs it.
+        let body = raw_body(&app, r#"{ partner(slug: "unodc") { name(lang: FR) } }"#).await;
+        let parsed: Value = serde_json::from_str(&body).expect("the body is JSON");
+        let name = parsed["data"]["partner"]["name"].as_str().expect("a name");
+        assert!(body.contains(&serde_json::to_string(name).expect("a string")), "{body}");
+    }
+
+    async fn an_error_inside_a_written_list_leaves_out_its_key_at_the_items_path(app) {
+        let body = app.graphql(r#"{ partners(first: 2) { nodes { slug agreements(first: 1, after: "bogus") { totalCount } kind } } }"#, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+        let nodes = body["data"]["partners"]["nodes"].as_array().expect("the list is there");
+        assert_eq!(nodes.len(), 2);
+        for (i, node) in nodes.iter().enumerate() {
+            let keys: Vec<&String> = node.as_object().expect("an object").keys().collect();
+            assert_eq!(keys.len(), 2, "{node}");
+            assert!(node["slug"].is_string() && node["kind"].is_string() && node.get("agreements").is_none(), "{node}");
+            assert_eq!(body["errors"][i]["path"], json!(["partners", "nodes", i, "agreements"]), "{body:#}");
+        }
+    }
+}

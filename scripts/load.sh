@@ -51,7 +51,14 @@ body() {
     python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' "$1"
 }
 
-printf '%-12s %5s %10s %9s %9s\n' query conc "req/s" "p50" "p99"
+# The server's CPU time (user + system, in clock ticks) so far.
+server_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$SERVER/stat"
+}
+TICK=$(getconf CLK_TCK)
+declare -A Q1_RPS
+
+printf '%-12s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CPU"
 for name in q1 one-partner; do
     file=$(mktemp)
     body "scripts/load/$name.graphql" >"$file"
@@ -62,12 +69,18 @@ for name in q1 one-partner; do
     fi
     for conc in 1 16; do
         threads=$((conc < 2 ? 1 : 2))
+        before=$(server_ticks)
         out=$(WRK_BODY_FILE="$file" wrk -t"$threads" -c"$conc" -d"$DURATION" --timeout 30s --latency -s scripts/load/post.lua "$URL")
         rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
         p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
         p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
         errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
-        printf '%-12s %5s %10s %9s %9s %s\n' "$name" "$conc" "$rps" "$p50" "$p99" "$errors"
+        # What one request cost the server's CPU, whatever the machine's load.
+        requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+        cpu=$(awk -v t="$(( $(server_ticks) - before ))" -v hz="$TICK" -v n="$requests" \
+            'BEGIN { if (n > 0) printf "%.1f ms/req", t * 1000 / hz / n }')
+        printf '%-12s %5s %10s %9s %9s %12s %s\n' "$name" "$conc" "$rps" "$p50" "$p99" "$cpu" "$errors"
+        [ "$name" = q1 ] && Q1_RPS[$conc]=$rps
     done
     rm -f "$file"
 done
@@ -78,5 +91,6 @@ for conc in 1 16; do
     threads=$((conc < 2 ? 1 : 2))
     tps=$(pgbench -n -c "$conc" -j "$threads" -T "${DURATION%s}" -f scripts/load/q1-floor.sql "$PG/$DB" 2>/dev/null |
         awk '/^tps/ { print $3 }')
-    printf 'floor (pgbench, Q1 by hand) conc %2s: %s transactions/s\n' "$conc" "$tps"
+    printf 'floor (pgbench, Q1 by hand) conc %2s: %s transactions/s; Q1 / floor = %s\n' "$conc" "$tps" \
+        "$(awk -v q="${Q1_RPS[$conc]:-0}" -v f="$tps" 'BEGIN { if (f > 0) printf "%.2f", q / f }')"
 done

@@ -133,23 +133,30 @@ async fn resolve_fields<'a, T: ContainerType + ?Sized>(
 ) -> ServerResult<Value> {
     let mut values = IndexMap::with_capacity(fields.len());
     for &field in fields {
-        let ctx_field = ctx.with_field(field);
-        let key = field.node.response_key().node.clone();
-        let value = if field.node.name.node == "__typename" {
-            Value::String(root.introspection_type_name().into_owned())
-        } else {
-            match root.resolve_field(&ctx_field).await {
-                Ok(value) => value.unwrap_or_default(),
-                // As async-graphql does: the error is reported, the key left out.
-                Err(error) => {
-                    ctx.add_error(error);
-                    continue;
-                }
-            }
-        };
-        insert(&mut values, key, value);
+        if let Some(value) = field_value(ctx, root, field).await {
+            insert(&mut values, field.node.response_key().node.clone(), value);
+        }
     }
     Ok(if values.is_empty() { Value::Null } else { Value::Object(values) })
+}
+
+/// One field's value; `None` when it failed. As async-graphql does, the
+/// error is reported and the key left out.
+async fn field_value<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    field: &'a Positioned<Field>,
+) -> Option<Value> {
+    if field.node.name.node == "__typename" {
+        return Some(Value::String(root.introspection_type_name().into_owned()));
+    }
+    match root.resolve_field(&ctx.with_field(field)).await {
+        Ok(value) => Some(value.unwrap_or_default()),
+        Err(error) => {
+            ctx.add_error(error);
+            None
+        }
+    }
 }
 
 /// [`resolve_fields`], writing the object as JSON text at the end of `out`
@@ -163,18 +170,7 @@ async fn write_fields<'a, T: ContainerType + ?Sized>(
     let start = out.len();
     let mut written = 0;
     for &field in fields {
-        let ctx_field = ctx.with_field(field);
-        let value = if field.node.name.node == "__typename" {
-            Value::String(root.introspection_type_name().into_owned())
-        } else {
-            match root.resolve_field(&ctx_field).await {
-                Ok(value) => value.unwrap_or_default(),
-                Err(error) => {
-                    ctx.add_error(error);
-                    continue;
-                }
-            }
-        };
+        let Some(value) = field_value(ctx, root, field).await else { continue };
         out.push(if written == 0 { b'{' } else { b',' });
         render::write_entry(out, &field.node.response_key().node, &value)
             .map_err(|e| ServerError::new(format!("a value could not be written as JSON: {e}"), Some(field.pos)))?;

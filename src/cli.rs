@@ -95,7 +95,7 @@ pub struct ServeArgs {
     pub max_connections: u32,
 
     /// GraphQL operations executed at once; later ones queue. Defaults to two per CPU core.
-    #[arg(long, env = "MAX_CONCURRENT_QUERIES", default_value_t = crate::startup::default_concurrent_queries())]
+    #[arg(long, env = "MAX_CONCURRENT_QUERIES", default_value_t = crate::options::default_concurrent_queries())]
     pub max_concurrent_queries: usize,
 
     /// Require an API token (VIEWER or more) for reads and subscriptions too, not only for writes.

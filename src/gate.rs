@@ -8,9 +8,18 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, ServerError, Variables};
 use serde_json::{Map, Value};
 
-use crate::http::transport::Params;
-use crate::limits::{self, Analysis, Limits, Refusal, TypeTable};
+use crate::limits::{self, Analysis, Limits, Refusal, SchemaShapeError, TypeTable};
 use crate::persisted::Persisted;
+
+/// The parameters of one GraphQL request, as a transport read them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Params {
+    /// Absent only when a persisted query's hash stands for it.
+    pub query: Option<String>,
+    pub operation_name: Option<String>,
+    pub variables: Map<String, Value>,
+    pub extensions: Map<String, Value>,
+}
 
 /// The checks and what they need.
 pub struct Gate {
@@ -62,8 +71,11 @@ impl From<Refusal> for Refused {
 }
 
 impl Gate {
-    pub fn new(limits: Limits, persisted: Persisted) -> Self {
-        Gate { limits, types: TypeTable::from_sdl(&crate::graphql::sdl()), persisted }
+    /// The gate for the registry's schema; an error when the schema's shape
+    /// cannot be measured (see [`TypeTable::from_registry`]).
+    pub fn new(limits: Limits, persisted: Persisted) -> Result<Self, SchemaShapeError> {
+        let types = TypeTable::from_registry(&crate::graphql::type_registry())?;
+        Ok(Gate { limits, types, persisted })
     }
 
     /// Checks one operation; on success, the request ready to execute.

@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod options;
 pub mod persisted;
 pub mod seed;
 pub mod startup;

@@ -19,10 +19,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use async_graphql::parser::types::{
-    BaseType, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet, TypeKind,
-    TypeSystemDefinition,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet};
+use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{Name, Positioned};
 use async_graphql_value::Value;
 
@@ -238,48 +236,63 @@ struct FieldShape {
     connection: bool,
 }
 
-/// The schema's object and interface fields, read from its SDL once.
-#[derive(Clone, Debug, Default)]
+/// The schema's object and interface fields, as far as limits care.
+#[derive(Clone, Debug)]
 pub struct TypeTable {
     fields: HashMap<String, HashMap<String, FieldShape>>,
 }
 
+/// A schema whose shape the limits cannot measure.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaShapeError {
+    #[error("field `{parent}.{field}` returns `{type_name}`, which the schema does not define")]
+    UnknownType { parent: String, field: String, type_name: String },
+    #[error("`{0}` is named as a connection but has no `nodes` and `edges` to multiply by a page size")]
+    NotAConnection(String),
+}
+
 impl TypeTable {
-    /// Reads the SDL async-graphql prints for the schema.
-    pub fn from_sdl(sdl: &str) -> Self {
+    /// Reads the fields of every object and interface type of the schema's
+    /// registry. A field whose type is missing, or a `…Connection` type that
+    /// is not a page of results, is an error: the cost limit would silently
+    /// miscount it.
+    pub fn from_registry(registry: &Registry) -> Result<Self, SchemaShapeError> {
         let mut fields = HashMap::new();
-        let Ok(document) = async_graphql::parser::parse_schema(sdl) else { return TypeTable::default() };
-        for definition in document.definitions {
-            let TypeSystemDefinition::Type(ty) = definition else { continue };
-            let ty = ty.node;
-            let defined = match ty.kind {
-                TypeKind::Object(o) => o.fields,
-                TypeKind::Interface(i) => i.fields,
-                _ => continue,
+        for (type_name, meta) in &registry.types {
+            let Some(defined) =
+                meta.fields().filter(|_| matches!(meta, MetaType::Object { .. } | MetaType::Interface { .. }))
+            else {
+                continue;
             };
-            let shapes = defined
-                .into_iter()
-                .map(|f| {
-                    let mut base = &f.node.ty.node.base;
-                    while let BaseType::List(inner) = base {
-                        base = &inner.base;
-                    }
-                    let type_name = match base {
-                        BaseType::Named(name) => name.to_string(),
-                        BaseType::List(_) => String::new(),
-                    };
-                    let connection = type_name.ends_with("Connection");
-                    (f.node.name.node.to_string(), FieldShape { type_name, connection })
-                })
-                .collect();
-            fields.insert(ty.name.node.to_string(), shapes);
+            let mut shapes = HashMap::new();
+            for field in defined.values() {
+                let named = named_type(&field.ty);
+                let Some(target) = registry.types.get(named) else {
+                    return Err(SchemaShapeError::UnknownType {
+                        parent: type_name.clone(),
+                        field: field.name.clone(),
+                        type_name: named.to_owned(),
+                    });
+                };
+                let connection = named.ends_with("Connection");
+                if connection && !(target.field_by_name("nodes").is_some() && target.field_by_name("edges").is_some()) {
+                    return Err(SchemaShapeError::NotAConnection(named.to_owned()));
+                }
+                shapes.insert(field.name.clone(), FieldShape { type_name: named.to_owned(), connection });
+            }
+            fields.insert(type_name.clone(), shapes);
         }
-        TypeTable { fields }
+        Ok(TypeTable { fields })
     }
 
     fn field(&self, parent: &str, name: &str) -> Option<&FieldShape> {
         self.fields.get(parent).and_then(|f| f.get(name))
     }
+}
+
+/// The named type at the bottom of a field type's lists and non-nulls (`[Partner!]!` → `Partner`).
+fn named_type(ty: &str) -> &str {
+    ty.trim_matches(|c| matches!(c, '[' | ']' | '!'))
 }
 
 /// What [`analyze`] measured.
@@ -507,7 +520,8 @@ mod tests {
     }
 
     fn measure(query: &str) -> Result<Analysis, Refusal> {
-        let types = TypeTable::from_sdl(&crate::graphql::sdl());
+        let types =
+            TypeTable::from_registry(&crate::graphql::type_registry()).expect("the schema's shape is measurable");
         let document = async_graphql::parser::parse_query(query).expect("it parses");
         analyze(&document, None, &serde_json::Map::new(), &types, &limits())
     }
@@ -602,6 +616,10 @@ mod fuzz {
         proptest::collection::vec(atom, 0..400).prop_map(|parts| parts.concat())
     }
 
+    static TYPES: std::sync::LazyLock<TypeTable> = std::sync::LazyLock::new(|| {
+        TypeTable::from_registry(&crate::graphql::type_registry()).expect("the schema's shape is measurable")
+    });
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
 
@@ -611,8 +629,7 @@ mod fuzz {
             if prescan(&text, &limits).is_ok()
                 && let Ok(document) = async_graphql::parser::parse_query(&text)
             {
-                let types = TypeTable::default();
-                let _ = analyze(&document, None, &serde_json::Map::new(), &types, &limits);
+                let _ = analyze(&document, None, &serde_json::Map::new(), &TYPES, &limits);
             }
         }
 

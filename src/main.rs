@@ -7,7 +7,8 @@ use migration::{Migrator, MigratorTrait};
 use std::time::Duration;
 
 use partnership_registry::cli::{Cli, Command, LogFormat, MigrateAction, SeedArgs, ServeArgs, TokenAction};
-use partnership_registry::startup::{self, Application, ServerOptions, Settings};
+use partnership_registry::options::ServerOptions;
+use partnership_registry::startup::{self, Application, Settings};
 use partnership_registry::{auth, db, graphql, seed};
 use tracing_subscriber::EnvFilter;
 

@@ -3,7 +3,6 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -20,8 +19,8 @@ use crate::events::EventBus;
 use crate::gate::Gate;
 use crate::graphql::{Registry, build_schema};
 use crate::http::{AppState, Health, router};
-use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::options::ServerOptions;
 use crate::persisted::Persisted;
 use crate::seed;
 
@@ -32,51 +31,6 @@ pub struct Settings {
     pub listen_addr: String,
     pub max_connections: u32,
     pub options: ServerOptions,
-}
-
-/// What the running server enforces, whichever database it serves.
-#[derive(Clone, Debug)]
-pub struct ServerOptions {
-    /// GraphQL operations executed at once; later ones wait their turn.
-    pub max_concurrent_queries: usize,
-    /// Reads (and subscriptions) need a token with the VIEWER role or more.
-    pub require_auth_for_reads: bool,
-    /// How long a WebSocket client has to send `connection_init`.
-    pub ws_init_timeout: Duration,
-    /// What one document and one request may cost.
-    pub limits: Limits,
-    /// Run only these documents (a JSON file of trusted documents).
-    pub trusted_documents: Option<PathBuf>,
-    /// Documents kept for automatic persisted queries.
-    pub persisted_cache: usize,
-    /// Origins allowed to call from a browser (CORS); `*` for any; none: no CORS.
-    pub cors_origins: Vec<String>,
-    /// How long a shutdown waits for requests in flight.
-    pub shutdown_grace: Duration,
-    /// How often the database is checked (and how long a check may take).
-    pub health_interval: Duration,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            max_concurrent_queries: default_concurrent_queries(),
-            require_auth_for_reads: false,
-            ws_init_timeout: Duration::from_secs(3),
-            limits: Limits::default(),
-            trusted_documents: None,
-            persisted_cache: 1_000,
-            cors_origins: Vec::new(),
-            shutdown_grace: Duration::from_secs(20),
-            health_interval: Duration::from_secs(1),
-        }
-    }
-}
-
-/// Two operations per core: enough to keep every core busy while others
-/// wait on the database, few enough that memory stays bounded under load.
-pub fn default_concurrent_queries() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 /// Connects, applies pending migrations and, when the registry is empty,
@@ -136,7 +90,9 @@ impl Application {
             registry: Registry { db, events, metrics: Some(metrics.clone()) },
             executions: Arc::new(Semaphore::new(options.max_concurrent_queries.max(1))),
             options: Arc::new(options.clone()),
-            gate: Arc::new(Gate::new(options.limits.clone(), persisted)),
+            gate: Arc::new(
+                Gate::new(options.limits.clone(), persisted).context("measuring the schema for the cost limit")?,
+            ),
             metrics,
             health,
             shutdown: stopping,

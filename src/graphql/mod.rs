@@ -45,6 +45,17 @@ pub fn build_schema() -> RegistrySchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).finish()
 }
 
+/// Every type of the schema, as async-graphql registers them: what the
+/// cost limit measures documents against.
+pub fn type_registry() -> async_graphql::registry::Registry {
+    use async_graphql::{OutputType, SubscriptionType};
+    let mut registry = async_graphql::registry::Registry::default();
+    QueryRoot::create_type_info(&mut registry);
+    MutationRoot::create_type_info(&mut registry);
+    SubscriptionRoot::create_type_info(&mut registry);
+    registry
+}
+
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema().sdl()

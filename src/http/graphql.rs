@@ -19,11 +19,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::transport::{self, Incoming, MediaType, Params, TransportError};
+use super::transport::{self, Incoming, MediaType, TransportError};
 use super::{AppState, RequestId};
 use crate::auth::{AuthError, Role};
 use crate::error::ApiError;
-use crate::gate::{Refused, coded};
+use crate::gate::{Params, Refused, coded};
 use crate::graphql::lang::Lang;
 use crate::graphql::{Asker, add_missing_codes, first_code, mask_internal, never_ran};
 

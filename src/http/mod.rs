@@ -30,7 +30,7 @@ use crate::auth::{self, AuthError, Caller};
 use crate::gate::Gate;
 use crate::graphql::{Registry, RegistrySchema};
 use crate::metrics::Metrics;
-use crate::startup::ServerOptions;
+use crate::options::ServerOptions;
 
 /// What every handler shares.
 #[derive(Clone)]

@@ -11,6 +11,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::gate::Params;
+
 /// The media type a response is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaType {
@@ -81,16 +83,6 @@ pub fn is_json_body(content_type: Option<&str>) -> bool {
         }
         _ => true,
     })
-}
-
-/// The parameters of one GraphQL request.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Params {
-    /// Absent only when a persisted query's hash stands for it.
-    pub query: Option<String>,
-    pub operation_name: Option<String>,
-    pub variables: Map<String, Value>,
-    pub extensions: Map<String, Value>,
 }
 
 /// One request or a batch of them (a JSON array of requests).

@@ -31,10 +31,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
-use super::transport::Params;
 use super::{AppState, RequestId};
 use crate::auth::{self, AuthError, Caller, Role};
 use crate::error::ApiError;
+use crate::gate::Params;
 use crate::graphql::lang::Lang;
 use crate::graphql::{Asker, add_missing_codes};
 

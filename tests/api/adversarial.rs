@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use partnership_registry::limits::Limits;
-use partnership_registry::startup::ServerOptions;
+use partnership_registry::options::ServerOptions;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, error_code, spawn_app_with};

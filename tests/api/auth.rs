@@ -1,7 +1,7 @@
 //! API tokens and roles: who may read, who may write.
 
 use partnership_registry::auth::{self, Role};
-use partnership_registry::startup::ServerOptions;
+use partnership_registry::options::ServerOptions;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, error_code, spawn_app_with};

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use partnership_registry::auth::{self, Role};
-use partnership_registry::startup::{Application, ServerOptions, prepare_database};
+use partnership_registry::options::ServerOptions;
+use partnership_registry::startup::{Application, prepare_database};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use partnership_registry::auth::Role;
-use partnership_registry::startup::ServerOptions;
+use partnership_registry::options::ServerOptions;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;

@@ -1,8 +1,8 @@
 //! What operators and hostile clients see: persisted queries, request ids,
 //! metrics, CORS, compression, and internal errors that tell nothing away.
 
+use partnership_registry::options::ServerOptions;
 use partnership_registry::persisted::sha256_hex;
-use partnership_registry::startup::ServerOptions;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, error_code, spawn_app_with};

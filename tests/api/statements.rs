@@ -113,7 +113,7 @@ on_both_databases! {
 /// count of such a query, not whether it may run.
 mod largest_pages {
     use partnership_registry::limits::Limits;
-    use partnership_registry::startup::ServerOptions;
+    use partnership_registry::options::ServerOptions;
 
     use super::*;
     use crate::helpers::{Backend, spawn_app_with};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use partnership_registry::auth::Role;
-use partnership_registry::startup::ServerOptions;
+use partnership_registry::options::ServerOptions;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_with};

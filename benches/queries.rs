@@ -13,7 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use migration::{Migrator, MigratorTrait};
 use partnership_registry::auth::Caller;
 use partnership_registry::events::EventBus;
-use partnership_registry::graphql::{self, Asker, Registry, lang::Lang};
+use partnership_registry::graphql::{Asker, Executor, ExecutorOptions, Registry, lang::Lang};
 use partnership_registry::seed::{self, synthetic};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
@@ -62,7 +62,6 @@ async fn postgres() -> DatabaseConnection {
 fn bench(c: &mut Criterion) {
     partnership_registry::allocator::return_freed_memory_promptly();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-    let schema = graphql::build_schema();
     let sqlite_path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-registry.db");
     // BENCH_BACKENDS=postgres (or sqlite) runs one backend only, e.g. under a profiler.
     let only = std::env::var("BENCH_BACKENDS").ok();
@@ -79,11 +78,12 @@ fn bench(c: &mut Criterion) {
     let asker = Asker { caller: Caller::Anonymous, lang: Lang::En };
     for (backend, db) in &backends {
         let registry = Registry { db: db.clone(), events: EventBus::new(db.get_database_backend()), metrics: None };
+        let executor = Executor::new(registry, ExecutorOptions::default());
         for (name, query) in [("q1_nested", Q1), ("search_filtered", SEARCH)] {
-            let check = rt.block_on(graphql::execute(&schema, &registry, asker.clone(), query.into()));
-            assert!(check.errors.is_empty(), "{name} on {backend}: {:?}", check.errors);
+            let check = rt.block_on(executor.execute(asker.clone(), query.into()));
+            assert!(check.errors().is_empty(), "{name} on {backend}: {:?}", check.errors());
             group.bench_function(format!("{name}/{backend}"), |b| {
-                b.to_async(&rt).iter(|| graphql::execute(&schema, &registry, asker.clone(), query.into()))
+                b.to_async(&rt).iter(|| async { executor.execute(asker.clone(), query.into()).await.to_json() })
             });
         }
     }

@@ -122,6 +122,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 3)]
     pub ws_init_timeout_secs: u64,
 
+    /// The fast path: objects resolved in place and written as JSON where they resolve, reads narrowed to the
+    /// columns a query's fields declare. `false` leaves every object to async-graphql and reads every column.
+    #[arg(long, env = "FAST_PATH", default_value_t = true, action = clap::ArgAction::Set)]
+    pub fast_path: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -24,8 +24,8 @@ use async_graphql::Enum;
 use chrono::{DateTime, Utc};
 use entity::change_log;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityName, EntityTrait, IdenStatic,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -82,15 +82,38 @@ pub enum RecordKind {
     Funding,
 }
 
+/// Runs `$body` with `$entity` the entity of the record kind `$kind`.
+macro_rules! with_entity {
+    ($kind:expr, $entity:ident => $body:expr) => {
+        match $kind {
+            $crate::events::RecordKind::Partner => {
+                type $entity = entity::partner::Entity;
+                $body
+            }
+            $crate::events::RecordKind::Agreement => {
+                type $entity = entity::agreement::Entity;
+                $body
+            }
+            $crate::events::RecordKind::Project => {
+                type $entity = entity::project::Entity;
+                $body
+            }
+            $crate::events::RecordKind::Funding => {
+                type $entity = entity::funding::Entity;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_entity;
+
 impl RecordKind {
+    pub const ALL: [RecordKind; 4] =
+        [RecordKind::Partner, RecordKind::Agreement, RecordKind::Project, RecordKind::Funding];
+
     /// The table, also the `change_log.entity` value.
     pub fn table(self) -> &'static str {
-        match self {
-            RecordKind::Partner => "partner",
-            RecordKind::Agreement => "agreement",
-            RecordKind::Project => "project",
-            RecordKind::Funding => "funding",
-        }
+        with_entity!(self, E => E::default().table_name())
     }
 
     /// The GraphQL type, also the prefix of global ids.
@@ -103,20 +126,18 @@ impl RecordKind {
         }
     }
 
-    /// The column naming the record a row hangs off.
+    /// The column (a field of the row's JSON snapshot) naming the record a row hangs off.
     fn parent_column(self) -> &'static str {
-        match self {
-            RecordKind::Partner => "parent_id",
-            RecordKind::Agreement => "partner_id",
-            RecordKind::Project => "agreement_id",
-            RecordKind::Funding => "project_id",
-        }
+        with_entity!(self, E => <E as entity::Record>::PARENT.as_str())
+    }
+
+    /// The column (a field of the row's JSON snapshot) holding the version.
+    fn version_column(self) -> &'static str {
+        with_entity!(self, E => <E as entity::Record>::VERSION.as_str())
     }
 
     pub fn from_table(table: &str) -> Option<Self> {
-        [RecordKind::Partner, RecordKind::Agreement, RecordKind::Project, RecordKind::Funding]
-            .into_iter()
-            .find(|k| k.table() == table)
+        Self::ALL.into_iter().find(|k| k.table() == table)
     }
 }
 
@@ -154,7 +175,12 @@ impl ChangeEvent {
             kind,
             id: entry.entity_id,
             action: ChangeAction::parse(&entry.action)?,
-            version: entry.after.as_ref().and_then(|a| a.get("version")).and_then(|v| v.as_i64()).map(|v| v as i32),
+            version: entry
+                .after
+                .as_ref()
+                .and_then(|a| a.get(kind.version_column()))
+                .and_then(|v| v.as_i64())
+                .and_then(|v| i32::try_from(v).ok()),
             parents,
             actor: entry.actor.clone(),
             at: entry.at,

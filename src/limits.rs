@@ -24,7 +24,7 @@ use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{Name, Positioned};
 use async_graphql_value::Value;
 
-use crate::graphql::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::graphql::window::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// The limits, each with a safe default and a flag to change it.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ use migration::{Migrator, MigratorTrait};
 use std::time::Duration;
 
 use partnership_registry::cli::{Cli, Command, LogFormat, MigrateAction, SeedArgs, ServeArgs, TokenAction};
+use partnership_registry::graphql::ExecutorOptions;
 use partnership_registry::options::ServerOptions;
 use partnership_registry::startup::{self, Application, Settings};
 use partnership_registry::{auth, db, graphql, seed};
@@ -91,6 +92,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
             persisted_cache: args.persisted_query_cache,
             cors_origins: args.cors_origins.clone(),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            executor: ExecutorOptions { fast_path: args.fast_path, ..ExecutorOptions::default() },
             ..ServerOptions::default()
         },
     };

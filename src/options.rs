@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::graphql::ExecutorOptions;
 use crate::limits::Limits;
 
 /// What the running server enforces, whichever database it serves.
@@ -27,6 +28,8 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// How often the database is checked (and how long a check may take).
     pub health_interval: Duration,
+    /// How operations run: the fast path, schema extensions.
+    pub executor: ExecutorOptions,
 }
 
 impl Default for ServerOptions {
@@ -41,6 +44,7 @@ impl Default for ServerOptions {
             cors_origins: Vec::new(),
             shutdown_grace: Duration::from_secs(20),
             health_interval: Duration::from_secs(1),
+            executor: ExecutorOptions::default(),
         }
     }
 }

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use crate::db;
 use crate::events::EventBus;
 use crate::gate::Gate;
-use crate::graphql::{Registry, build_schema};
+use crate::graphql::{Executor, Registry};
 use crate::http::{AppState, Health, router};
 use crate::metrics::Metrics;
 use crate::options::ServerOptions;
@@ -86,8 +86,7 @@ impl Application {
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
         let (shutdown, stopping) = watch::channel(false);
         let state = AppState {
-            schema: build_schema(),
-            registry: Registry { db, events, metrics: Some(metrics.clone()) },
+            executor: Executor::new(Registry { db, events, metrics: Some(metrics.clone()) }, options.executor.clone()),
             executions: Arc::new(Semaphore::new(options.max_concurrent_queries.max(1))),
             options: Arc::new(options.clone()),
             gate: Arc::new(

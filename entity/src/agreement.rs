@@ -4,41 +4,43 @@ use crate::enums::{AgreementKind, AgreementStatus};
 use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-#[sea_orm(table_name = "agreement")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i64,
-    pub partner_id: i64,
-    #[sea_orm(unique)]
-    pub reference: String,
-    pub title_en: String,
-    pub title_fr: String,
-    pub kind: AgreementKind,
-    pub status: AgreementStatus,
-    /// The year of signature or adoption; kept on its own because sources often give no day.
-    pub signed_year: Option<i32>,
-    pub signed_on: Option<Date>,
-    pub effective_from: Option<Date>,
-    pub expires_on: Option<Date>,
-    pub summary_en: Option<String>,
-    pub summary_fr: Option<String>,
-    pub source_url: Option<String>,
-    /// Normalised `title_en` for sorting (see [`crate::search`]).
-    #[serde(skip)]
-    pub title_en_key: String,
-    /// Normalised `title_fr` for sorting (see [`crate::search`]).
-    #[serde(skip)]
-    pub title_fr_key: String,
-    /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
-    #[serde(skip)]
-    pub search_names: String,
-    /// All searchable text, normalised.
-    #[serde(skip)]
-    pub search_text: String,
-    pub version: i32,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+crate::positional_model! {
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "agreement")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub partner_id: i64,
+        #[sea_orm(unique)]
+        pub reference: String,
+        pub title_en: String,
+        pub title_fr: String,
+        pub kind: AgreementKind,
+        pub status: AgreementStatus,
+        /// The year of signature or adoption; kept on its own because sources often give no day.
+        pub signed_year: Option<i32>,
+        pub signed_on: Option<Date>,
+        pub effective_from: Option<Date>,
+        pub expires_on: Option<Date>,
+        pub summary_en: Option<String>,
+        pub summary_fr: Option<String>,
+        pub source_url: Option<String>,
+        /// Normalised `title_en` for sorting (see [`crate::search`]).
+        #[serde(skip)]
+        pub title_en_key: String,
+        /// Normalised `title_fr` for sorting (see [`crate::search`]).
+        #[serde(skip)]
+        pub title_fr_key: String,
+        /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
+        #[serde(skip)]
+        pub search_names: String,
+        /// All searchable text, normalised.
+        #[serde(skip)]
+        pub search_text: String,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

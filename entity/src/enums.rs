@@ -174,3 +174,22 @@ pub enum Role {
     #[sea_orm(string_value = "ADMIN")]
     Admin,
 }
+
+/// Enums are stored as their text: read as text and compared where they lie
+/// in the row, no `String` per cell.
+macro_rules! text_cell {
+    ($($ty:ty),+) => {$(
+        impl crate::row::Cell for $ty {
+            fn cell(row: &sea_orm::QueryResult, position: usize) -> Result<Self, DbErr> {
+                static VARIANTS: std::sync::LazyLock<Vec<(String, $ty)>> =
+                    std::sync::LazyLock::new(|| <$ty as sea_orm::Iterable>::iter().map(|v| (v.to_value(), v)).collect());
+                crate::row::with_text(row, position, |text| match VARIANTS.iter().find(|(value, _)| value == text) {
+                    Some((_, variant)) => Ok(*variant),
+                    None => <$ty>::try_from_value(&text.to_owned()),
+                })
+            }
+        }
+    )+};
+}
+
+text_cell!(PartnerKind, Sector, AgreementKind, AgreementStatus, ProjectStatus, FundingKind, FundingStatus);

@@ -3,25 +3,27 @@
 use crate::enums::{FundingKind, FundingStatus};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-#[sea_orm(table_name = "funding")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i64,
-    pub project_id: i64,
-    pub funder_id: i64,
-    pub kind: FundingKind,
-    pub status: FundingStatus,
-    /// In the currency's minor unit; `None` when the amount is not disclosed.
-    pub amount_minor: Option<i64>,
-    /// ISO 4217; `None` only when the amount is undisclosed and so is its currency.
-    pub currency: Option<String>,
-    pub programme: Option<String>,
-    pub committed_on: Option<Date>,
-    pub source_url: Option<String>,
-    pub version: i32,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+crate::positional_model! {
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "funding")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub project_id: i64,
+        pub funder_id: i64,
+        pub kind: FundingKind,
+        pub status: FundingStatus,
+        /// In the currency's minor unit; `None` when the amount is not disclosed.
+        pub amount_minor: Option<i64>,
+        /// ISO 4217; `None` only when the amount is undisclosed and so is its currency.
+        pub currency: Option<String>,
+        pub programme: Option<String>,
+        pub committed_on: Option<Date>,
+        pub source_url: Option<String>,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

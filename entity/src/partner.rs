@@ -4,40 +4,42 @@ use crate::enums::{PartnerKind, Sector};
 use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-#[sea_orm(table_name = "partner")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i64,
-    #[sea_orm(unique)]
-    pub slug: String,
-    pub name_en: String,
-    pub name_fr: String,
-    pub acronym_en: Option<String>,
-    pub acronym_fr: Option<String>,
-    pub kind: PartnerKind,
-    pub sector: Sector,
-    pub parent_id: Option<i64>,
-    pub country_code: Option<String>,
-    pub website: Option<String>,
-    pub description_en: Option<String>,
-    pub description_fr: Option<String>,
-    pub source_url: Option<String>,
-    /// Normalised `name_en` for sorting (see [`crate::search`]).
-    #[serde(skip)]
-    pub name_en_key: String,
-    /// Normalised `name_fr` for sorting (see [`crate::search`]).
-    #[serde(skip)]
-    pub name_fr_key: String,
-    /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
-    #[serde(skip)]
-    pub search_names: String,
-    /// All searchable text, normalised.
-    #[serde(skip)]
-    pub search_text: String,
-    pub version: i32,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+crate::positional_model! {
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "partner")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub slug: String,
+        pub name_en: String,
+        pub name_fr: String,
+        pub acronym_en: Option<String>,
+        pub acronym_fr: Option<String>,
+        pub kind: PartnerKind,
+        pub sector: Sector,
+        pub parent_id: Option<i64>,
+        pub country_code: Option<String>,
+        pub website: Option<String>,
+        pub description_en: Option<String>,
+        pub description_fr: Option<String>,
+        pub source_url: Option<String>,
+        /// Normalised `name_en` for sorting (see [`crate::search`]).
+        #[serde(skip)]
+        pub name_en_key: String,
+        /// Normalised `name_fr` for sorting (see [`crate::search`]).
+        #[serde(skip)]
+        pub name_fr_key: String,
+        /// Normalised names, acronyms and key, `|`-fenced, for ranking search hits.
+        #[serde(skip)]
+        pub search_names: String,
+        /// All searchable text, normalised.
+        #[serde(skip)]
+        pub search_text: String,
+        pub version: i32,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::partner::Entity", from = "Column::PartnerId", to = "super::partner::Column::Id")]
+    Partner,
+    #[sea_orm(
+        belongs_to = "super::crime_area::Entity",
+        from = "Column::CrimeAreaId",
+        to = "super::crime_area::Column::Id"
+    )]
+    CrimeArea,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::project::Entity", from = "Column::ProjectId", to = "super::project::Column::Id")]
+    Project,
+    #[sea_orm(
+        belongs_to = "super::policing_goal::Entity",
+        from = "Column::PolicingGoalId",
+        to = "super::policing_goal::Column::Id"
+    )]
+    PolicingGoal,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

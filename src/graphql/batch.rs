@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use entity::row::Selected;
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
 
@@ -26,26 +27,39 @@ type Slot = Arc<OnceCell<Result<Arc<dyn Any + Send + Sync>, ApiError>>>;
 
 /// What a group's memo entry holds: a name (static for the common
 /// relations, so looking one up allocates nothing) and a tag: 0 for a
-/// relation loaded whole, the column mask for a to-one lookup (below 2^62,
+/// relation loaded whole, the column set for a to-one lookup (below 2^62,
 /// or all ones), [`WINDOW_TAG`] with a window's number for a page run.
 pub type MemoKey = (Cow<'static, str>, u64);
 
 /// Marks a memo tag as a window's number (see [`crate::graphql::context::FieldMemo`]).
 pub const WINDOW_TAG: u64 = 1 << 62;
 
-/// Rows fetched together, plus the memo of what has been loaded for them.
+/// Rows fetched together, the columns their statement selected (the others
+/// hold stand-ins), and the memo of what has been loaded for them.
 pub struct Group<M> {
     rows: Vec<M>,
+    selected: Selected,
     memo: Mutex<foldhash::HashMap<MemoKey, Slot>>,
 }
 
 impl<M: RowId> Group<M> {
+    /// Rows read whole.
     pub fn new(rows: Vec<M>) -> Arc<Self> {
-        Arc::new(Group { rows, memo: Mutex::new(foldhash::HashMap::default()) })
+        Self::read(rows, Selected::ALL)
+    }
+
+    /// Rows whose statement selected only the `selected` columns.
+    pub fn read(rows: Vec<M>, selected: Selected) -> Arc<Self> {
+        Arc::new(Group { rows, selected, memo: Mutex::new(foldhash::HashMap::default()) })
     }
 
     pub fn rows(&self) -> &[M] {
         &self.rows
+    }
+
+    /// The columns the rows hold for real; the others are stand-ins.
+    pub fn selected(&self) -> Selected {
+        self.selected
     }
 
     /// The distinct primary keys of the group, in row order.
@@ -79,6 +93,40 @@ impl<M: RowId> Group<M> {
             .await
             .clone()?;
         value.downcast::<T>().map_err(|_| ApiError::Internal("group memo holds another type under this key".into()))
+    }
+}
+
+/// One row among its siblings, as a field that batches for the whole group
+/// sees it: its id and the group's, and the group's memo, but none of the
+/// row's other columns (a field that reads columns declares them).
+pub struct Siblings<'a, M> {
+    group: &'a Group<M>,
+    index: usize,
+}
+
+impl<'a, M: RowId> Siblings<'a, M> {
+    pub fn new(group: &'a Group<M>, index: usize) -> Self {
+        Siblings { group, index }
+    }
+
+    /// This row's id.
+    pub fn id(&self) -> i64 {
+        self.group.rows[self.index].row_id()
+    }
+
+    /// The ids of every row of the group.
+    pub fn ids(&self) -> Vec<i64> {
+        self.group.ids()
+    }
+
+    /// [`Group::once`] on the group.
+    pub async fn once<T, F, Fut>(&self, key: MemoKey, load: F) -> ApiResult<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<T>> + Send,
+    {
+        self.group.once(key, load).await
     }
 }
 

@@ -9,7 +9,7 @@ use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::lang::Lang;
-use crate::graphql::sql::Wanted;
+use crate::graphql::node::Wanted;
 
 /// Per-request data: the counting connection, the caller's language and
 /// identity, and where committed changes are announced.
@@ -18,11 +18,23 @@ pub struct RequestData {
     pub lang: Lang,
     pub caller: Caller,
     pub events: EventBus,
+    /// Whether the fast path is on for this request (see
+    /// [`crate::graphql::Executor`]): objects resolved in place and
+    /// written as JSON where they resolve, reads narrowed to the columns
+    /// the query needs.
+    pub fast: bool,
     /// What each field's siblings share, worked out once per request.
     pub fields: Mutex<FieldMemo>,
     /// Whether objects are written as JSON text where they resolve
     /// ([`crate::graphql::render`]); decided at the first object.
     pub writes_text: OnceLock<bool>,
+}
+
+impl RequestData {
+    /// Whether reads leave out the columns no field of the query needs.
+    pub fn narrows(&self) -> bool {
+        self.fast
+    }
 }
 
 /// A field of the document: its position and the type of its objects.
@@ -42,7 +54,7 @@ pub struct FieldMemo {
     pub window_numbers: foldhash::HashMap<String, u64>,
 }
 
-/// The request's data; every request carries it (see [`crate::graphql::execute`]).
+/// The request's data; every request carries it (see [`crate::graphql::Executor`]).
 pub fn request<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestData> {
     ctx.data::<RequestData>().map_err(|_| ApiError::Internal("request data missing".into()))
 }

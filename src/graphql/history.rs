@@ -1,66 +1,65 @@
 //! The change history of a record (`history` on every writable node) and
 //! of the whole registry (`changes`), read from `change_log`.
 
-use std::sync::Arc;
-
-use async_graphql::{Context, Object};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
+use async_graphql::Context;
+use entity::change_log;
+use entity::row::Positional;
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityName, IdenStatic, ModelTrait};
 
 use crate::error::ApiResult;
 use crate::events::RecordKind;
-use crate::graphql::batch::{Group, RowId};
+use crate::graphql::batch::RowId;
+use crate::graphql::declare::object;
+use crate::graphql::input::Unfiltered;
+use crate::graphql::node::NodeType;
 use crate::graphql::object::Change;
-use crate::graphql::pagination::{Connection, Nested, Relation, TopLevel, Window};
+use crate::graphql::pagination::{self, Connection, Declared, Relation};
 use crate::graphql::scalar::DateTimeUtc;
-use crate::graphql::sort::Sort;
-use crate::graphql::sql::Via;
+use crate::graphql::sort::primary_key;
+use crate::graphql::sql::Path;
+use crate::graphql::window::Paging;
 
-fn of_kind(kind: RecordKind) -> Condition {
-    Condition::all().add(Expr::col((Alias::new("change_log"), Alias::new("entity"))).eq(kind.table()))
+/// From a record to its history entries: `change_log` rows whose
+/// `entity_id` is the record's id (and whose `entity` is its table).
+pub fn relation<P>() -> ApiResult<Relation<P>>
+where
+    P: ModelTrait + Positional + RowId,
+{
+    let id = primary_key::<P::Entity>()?;
+    Relation::keyed("history", Path::column(change_log::Column::EntityId), id.as_str())
 }
 
-/// The changes to the row at `index` of `parents`, batched for all of them.
-pub fn of_record<P: RowId + 'static>(
-    parents: &Arc<Group<P>>,
-    index: usize,
-    kind: RecordKind,
-    window: (Option<i32>, Option<String>, Option<i32>, Option<String>),
+/// The changes to `record`, batched for all its siblings.
+pub fn of_record<P: NodeType>(
+    ctx: &Context<'_>,
+    record: &P,
+    paging: Paging,
+    relation: &'static Declared<P::Model>,
 ) -> ApiResult<Connection<Change>> {
-    let relation =
-        Relation { name: "history", via: Via::column("change_log", "entity_id"), key: |row: &P| Some(row.row_id()) };
-    let (first, after, last, before) = window;
-    let window = Window::sorted(first, after, last, before, Sort::BY_ID, of_kind(kind))?;
-    Ok(Nested::connection(parents, index, relation, window))
+    let of_table = Condition::all().add(change_log::Column::Entity.eq(P::Entity::default().table_name()));
+    pagination::nested_where::<P, Change, Unfiltered, Unfiltered>(ctx, record, paging, relation, None, None, of_table)
 }
 
-/// The registry-wide `changes` query.
-#[derive(Default)]
-pub struct HistoryQuery;
+/// The changes committed since `since`, to records of `kinds`.
+fn since(since: Option<DateTimeUtc>, kinds: Option<Vec<RecordKind>>) -> Condition {
+    let mut filter = Condition::all();
+    if let Some(since) = since {
+        filter = filter.add(change_log::Column::At.gte(since.0));
+    }
+    if let Some(kinds) = kinds {
+        filter = filter.add(change_log::Column::Entity.is_in(kinds.iter().map(|k| k.table())));
+    }
+    filter
+}
 
-#[Object(serial)]
-impl HistoryQuery {
-    /// Every recorded change, oldest first (use `last` for the most recent).
-    #[allow(clippy::too_many_arguments)]
-    async fn changes(
-        &self,
-        _ctx: &Context<'_>,
-        #[graphql(desc = "Only changes committed at or after this instant.")] since: Option<DateTimeUtc>,
-        #[graphql(desc = "Only changes to records of these kinds.")] kinds: Option<Vec<RecordKind>>,
-        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
-            i32,
-        >,
-        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
-        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Connection<Change>> {
-        let column = |c: &str| Expr::col((Alias::new("change_log"), Alias::new(c)));
-        let mut filter = Condition::all();
-        if let Some(since) = since {
-            filter = filter.add(column("at").gte(since.0));
-        }
-        if let Some(kinds) = kinds {
-            filter = filter.add(column("entity").is_in(kinds.iter().map(|k| k.table())));
-        }
-        Ok(TopLevel::connection(Window::sorted(first, after, last, before, Sort::BY_ID, filter)?))
+object! {
+    /// The registry-wide history.
+    root HistoryQuery {
+        /// Every recorded change, oldest first (use `last` for the most recent).
+        fn changes(
+            #[graphql(desc = "Only changes committed at or after this instant.")] since: Option<DateTimeUtc>,
+            #[graphql(desc = "Only changes to records of these kinds.")] kinds: Option<Vec<RecordKind>>,
+        ) -> Connection<Change> = list(where self::since(since, kinds));
     }
 }

@@ -48,7 +48,8 @@ mod fuzz {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::graphql::sort::{Sort, SortKind};
+    use crate::graphql::sort::Sort;
+    use entity::{agreement, partner};
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
@@ -70,10 +71,13 @@ mod fuzz {
 
         #[test]
         fn any_cursor_decodes_or_is_bad_input(text in ".{0,200}", inner in ".{0,120}") {
-            let sorts = [Sort::BY_ID, Sort::new("name_en_key", SortKind::Text, false, false), Sort::new("signed_on", SortKind::Date, true, true)];
-            for sort in sorts {
-                for cursor in [text.clone(), URL_SAFE_NO_PAD.encode(inner.as_bytes())] {
-                    if let Err(e) = sort.decode("after", &cursor) {
+            let partners = [Sort::<partner::Entity>::BY_ID, Sort::by(partner::Column::NameEnKey, false)];
+            let agreements = [Sort::<agreement::Entity>::by(agreement::Column::SignedOn, true)];
+            for cursor in [text.clone(), URL_SAFE_NO_PAD.encode(inner.as_bytes())] {
+                let decoded = partners.iter().map(|sort| sort.decode("after", &cursor).map(|_| ()))
+                    .chain(agreements.iter().map(|sort| sort.decode("after", &cursor).map(|_| ())));
+                for result in decoded {
+                    if let Err(e) = result {
                         prop_assert_eq!(e.code(), "BAD_USER_INPUT");
                     }
                 }

@@ -19,15 +19,16 @@
 //! are written as JSON text as their fields resolve, not gathered into maps
 //! ([`crate::graphql::render`]).
 //!
-//! Like [`crate::graphql::list`], this skips the hooks of schema extensions
-//! (the schema installs none); with custom directives registered it falls
-//! back to async-graphql's own resolution.
+//! This skips the hooks of schema extensions, so it runs only on the fast
+//! path, which is off whenever an extension is installed (see
+//! [`crate::graphql::Executor`]); with custom directives registered it
+//! falls back to async-graphql's own resolution too.
 
 use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
-use async_graphql::resolver_utils::{ContainerType, resolve_container_serial};
+use async_graphql::resolver_utils::ContainerType;
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value, registry};
 use smallvec::SmallVec;
 
@@ -54,17 +55,23 @@ impl<T: ContainerType> OutputType for Inline<T> {
         T::create_type_info(registry)
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        if !fast(ctx) {
+            return self.0.resolve(ctx, field).await;
+        }
         object(ctx, &self.0).await
     }
 }
 
+/// Whether this request takes the fast path: objects resolved in place
+/// and written as text (see [`crate::graphql::Executor`]).
+pub fn fast(ctx: &ContextSelectionSet<'_>) -> bool {
+    ctx.schema_env.custom_directives.is_empty() && ctx.data::<RequestData>().is_ok_and(|request| request.fast)
+}
+
 /// Resolves `root`'s selection set field after field, as async-graphql's
 /// serial resolution does, without boxing each field.
-pub async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>, root: &'a T) -> ServerResult<Value> {
-    if !ctx.schema_env.custom_directives.is_empty() {
-        return resolve_container_serial(ctx, root).await;
-    }
+async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>, root: &'a T) -> ServerResult<Value> {
     // On the stack for the usual few fields: one object of many thousands.
     let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
     collect(ctx, root, &ctx.item.node, &mut fields)?;
@@ -79,15 +86,13 @@ pub async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>
 /// Whether this request's objects are written as text ([`render`]).
 fn writes_text(ctx: &ContextSelectionSet<'_>) -> bool {
     let operation = &ctx.query_env.operation.node.selection_set.node;
-    ctx.schema_env.custom_directives.is_empty()
-        && ctx
-            .data::<RequestData>()
-            .is_ok_and(|request| render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation))
+    ctx.data::<RequestData>()
+        .is_ok_and(|request| render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation))
 }
 
 /// Resolves the items of a list in order, each in place; the fields an
 /// item's selection asks for are worked out once per run of items of one
-/// type, not once per item.
+/// type, not once per item. On the fast path only (see [`fast`]).
 pub async fn list<'a, T: ContainerType>(ctx: &ContextSelectionSet<'a>, items: &'a [T]) -> ServerResult<Value> {
     let text = writes_text(ctx);
     let mut out = Vec::new();
@@ -96,24 +101,20 @@ pub async fn list<'a, T: ContainerType>(ctx: &ContextSelectionSet<'a>, items: &'
     let mut fields_of: Option<Cow<'static, str>> = None;
     for (index, item) in items.iter().enumerate() {
         let ctx_index = ctx.with_index(index);
-        let value = if !ctx.schema_env.custom_directives.is_empty() {
-            resolve_container_serial(&ctx_index, item).await
-        } else {
-            // Fragments apply by the item's type, the only thing that can
-            // change from one item to the next.
-            let type_name = item.introspection_type_name();
-            if fields_of.as_deref() != Some(&*type_name) {
-                fields.clear();
-                collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
-                fields_of = Some(type_name);
-            }
-            if text {
-                out.push(if index == 0 { b'[' } else { b',' });
-                write_fields(&ctx_index, item, &fields, &mut out).await.map_err(|e| ctx_index.set_error_path(e))?;
-                continue;
-            }
-            resolve_fields(&ctx_index, item, &fields).await
-        };
+        // Fragments apply by the item's type, the only thing that can
+        // change from one item to the next.
+        let type_name = item.introspection_type_name();
+        if fields_of.as_deref() != Some(&*type_name) {
+            fields.clear();
+            collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
+            fields_of = Some(type_name);
+        }
+        if text {
+            out.push(if index == 0 { b'[' } else { b',' });
+            write_fields(&ctx_index, item, &fields, &mut out).await.map_err(|e| ctx_index.set_error_path(e))?;
+            continue;
+        }
+        let value = resolve_fields(&ctx_index, item, &fields).await;
         values.push(value.map_err(|e| ctx_index.set_error_path(e))?);
     }
     if text {

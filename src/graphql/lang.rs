@@ -35,16 +35,8 @@ impl Lang {
         best.map(|(l, _)| l).unwrap_or_default()
     }
 
-    /// Picks the text of this language.
-    pub fn pick<'a>(self, en: &'a str, fr: &'a str) -> &'a str {
-        match self {
-            Lang::En => en,
-            Lang::Fr => fr,
-        }
-    }
-
-    /// Picks an optional text of this language.
-    pub fn pick_opt<'a>(self, en: Option<&'a str>, fr: Option<&'a str>) -> Option<&'a str> {
+    /// Picks what is in this language: a text, an optional text, a column.
+    pub fn pick<T>(self, en: T, fr: T) -> T {
         match self {
             Lang::En => en,
             Lang::Fr => fr,

@@ -7,13 +7,13 @@
 //! item to ask for a relation loads it for all its siblings (see
 //! [`crate::graphql::batch`]), so the later items find their share already
 //! there. In order, the statement count is the same, the memory is that of one
-//! item at a time, and no waker fan-out is needed. (Extensions' per-item
-//! `resolve` hooks are not called for these items; the schema installs none.)
+//! item at a time, and no waker fan-out is needed. Off the fast path (see
+//! [`crate::graphql::Executor`]) the list is async-graphql's own.
 
 use std::borrow::Cow;
 
 use async_graphql::parser::types::Field;
-use async_graphql::resolver_utils::ContainerType;
+use async_graphql::resolver_utils::{ContainerType, resolve_list};
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value, registry};
 
 use crate::graphql::inline;
@@ -41,7 +41,10 @@ impl<T: ContainerType> OutputType for List<T> {
         Vec::<T>::create_type_info(registry)
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        if !inline::fast(ctx) {
+            return resolve_list(ctx, field, &self.0, Some(self.0.len())).await;
+        }
         inline::list(ctx, &self.0).await
     }
 }

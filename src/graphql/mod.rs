@@ -1,8 +1,10 @@
 //! The GraphQL schema: types, resolvers and the batching they share. It
-//! knows nothing of HTTP; the transport attaches [`context::RequestData`].
+//! knows nothing of HTTP; a transport hands [`Executor`] a request and who
+//! asks, and gets back an [`Executed`] answer.
 
 pub mod batch;
 pub mod context;
+pub mod declare;
 pub mod guard;
 pub mod history;
 pub mod id;
@@ -21,10 +23,13 @@ pub mod sort;
 pub mod sql;
 pub mod subscription;
 pub mod totals;
+pub mod window;
 
 use std::sync::Arc;
 
-use async_graphql::{Schema, Value};
+use async_graphql::extensions::{Extension, ExtensionFactory};
+use async_graphql::{Schema, ServerError, Value};
+use futures_util::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Caller;
@@ -37,12 +42,11 @@ use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
 use crate::metrics::Metrics;
 
-/// The registry's schema type.
-pub type RegistrySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+type RegistrySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema. Introspection stays on: analysts explore it in GraphiQL.
-pub fn build_schema() -> RegistrySchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).finish()
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).finish().sdl()
 }
 
 /// Every type of the schema, as async-graphql registers them: what the
@@ -54,11 +58,6 @@ pub fn type_registry() -> async_graphql::registry::Registry {
     MutationRoot::create_type_info(&mut registry);
     SubscriptionRoot::create_type_info(&mut registry);
     registry
-}
-
-/// The schema in SDL, as committed in `schema.graphql`.
-pub fn sdl() -> String {
-    build_schema().sdl()
 }
 
 /// What a request runs against: the database, where changes are announced,
@@ -77,11 +76,83 @@ pub struct Asker {
     pub lang: Lang,
 }
 
-impl Registry {
+/// A schema extension to install (tracing, metrics of one's own…).
+pub type SharedExtension = Arc<dyn ExtensionFactory>;
+
+/// How operations run.
+#[derive(Clone)]
+pub struct ExecutorOptions {
+    /// The fast path (see [`Executor`]); off, async-graphql resolves every
+    /// object and every statement reads every column.
+    pub fast_path: bool,
+    /// Extensions to install on the schema; with any, the fast path steps
+    /// aside so that each sees every field resolve.
+    pub extensions: Vec<SharedExtension>,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        ExecutorOptions { fast_path: true, extensions: Vec::new() }
+    }
+}
+
+impl std::fmt::Debug for ExecutorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutorOptions")
+            .field("fast_path", &self.fast_path)
+            .field("extensions", &self.extensions.len())
+            .finish()
+    }
+}
+
+/// The schema and the registry it reads, running one operation at a time.
+///
+/// By default it takes the fast path: the objects of lists and to-one
+/// fields are resolved in place ([`inline`]) and written as JSON where
+/// they resolve ([`render`]), and every statement reads only the columns
+/// the query's fields declare. Those parts go around async-graphql's
+/// executor, so they step aside whenever its per-field machinery must be
+/// seen: when the path is switched off, or when an extension is installed.
+#[derive(Clone)]
+pub struct Executor {
+    schema: RegistrySchema,
+    registry: Registry,
+    fast: bool,
+}
+
+/// An extension shared between schemas.
+struct Shared(SharedExtension);
+
+impl ExtensionFactory for Shared {
+    fn create(&self) -> Arc<dyn Extension> {
+        self.0.create()
+    }
+}
+
+impl Executor {
+    pub fn new(registry: Registry, options: ExecutorOptions) -> Self {
+        let fast = options.fast_path && options.extensions.is_empty();
+        let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot);
+        for extension in options.extensions {
+            builder = builder.extension(Shared(extension));
+        }
+        Executor { schema: builder.finish(), registry, fast }
+    }
+
+    /// The database the registry reads.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.registry.db
+    }
+
+    /// Whether operations take the fast path.
+    pub fn fast(&self) -> bool {
+        self.fast
+    }
+
     /// The per-request data of one operation, on its own counting connection.
-    pub fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
-        let mut db = CountingDb::new(self.db.clone());
-        if let Some(metrics) = &self.metrics {
+    fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
+        let mut db = CountingDb::new(self.registry.db.clone());
+        if let Some(metrics) = &self.registry.metrics {
             db = db.with_metrics(metrics.clone());
         }
         (
@@ -89,36 +160,118 @@ impl Registry {
                 db: db.clone(),
                 lang: asker.lang,
                 caller: asker.caller,
-                events: self.events.clone(),
+                events: self.registry.events.clone(),
+                fast: self.fast,
                 fields: Default::default(),
                 writes_text: Default::default(),
             },
             db,
         )
     }
+
+    /// Runs one query or mutation on its own counting connection, in the
+    /// asker's language unless the query says otherwise; the statements it
+    /// cost go in `extensions.sqlStatements`.
+    pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
+        let (data, db) = self.request_data(asker);
+        let response = self.schema.execute(request.data(data)).await;
+        Executed::new(response, db.statements())
+    }
+
+    /// Runs a subscription (or, once, a query or mutation): each event's
+    /// answer with the statements it cost so far.
+    pub fn execute_stream(
+        &self,
+        asker: Asker,
+        request: async_graphql::Request,
+    ) -> impl Stream<Item = Executed> + Send + 'static {
+        let (data, db) = self.request_data(asker);
+        self.schema.execute_stream(request.data(data)).map(move |response| Executed::new(response, db.statements()))
+    }
 }
 
-/// Runs one request on its own counting connection, in the asker's
-/// language unless the query says otherwise; the statements it cost go in
-/// `extensions.sqlStatements`.
-pub async fn execute(
-    schema: &RegistrySchema,
-    registry: &Registry,
-    asker: Asker,
-    request: async_graphql::Request,
-) -> async_graphql::Response {
-    let (data, db) = registry.request_data(asker);
-    let mut response = schema.execute(request.data(data)).await;
-    add_missing_codes(&mut response);
-    response.extensions.insert("sqlStatements".to_owned(), Value::from(db.statements()));
-    response
+/// What one operation (or one event of a subscription) answered.
+///
+/// Its data leaves only as JSON text ([`Executed::to_json`]): objects the
+/// fast path wrote as text travel inside it as bytes, which async-graphql's
+/// own serialisation would write as arrays of numbers, so nothing else can
+/// read or serialise it.
+pub struct Executed {
+    response: async_graphql::Response,
+}
+
+impl Executed {
+    fn new(mut response: async_graphql::Response, statements: u64) -> Self {
+        add_missing_codes(&mut response);
+        response.extensions.insert("sqlStatements".to_owned(), Value::from(statements));
+        Executed { response }
+    }
+
+    pub fn errors(&self) -> &[ServerError] {
+        &self.response.errors
+    }
+
+    pub fn into_errors(self) -> Vec<ServerError> {
+        self.response.errors
+    }
+
+    /// The code of the first error, if any.
+    pub fn first_code(&self) -> Option<&str> {
+        first_code(&self.response.errors)
+    }
+
+    /// Whether async-graphql refused the operation before running it: it did
+    /// not parse or validate.
+    pub fn never_ran(&self) -> bool {
+        self.has_no_data()
+            && self
+                .response
+                .errors
+                .iter()
+                .all(|e| matches!(error_code(e), Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")))
+    }
+
+    /// Errors and no data at all: for a subscription, one that could not start.
+    pub fn has_no_data(&self) -> bool {
+        matches!(self.response.data, Value::Null) && !self.response.errors.is_empty()
+    }
+
+    /// How many statements the operation ran.
+    pub fn statements(&self) -> u64 {
+        match self.response.extensions.get("sqlStatements") {
+            Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Adds an entry to `extensions`.
+    pub fn set_extension(&mut self, name: &str, value: impl Into<Value>) {
+        self.response.extensions.insert(name.to_owned(), value.into());
+    }
+
+    /// Internal errors reach the client as a generic message with the request
+    /// id, which finds the details in the log.
+    pub fn mask_internal(&mut self, request_id: &str) {
+        for error in &mut self.response.errors {
+            if error_code(error) == Some("INTERNAL") {
+                error.message = "internal error".into();
+                error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
+            }
+        }
+    }
+
+    /// The answer as JSON: `data`, then `extensions` and `errors` when there
+    /// are any, written text in place.
+    pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        render::response_json(&self.response)
+    }
 }
 
 /// async-graphql's own errors carry no code: those raised before execution
 /// (the document does not parse or does not validate) and argument or
 /// variable values it could not coerce while executing (those have a path).
 /// Every error a client sees has one.
-pub fn add_missing_codes(response: &mut async_graphql::Response) {
+fn add_missing_codes(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         if error.extensions.as_ref().is_some_and(|e| e.get("code").is_some()) {
             continue;
@@ -136,7 +289,7 @@ pub fn add_missing_codes(response: &mut async_graphql::Response) {
 }
 
 /// An error's `extensions.code`, when it is a string.
-pub fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+pub fn error_code(error: &ServerError) -> Option<&str> {
     match error.extensions.as_ref()?.get("code")? {
         Value::String(code) => Some(code),
         _ => None,
@@ -144,28 +297,6 @@ pub fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
 }
 
 /// The code of the first error, if any.
-pub fn first_code(errors: &[async_graphql::ServerError]) -> Option<&str> {
+pub fn first_code(errors: &[ServerError]) -> Option<&str> {
     errors.first().and_then(error_code)
-}
-
-/// Whether async-graphql refused the operation before running it: it did not
-/// parse or validate.
-pub fn never_ran(response: &async_graphql::Response) -> bool {
-    matches!(response.data, Value::Null)
-        && !response.errors.is_empty()
-        && response
-            .errors
-            .iter()
-            .all(|e| matches!(error_code(e), Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")))
-}
-
-/// Internal errors reach the client as a generic message with the request
-/// id, which finds the details in the log.
-pub fn mask_internal(response: &mut async_graphql::Response, request_id: &str) {
-    for error in &mut response.errors {
-        if error_code(error) == Some("INTERNAL") {
-            error.message = "internal error".into();
-            error.extensions.get_or_insert_with(Default::default).set("requestId", request_id);
-        }
-    }
 }

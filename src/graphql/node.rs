@@ -1,32 +1,32 @@
-//! The Relay `Node` interface and what every node type shares.
+//! What every node type shares: the row of a sibling group it wraps, and
+//! the columns each of its fields reads.
 
 use std::sync::Arc;
 
-use async_graphql::Interface;
 use async_graphql::resolver_utils::ContainerType;
-use sea_orm::EntityTrait;
+use entity::row::Positional;
+use sea_orm::{EntityTrait, ModelTrait};
 
 use crate::graphql::batch::{Group, RowId};
-use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, PolicingGoal, Project};
-use crate::graphql::sort::Sortable;
-use crate::graphql::sql::Columns;
 
-/// A GraphQL object backed by one row of a sibling [`Group`].
+/// A GraphQL object backed by one row of a sibling [`Group`]. Implemented
+/// by [`object!`](crate::graphql::declare::object), from the type's one
+/// declaration of its fields.
 pub trait NodeType: ContainerType + Sized + Send + Sync + 'static {
     type Entity: EntityTrait<Model = Self::Model>;
-    type Model: RowId + Sortable + Columns + Send + Sync + 'static;
+    type Model: Positional + ModelTrait<Entity = Self::Entity> + RowId + Send + Sync + 'static;
     /// The GraphQL type name, also the prefix of the global id.
     const TYPE_NAME: &'static str;
 
     fn new(group: Arc<Group<Self::Model>>, index: usize) -> Self;
 
-    /// The columns field `field` reads among those a statement may leave
-    /// out (text, nullable and timestamp columns; see `sql::Wanted`). `None`, the
-    /// default, for a field not listed: the statement then reads every
-    /// column, so a field missing here costs speed, never correctness.
-    fn reads(_field: &str) -> Option<&'static [&'static str]> {
-        None
-    }
+    /// The group the object's row belongs to, and where in it.
+    fn group(&self) -> &Arc<Group<Self::Model>>;
+    fn index(&self) -> usize;
+
+    /// The columns the field called `field` (its GraphQL name) reads, as
+    /// its declaration names them; `None` for a field the type does not have.
+    fn reads(field: &str) -> Option<Wanted>;
 
     /// One row on its own, as an object.
     fn one(row: Self::Model) -> Self {
@@ -39,15 +39,38 @@ pub trait NodeType: ContainerType + Sized + Send + Sync + 'static {
     }
 }
 
-/// An object with a globally unique, opaque id, fetchable with `node(id:)`.
-#[derive(Interface)]
-#[graphql(field(name = "id", ty = "async_graphql::ID", desc = "The object's opaque global id."))]
-pub enum Node {
-    Partner(Partner),
-    Agreement(Agreement),
-    Project(Project),
-    Funding(Funding),
-    CrimeArea(CrimeArea),
-    PolicingGoal(PolicingGoal),
-    Change(Change),
+/// Columns some fields read, one bit per position among the model's
+/// columns ([`Positional::NAMES`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Wanted(u64);
+
+impl Wanted {
+    /// No column (those that are always read aside).
+    pub const NONE: Wanted = Wanted(0);
+    /// Every column: a read that is not narrowed.
+    pub const ALL: Wanted = Wanted(u64::MAX);
+
+    /// The columns at these positions.
+    pub const fn of(positions: &[usize]) -> Self {
+        let mut bits = 0u64;
+        let mut i = 0;
+        while i < positions.len() {
+            bits |= 1 << positions[i];
+            i += 1;
+        }
+        Wanted(bits)
+    }
+
+    pub fn with(self, position: usize) -> Self {
+        Wanted(self.0 | (1 << position))
+    }
+
+    pub fn union(self, other: Wanted) -> Self {
+        Wanted(self.0 | other.0)
+    }
+
+    /// One bit per position.
+    pub fn bits(self) -> u64 {
+        self.0
+    }
 }

@@ -14,8 +14,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, ChangeEvent, RecordKind};
 use crate::graphql::context::{db, request};
 use crate::graphql::id;
-use crate::graphql::node::{Node, NodeType};
-use crate::graphql::object::{Agreement, Change, Funding, Partner, Project};
+use crate::graphql::node::{NodeType, Wanted};
+use crate::graphql::object::{Agreement, Change, Funding, Node, Partner, Project};
 use crate::graphql::scalar::DateTimeUtc;
 use crate::graphql::sql;
 
@@ -63,8 +63,8 @@ impl ChangeNotice {
     /// be newer than `version`); null once deleted.
     async fn node(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
         async fn one<N: NodeType>(ctx: &Context<'_>, id: i64, wrap: fn(N) -> Node) -> ApiResult<Option<Node>> {
-            let rows = sql::fetch_by_ids::<N::Entity>(db(ctx)?, &[id]).await?;
-            Ok(rows.into_iter().next().map(|row| wrap(N::one(row))))
+            let group = sql::fetch_by_ids::<N::Entity>(db(ctx)?, &[id], Wanted::ALL).await?;
+            Ok(N::all(&group).into_iter().next().map(wrap))
         }
         if self.0.action == ChangeAction::Delete {
             return Ok(None);
@@ -79,8 +79,8 @@ impl ChangeNotice {
 
     /// The history entry of the change, with the record before and after.
     async fn change(&self, ctx: &Context<'_>) -> ApiResult<Option<Change>> {
-        let rows = sql::fetch_by_ids::<entity::change_log::Entity>(db(ctx)?, &[self.0.change_id]).await?;
-        Ok(rows.into_iter().next().map(Change::one))
+        let group = sql::fetch_by_ids::<entity::change_log::Entity>(db(ctx)?, &[self.0.change_id], Wanted::ALL).await?;
+        Ok(Change::all(&group).into_iter().next())
     }
 }
 

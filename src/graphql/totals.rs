@@ -4,22 +4,20 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Expr, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, QueryResult};
-
-use std::sync::Arc;
-
 use async_graphql::Context;
+use entity::funding;
+use sea_orm::sea_query::{Alias, Expr, Order, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryResult};
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::batch::{Group, RowId};
+use crate::graphql::batch::{RowId, Siblings};
 use crate::graphql::context::db;
 use crate::graphql::object::Money;
-use crate::graphql::sql::key_in;
+use crate::graphql::sql::column_in;
 
 /// The disclosed sums (one per currency) and the undisclosed count of one key.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Totals {
     pub sums: Vec<(String, i128)>,
     pub undisclosed: i64,
@@ -31,19 +29,24 @@ impl Totals {
     }
 }
 
-/// Columns every totals statement selects, grouped by `currency`.
+/// Columns every totals statement selects, grouped by currency.
 pub fn aggregate(select: &mut SelectStatement) {
-    let f = |c: &str| Expr::col((Alias::new("funding"), Alias::new(c)));
+    use funding::Column;
+    let amount = Column::AmountMinor.as_column_ref();
+    let column = |(table, column): (sea_orm::sea_query::DynIden, sea_orm::sea_query::DynIden)| {
+        format!(r#""{}"."{}""#, table.inner(), column.inner())
+    };
+    let amount = column(amount);
     select
-        .expr_as(f("currency"), Alias::new("__currency"))
+        .expr_as(Expr::col(Column::Currency.as_column_ref()), Alias::new("__currency"))
         // Summed as quotient and remainder by 10^9: neither sum can overflow
         // 64 bits (SQLite errors where PostgreSQL would widen), and the two
         // recombine exactly in 128 bits.
-        .expr_as(Expr::cust(r#"CAST(SUM("funding"."amount_minor" / 1000000000) AS TEXT)"#), Alias::new("__sum_hi"))
-        .expr_as(Expr::cust(r#"CAST(SUM("funding"."amount_minor" % 1000000000) AS TEXT)"#), Alias::new("__sum_lo"))
-        .expr_as(Expr::cust(r#"COUNT("funding"."amount_minor")"#), Alias::new("__disclosed"))
-        .expr_as(Expr::cust(r#"COUNT(*) - COUNT("funding"."amount_minor")"#), Alias::new("__undisclosed"))
-        .add_group_by([f("currency")]);
+        .expr_as(Expr::cust(format!("CAST(SUM({amount} / 1000000000) AS TEXT)")), Alias::new("__sum_hi"))
+        .expr_as(Expr::cust(format!("CAST(SUM({amount} % 1000000000) AS TEXT)")), Alias::new("__sum_lo"))
+        .expr_as(Expr::cust(format!("COUNT({amount})")), Alias::new("__disclosed"))
+        .expr_as(Expr::cust(format!("COUNT(*) - COUNT({amount})")), Alias::new("__undisclosed"))
+        .add_group_by([Expr::col(Column::Currency.as_column_ref())]);
 }
 
 /// Reads the columns [`aggregate`] selects.
@@ -65,17 +68,17 @@ pub fn read(row: &QueryResult) -> ApiResult<(Option<String>, Option<i128>, i64, 
     ))
 }
 
-/// Totals of the fundings whose `column` (`funder_id` or `project_id`) is one of `keys`, per key.
-pub async fn by_key(db: &CountingDb, column: &str, keys: &[i64]) -> ApiResult<HashMap<i64, Totals>> {
+/// Totals of the fundings whose `column` (the funder or the project) is one of `keys`, per key.
+pub async fn by_key(db: &CountingDb, column: funding::Column, keys: &[i64]) -> ApiResult<HashMap<i64, Totals>> {
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
-    let key = Expr::col((Alias::new("funding"), Alias::new(column)));
+    let key = Expr::col(column.as_column_ref());
     let mut select = Query::select();
-    select.expr_as(key.clone(), Alias::new("__key")).from(Alias::new("funding"));
+    select.expr_as(key.clone(), Alias::new("__key")).from(funding::Entity);
     aggregate(&mut select);
     select
-        .and_where(key_in(db.get_database_backend(), "funding", column, keys))
+        .and_where(column_in(db.get_database_backend(), column, keys))
         .add_group_by([key])
         .order_by(Alias::new("__currency"), Order::Asc);
     let mut totals: HashMap<i64, Totals> = HashMap::new();
@@ -90,13 +93,12 @@ pub async fn by_key(db: &CountingDb, column: &str, keys: &[i64]) -> ApiResult<Ha
     Ok(totals)
 }
 
-/// The totals of every row of a group, loaded once for the whole group:
-/// `column` is `funder_id` for partners, `project_id` for projects.
-pub async fn of_group<P: RowId>(
-    ctx: &Context<'_>,
-    group: &Group<P>,
-    column: &'static str,
-) -> ApiResult<Arc<HashMap<i64, Totals>>> {
+/// The totals of one row, loaded once for every row of its group: of the
+/// fundings it provides (`column` the funder) or receives (the project).
+pub async fn of<M: RowId>(ctx: &Context<'_>, rows: &Siblings<'_, M>, column: funding::Column) -> ApiResult<Totals> {
     let db = db(ctx)?;
-    group.once((format!("totals/{column}").into(), 0), || async { by_key(db, column, &group.ids()).await }).await
+    let totals = rows
+        .once((sea_orm::IdenStatic::as_str(&column).into(), 0), || async { by_key(db, column, &rows.ids()).await })
+        .await?;
+    Ok(totals.get(&rows.id()).cloned().unwrap_or_default())
 }

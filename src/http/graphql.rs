@@ -11,8 +11,8 @@
 
 use std::time::Instant;
 
+use async_graphql::ServerError;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{ServerError, Value};
 use axum::body::{Body, to_bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -24,8 +24,8 @@ use super::{AppState, RequestId};
 use crate::auth::{AuthError, Role};
 use crate::error::ApiError;
 use crate::gate::{Params, Refused, coded};
+use crate::graphql::Asker;
 use crate::graphql::lang::Lang;
-use crate::graphql::{Asker, add_missing_codes, first_code, mask_internal, never_ran};
 
 /// A finished answer for one operation.
 struct Answer {
@@ -217,28 +217,24 @@ async fn run(
     let executed = tokio::time::timeout(timeout, async {
         // Waiting for a turn counts against the timeout: a full queue answers in time too.
         let _permit = state.executions.acquire().await;
-        crate::graphql::execute(&state.schema, &state.registry, asker.clone(), admitted.request).await
+        state.executor.execute(asker.clone(), admitted.request).await
     })
     .await;
     let elapsed = started.elapsed();
-    let Ok(mut response) = executed else {
+    let Ok(mut executed) = executed else {
         metrics.operations.with_label_values(&[label.as_str(), "TIMEOUT"]).inc();
         tracing::warn!(operation = %label, timeout_ms = timeout.as_millis() as u64, "operation timed out");
         let message = format!("the operation took longer than {} ms and was cancelled", timeout.as_millis());
         return refused(media, &Refused { errors: vec![coded("TIMEOUT", message)] });
     };
-    add_missing_codes(&mut response);
-    if never_ran(&response) {
-        metrics.operations.with_label_values(&[label.as_str(), first_code(&response.errors).unwrap_or("")]).inc();
-        return refused(media, &Refused { errors: response.errors });
+    if executed.never_ran() {
+        metrics.operations.with_label_values(&[label.as_str(), executed.first_code().unwrap_or("")]).inc();
+        return refused(media, &Refused { errors: executed.into_errors() });
     }
-    mask_internal(&mut response, request_id);
-    response.extensions.insert("cost".to_owned(), Value::from(cost));
-    let statements = match response.extensions.get("sqlStatements") {
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
-        _ => 0,
-    };
-    let outcome = first_code(&response.errors).unwrap_or("ok");
+    executed.mask_internal(request_id);
+    executed.set_extension("cost", cost);
+    let statements = executed.statements();
+    let outcome = executed.first_code().unwrap_or("ok");
     metrics.operations.with_label_values(&[label.as_str(), outcome]).inc();
     metrics.duration.with_label_values(&[label.as_str()]).observe(elapsed.as_secs_f64());
     metrics.statements.observe(statements as f64);
@@ -250,12 +246,12 @@ async fn run(
         outcome,
         "operation"
     );
-    let body = crate::graphql::render::response_json(&response).unwrap_or_else(unserialisable);
+    let body = executed.to_json().unwrap_or_else(unserialisable);
     if body.len() >= BIG_RESPONSE_BYTES {
         // Freeing a big result (tens of thousands of maps and strings) takes
         // milliseconds the client need not wait for: another thread does it
         // while the answer is on its way.
-        tokio::task::spawn_blocking(move || drop(response));
+        tokio::task::spawn_blocking(move || drop(executed));
     }
     Answer { status: StatusCode::OK, body, post_only: false }
 }

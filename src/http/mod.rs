@@ -28,15 +28,15 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthError, Caller};
 use crate::gate::Gate;
-use crate::graphql::{Registry, RegistrySchema};
+use crate::graphql::Executor;
 use crate::metrics::Metrics;
 use crate::options::ServerOptions;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: RegistrySchema,
-    pub registry: Registry,
+    /// The schema and the registry it reads.
+    pub executor: Executor,
     /// One permit per GraphQL operation executing; bounds CPU and memory under load.
     pub executions: Arc<Semaphore>,
     pub options: Arc<ServerOptions>,
@@ -51,7 +51,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn db(&self) -> &DatabaseConnection {
-        &self.registry.db
+        self.executor.db()
     }
 }
 

@@ -19,7 +19,6 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Response, Value};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -36,7 +35,7 @@ use crate::auth::{self, AuthError, Caller, Role};
 use crate::error::ApiError;
 use crate::gate::Params;
 use crate::graphql::lang::Lang;
-use crate::graphql::{Asker, add_missing_codes};
+use crate::graphql::{Asker, Executed};
 
 /// The subprotocol spoken here.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -91,8 +90,8 @@ fn json_message(value: serde_json::Value) -> Message {
 
 /// A `next` message carrying a result, its objects possibly already
 /// written as text ([`crate::graphql::render`]).
-fn next_message(id: &str, response: &async_graphql::Response) -> Message {
-    let written = crate::graphql::render::response_json(response).and_then(|payload| {
+fn next_message(id: &str, executed: &Executed) -> Message {
+    let written = executed.to_json().and_then(|payload| {
         let mut text = br#"{"type":"next","id":"#.to_vec();
         serde_json::to_writer(&mut text, id)?;
         text.extend_from_slice(br#","payload":"#);
@@ -499,8 +498,7 @@ impl Operation {
         };
         let metrics = self.state.metrics.clone();
         let label = metrics.operation_label(admitted.operation_name.as_deref());
-        let (data, _) = self.state.registry.request_data(self.asker.clone());
-        let mut results = self.state.schema.execute_stream(request.data(data));
+        let mut results = Box::pin(self.state.executor.execute_stream(self.asker.clone(), request));
         let mut first = true;
         // Queries and mutations are held to the same time limit as over HTTP.
         let deadline = (!subscription).then(|| tokio::time::Instant::now() + self.state.gate.limits.timeout);
@@ -536,19 +534,18 @@ impl Operation {
                 },
                 None => next.await,
             };
-            let Some(mut response) = next else { break };
-            add_missing_codes(&mut response);
+            let Some(mut executed) = next else { break };
             if first {
-                let outcome = crate::graphql::first_code(&response.errors).unwrap_or("ok");
+                let outcome = executed.first_code().unwrap_or("ok");
                 metrics.operations.with_label_values(&[label.as_str(), outcome]).inc();
             }
-            if first && refused(&response, subscription) {
-                let errors = serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]));
+            if first && refused(&executed, subscription) {
+                let errors = serde_json::to_value(executed.errors()).unwrap_or_else(|_| json!([]));
                 return self.finish(Outcome::Refused(errors));
             }
             first = false;
-            crate::graphql::mask_internal(&mut response, &self.request_id);
-            let message = next_message(&self.id, &response);
+            executed.mask_internal(&self.request_id);
+            let message = next_message(&self.id, &executed);
             match self.outbox.send_timeout(message, STALL).await {
                 Ok(()) => {}
                 Err(mpsc::error::SendTimeoutError::Timeout(_)) => return self.finish(Outcome::Stalled),
@@ -564,9 +561,8 @@ impl Operation {
     }
 }
 
-/// Whether a first result (its errors coded) means the operation never
-/// ran: it failed validation, or a subscription could not start.
-fn refused(response: &Response, subscription: bool) -> bool {
-    crate::graphql::never_ran(response)
-        || (subscription && matches!(response.data, Value::Null) && !response.errors.is_empty())
+/// Whether a first result means the operation never ran: it failed
+/// validation, or a subscription could not start.
+fn refused(executed: &Executed, subscription: bool) -> bool {
+    executed.never_ran() || (subscription && executed.has_no_data())
 }

@@ -186,9 +186,17 @@ on_both_databases! {
             let (got, json) = post_raw(&app, content_type, body).await;
             assert_eq!(got, status, "{content_type}: {json}");
         }
-        // A body past the limit is 413, whatever it holds.
-        let (status, _) = post_raw(&app, "application/json", vec![b' '; 2 * 1024 * 1024]).await;
-        assert_eq!(status, 413);
+        // A body past the limit is 413, whatever it holds. The server answers
+        // before reading the rest and closes the connection, so this one
+        // request goes on a connection of its own, not the shared client's.
+        let response = reqwest::Client::new()
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 * 1024 * 1024])
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status().as_u16(), 413);
         still_serving(&app).await;
     }
 

@@ -5,9 +5,14 @@
 use async_graphql::{ID, InputObject};
 use chrono::Datelike;
 use entity::enums::{AgreementKind, AgreementStatus, FundingKind, FundingStatus, PartnerKind, ProjectStatus, Sector};
-use sea_orm::ActiveEnum;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, Value};
+use entity::{
+    agreement, crime_area, funding, partner, partner_crime_area, policing_goal, project, project_country,
+    project_crime_area, project_policing_goal,
+};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait};
 
+use super::ListFilter;
 use crate::error::ApiResult;
 use crate::graphql::id;
 use crate::graphql::scalar::Date;
@@ -108,10 +113,6 @@ pub struct FundingFilter {
     pub committed_on: Option<DateRange>,
 }
 
-fn col(table: &str, column: &str) -> Expr {
-    Expr::col((Alias::new(table), Alias::new(column)))
-}
-
 fn ids(field: &str, type_name: &str, ids: &[ID]) -> ApiResult<Vec<i64>> {
     ids.iter().map(|id| id::decode_as(field, type_name, id)).collect()
 }
@@ -124,198 +125,190 @@ fn upper(values: &[String]) -> Vec<String> {
     values.iter().map(|v| v.trim().to_ascii_uppercase()).collect()
 }
 
-fn date_range(cond: Condition, column: Expr, range: &Option<DateRange>) -> Condition {
+fn date_range(cond: Condition, column: impl ColumnTrait, range: &Option<DateRange>) -> Condition {
     let Some(range) = range else { return cond };
     let mut cond = cond;
     if let Some(from) = range.from {
-        cond = cond.add(column.clone().gte(Value::from(from.0)));
+        cond = cond.add(column.gte(from.0));
     }
     if let Some(to) = range.to {
-        cond = cond.add(column.lte(Value::from(to.0)));
+        cond = cond.add(column.lte(to.0));
     }
     cond
 }
 
-/// `SELECT <column> FROM <table> WHERE <cond>`.
-fn select(table: &str, column: &str, cond: Condition) -> SelectStatement {
-    Query::select().column((Alias::new(table), Alias::new(column))).from(Alias::new(table)).cond_where(cond).take()
+/// `SELECT <column> FROM <its table> WHERE <cond>`.
+fn select(column: impl ColumnTrait, cond: Condition) -> SelectStatement {
+    Query::select().column(column.as_column_ref()).from(column.entity_name()).cond_where(cond).take()
 }
 
-/// `SELECT link.<key> FROM link JOIN target ON … WHERE target.<column> IN values`.
-fn linked_by(
-    link: &str,
-    key: &str,
-    target_fk: &str,
-    target: &str,
-    column: &str,
-    values: Vec<SimpleExpr>,
+/// The `key` of the link rows whose target (through `to_target`) has
+/// `column` among `values`: `SELECT link.key FROM link JOIN target … WHERE
+/// target.column IN values`.
+fn linked_by<L: EntityTrait>(
+    key: L::Column,
+    to_target: impl RelationTrait,
+    column: impl ColumnTrait,
+    values: impl IntoIterator<Item = impl Into<sea_orm::Value>>,
 ) -> SelectStatement {
-    Query::select()
-        .column((Alias::new(link), Alias::new(key)))
-        .from(Alias::new(link))
-        .inner_join(Alias::new(target), col(link, target_fk).equals((Alias::new(target), Alias::new("id"))))
-        .and_where(col(target, column).is_in(values))
-        .take()
+    L::find()
+        .select_only()
+        .column(key)
+        .join(JoinType::InnerJoin, to_target.def())
+        .filter(column.is_in(values))
+        .into_query()
 }
 
-impl PartnerFilter {
-    pub fn condition(&self) -> ApiResult<Condition> {
-        let t = "partner";
+impl ListFilter<partner::Entity> for PartnerFilter {
+    fn condition(&self) -> ApiResult<Condition> {
+        use partner::Column;
         let mut c = Condition::all();
         if let Some(kinds) = &self.kind_in {
-            c = c.add(col(t, "kind").is_in(enums(kinds)));
+            c = c.add(Column::Kind.is_in(enums(kinds)));
         }
         if let Some(sectors) = &self.sector_in {
-            c = c.add(col(t, "sector").is_in(enums(sectors)));
+            c = c.add(Column::Sector.is_in(enums(sectors)));
         }
         if let Some(parents) = &self.parent_id_in {
-            c = c.add(col(t, "parent_id").is_in(ids("parentIdIn", "Partner", parents)?));
+            c = c.add(Column::ParentId.is_in(ids("parentIdIn", "Partner", parents)?));
         }
         match self.has_parent {
-            Some(true) => c = c.add(col(t, "parent_id").is_not_null()),
-            Some(false) => c = c.add(col(t, "parent_id").is_null()),
+            Some(true) => c = c.add(Column::ParentId.is_not_null()),
+            Some(false) => c = c.add(Column::ParentId.is_null()),
             None => {}
         }
         if let Some(countries) = &self.country_in {
-            c = c.add(col(t, "country_code").is_in(upper(countries)));
+            c = c.add(Column::CountryCode.is_in(upper(countries)));
         }
         if let Some(areas) = &self.crime_area_in {
-            let values = areas.iter().map(|a| SimpleExpr::from(a.clone())).collect();
-            c = c.add(col(t, "id").in_subquery(linked_by(
-                "partner_crime_area",
-                "partner_id",
-                "crime_area_id",
-                "crime_area",
-                "slug",
-                values,
+            c = c.add(Column::Id.in_subquery(linked_by::<partner_crime_area::Entity>(
+                partner_crime_area::Column::PartnerId,
+                partner_crime_area::Relation::CrimeArea,
+                crime_area::Column::Slug,
+                areas.iter().cloned(),
             )));
         }
         Ok(c)
     }
 }
 
-impl AgreementFilter {
-    pub fn condition(&self) -> ApiResult<Condition> {
-        let t = "agreement";
+impl ListFilter<agreement::Entity> for AgreementFilter {
+    fn condition(&self) -> ApiResult<Condition> {
+        use agreement::Column;
         let mut c = Condition::all();
         if let Some(kinds) = &self.kind_in {
-            c = c.add(col(t, "kind").is_in(enums(kinds)));
+            c = c.add(Column::Kind.is_in(enums(kinds)));
         }
         if let Some(statuses) = &self.status_in {
-            c = c.add(col(t, "status").is_in(enums(statuses)));
+            c = c.add(Column::Status.is_in(enums(statuses)));
         }
         if let Some(partners) = &self.partner_id_in {
-            c = c.add(col(t, "partner_id").is_in(ids("partnerIdIn", "Partner", partners)?));
+            c = c.add(Column::PartnerId.is_in(ids("partnerIdIn", "Partner", partners)?));
         }
         if let Some(partner) = &self.partner {
-            c = c.add(col(t, "partner_id").in_subquery(select("partner", "id", partner.condition()?)));
+            c = c.add(Column::PartnerId.in_subquery(select(partner::Column::Id, partner.condition()?)));
         }
-        c = date_range(c, col(t, "signed_on"), &self.signed_on);
-        c = date_range(c, col(t, "effective_from"), &self.effective_from);
-        c = date_range(c, col(t, "expires_on"), &self.expires_on);
+        c = date_range(c, Column::SignedOn, &self.signed_on);
+        c = date_range(c, Column::EffectiveFrom, &self.effective_from);
+        c = date_range(c, Column::ExpiresOn, &self.expires_on);
         if let Some(day) = self.in_force_on {
             let day = day.0;
-            let start = Expr::cust("COALESCE(\"agreement\".\"effective_from\", \"agreement\".\"signed_on\")");
+            let start = || {
+                Expr::expr(Func::coalesce([
+                    Expr::col(Column::EffectiveFrom.as_column_ref()),
+                    Expr::col(Column::SignedOn.as_column_ref()),
+                ]))
+            };
             c = c
-                .add(col(t, "status").eq(AgreementStatus::InForce.to_value()))
-                .add(Condition::any().add(start.clone().is_null()).add(start.lte(Value::from(day))))
-                .add(Condition::any().add(col(t, "signed_year").is_null()).add(col(t, "signed_year").lte(day.year())))
-                .add(
-                    Condition::any()
-                        .add(col(t, "expires_on").is_null())
-                        .add(col(t, "expires_on").gte(Value::from(day))),
-                );
+                .add(Column::Status.eq(AgreementStatus::InForce.to_value()))
+                .add(Condition::any().add(start().is_null()).add(start().lte(day)))
+                .add(Condition::any().add(Column::SignedYear.is_null()).add(Column::SignedYear.lte(day.year())))
+                .add(Condition::any().add(Column::ExpiresOn.is_null()).add(Column::ExpiresOn.gte(day)));
         }
         Ok(c)
     }
 }
 
-impl ProjectFilter {
-    pub fn condition(&self) -> ApiResult<Condition> {
-        let t = "project";
+impl ListFilter<project::Entity> for ProjectFilter {
+    fn condition(&self) -> ApiResult<Condition> {
+        use project::Column;
         let mut c = Condition::all();
         if let Some(statuses) = &self.status_in {
-            c = c.add(col(t, "status").is_in(enums(statuses)));
+            c = c.add(Column::Status.is_in(enums(statuses)));
         }
         if let Some(agreements) = &self.agreement_id_in {
-            c = c.add(col(t, "agreement_id").is_in(ids("agreementIdIn", "Agreement", agreements)?));
+            c = c.add(Column::AgreementId.is_in(ids("agreementIdIn", "Agreement", agreements)?));
         }
         if let Some(agreement) = &self.agreement {
-            c = c.add(col(t, "agreement_id").in_subquery(select("agreement", "id", agreement.condition()?)));
+            c = c.add(Column::AgreementId.in_subquery(select(agreement::Column::Id, agreement.condition()?)));
         }
         if let Some(partners) = &self.partner_id_in {
             let partners = ids("partnerIdIn", "Partner", partners)?;
-            let by_partner = Condition::all().add(col("agreement", "partner_id").is_in(partners));
-            c = c.add(col(t, "agreement_id").in_subquery(select("agreement", "id", by_partner)));
+            let by_partner = Condition::all().add(agreement::Column::PartnerId.is_in(partners));
+            c = c.add(Column::AgreementId.in_subquery(select(agreement::Column::Id, by_partner)));
         }
         if let Some(countries) = &self.country_in {
-            let by_country = Condition::all().add(col("project_country", "country_code").is_in(upper(countries)));
-            c = c.add(col(t, "id").in_subquery(select("project_country", "project_id", by_country)));
+            let by_country = Condition::all().add(project_country::Column::CountryCode.is_in(upper(countries)));
+            c = c.add(Column::Id.in_subquery(select(project_country::Column::ProjectId, by_country)));
         }
         if let Some(areas) = &self.crime_area_in {
-            let values = areas.iter().map(|a| SimpleExpr::from(a.clone())).collect();
-            c = c.add(col(t, "id").in_subquery(linked_by(
-                "project_crime_area",
-                "project_id",
-                "crime_area_id",
-                "crime_area",
-                "slug",
-                values,
+            c = c.add(Column::Id.in_subquery(linked_by::<project_crime_area::Entity>(
+                project_crime_area::Column::ProjectId,
+                project_crime_area::Relation::CrimeArea,
+                crime_area::Column::Slug,
+                areas.iter().cloned(),
             )));
         }
         if let Some(goals) = &self.policing_goal_in {
-            let values = goals.iter().map(|g| SimpleExpr::from(*g)).collect();
-            c = c.add(col(t, "id").in_subquery(linked_by(
-                "project_policing_goal",
-                "project_id",
-                "policing_goal_id",
-                "policing_goal",
-                "number",
-                values,
+            c = c.add(Column::Id.in_subquery(linked_by::<project_policing_goal::Entity>(
+                project_policing_goal::Column::ProjectId,
+                project_policing_goal::Relation::PolicingGoal,
+                policing_goal::Column::Number,
+                goals.iter().copied(),
             )));
         }
         if let Some(funders) = &self.funder_id_in {
             let by_funder =
-                Condition::all().add(col("funding", "funder_id").is_in(ids("funderIdIn", "Partner", funders)?));
-            c = c.add(col(t, "id").in_subquery(select("funding", "project_id", by_funder)));
+                Condition::all().add(funding::Column::FunderId.is_in(ids("funderIdIn", "Partner", funders)?));
+            c = c.add(Column::Id.in_subquery(select(funding::Column::ProjectId, by_funder)));
         }
-        c = date_range(c, col(t, "starts_on"), &self.starts_on);
-        c = date_range(c, col(t, "ends_on"), &self.ends_on);
+        c = date_range(c, Column::StartsOn, &self.starts_on);
+        c = date_range(c, Column::EndsOn, &self.ends_on);
         Ok(c)
     }
 }
 
-impl FundingFilter {
-    pub fn condition(&self) -> ApiResult<Condition> {
-        let t = "funding";
+impl ListFilter<funding::Entity> for FundingFilter {
+    fn condition(&self) -> ApiResult<Condition> {
+        use funding::Column;
         let mut c = Condition::all();
         if let Some(kinds) = &self.kind_in {
-            c = c.add(col(t, "kind").is_in(enums(kinds)));
+            c = c.add(Column::Kind.is_in(enums(kinds)));
         }
         if let Some(statuses) = &self.status_in {
-            c = c.add(col(t, "status").is_in(enums(statuses)));
+            c = c.add(Column::Status.is_in(enums(statuses)));
         }
         if let Some(funders) = &self.funder_id_in {
-            c = c.add(col(t, "funder_id").is_in(ids("funderIdIn", "Partner", funders)?));
+            c = c.add(Column::FunderId.is_in(ids("funderIdIn", "Partner", funders)?));
         }
         if let Some(funder) = &self.funder {
-            c = c.add(col(t, "funder_id").in_subquery(select("partner", "id", funder.condition()?)));
+            c = c.add(Column::FunderId.in_subquery(select(partner::Column::Id, funder.condition()?)));
         }
         if let Some(projects) = &self.project_id_in {
-            c = c.add(col(t, "project_id").is_in(ids("projectIdIn", "Project", projects)?));
+            c = c.add(Column::ProjectId.is_in(ids("projectIdIn", "Project", projects)?));
         }
         if let Some(project) = &self.project {
-            c = c.add(col(t, "project_id").in_subquery(select("project", "id", project.condition()?)));
+            c = c.add(Column::ProjectId.in_subquery(select(project::Column::Id, project.condition()?)));
         }
         if let Some(currencies) = &self.currency_in {
-            c = c.add(col(t, "currency").is_in(upper(currencies)));
+            c = c.add(Column::Currency.is_in(upper(currencies)));
         }
         match self.amount_disclosed {
-            Some(true) => c = c.add(col(t, "amount_minor").is_not_null()),
-            Some(false) => c = c.add(col(t, "amount_minor").is_null()),
+            Some(true) => c = c.add(Column::AmountMinor.is_not_null()),
+            Some(false) => c = c.add(Column::AmountMinor.is_null()),
             None => {}
         }
-        c = date_range(c, col(t, "committed_on"), &self.committed_on);
+        c = date_range(c, Column::CommittedOn, &self.committed_on);
         Ok(c)
     }
 }

@@ -1,10 +1,13 @@
-//! Orderings of the lists. Every ordering ends with the id, so rows that
-//! tie on the chosen field keep a stable order and cursors stay valid.
+//! Orderings of the lists. Each `…OrderField` value names the entity's
+//! column it orders by; every ordering ends with the id, so rows that tie
+//! on the chosen field keep a stable order and cursors stay valid.
 
 use async_graphql::{Enum, InputObject};
+use entity::{agreement, funding, partner, project};
 
+use super::ListOrder;
 use crate::graphql::lang::Lang;
-use crate::graphql::sort::{Sort, SortKind};
+use crate::graphql::sort::Sort;
 
 /// Ascending or descending.
 #[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -20,11 +23,6 @@ impl OrderDirection {
     fn descending(self) -> bool {
         self == OrderDirection::Desc
     }
-}
-
-/// Text is sorted on its normalised form (accents and case folded), the same on every database.
-fn name(lang: Lang, en: &'static str, fr: &'static str, descending: bool) -> Sort {
-    Sort::new(lang.pick(en, fr), SortKind::Text, false, descending)
 }
 
 /// What partners can be ordered by.
@@ -48,16 +46,17 @@ pub struct PartnerOrder {
     pub lang: Option<Lang>,
 }
 
-impl PartnerOrder {
-    pub fn sort(order: Option<Self>, lang: Lang) -> Sort {
-        match order {
-            None => Sort::BY_ID,
-            Some(o) => match o.field {
-                PartnerOrderField::Recorded => Sort::by_id(o.direction.descending()),
-                PartnerOrderField::Name => {
-                    name(o.lang.unwrap_or(lang), "name_en_key", "name_fr_key", o.direction.descending())
-                }
-            },
+/// Text is sorted on its normalised form (accents and case folded), the same on every database.
+impl ListOrder<partner::Entity> for PartnerOrder {
+    fn sort(order: Option<Self>, lang: Lang) -> Sort<partner::Entity> {
+        use partner::Column;
+        let Some(o) = order else { return Sort::BY_ID };
+        let desc = o.direction.descending();
+        match o.field {
+            PartnerOrderField::Recorded => Sort::by_id(desc),
+            PartnerOrderField::Name => {
+                Sort::by(o.lang.unwrap_or(lang).pick(Column::NameEnKey, Column::NameFrKey), desc)
+            }
         }
     }
 }
@@ -89,16 +88,19 @@ pub struct AgreementOrder {
     pub lang: Option<Lang>,
 }
 
-impl AgreementOrder {
-    pub fn sort(order: Option<Self>, lang: Lang) -> Sort {
+impl ListOrder<agreement::Entity> for AgreementOrder {
+    fn sort(order: Option<Self>, lang: Lang) -> Sort<agreement::Entity> {
+        use agreement::Column;
         let Some(o) = order else { return Sort::BY_ID };
         let desc = o.direction.descending();
         match o.field {
             AgreementOrderField::Recorded => Sort::by_id(desc),
-            AgreementOrderField::Title => name(o.lang.unwrap_or(lang), "title_en_key", "title_fr_key", desc),
-            AgreementOrderField::SignedOn => Sort::new("signed_on", SortKind::Date, true, desc),
-            AgreementOrderField::EffectiveFrom => Sort::new("effective_from", SortKind::Date, true, desc),
-            AgreementOrderField::ExpiresOn => Sort::new("expires_on", SortKind::Date, true, desc),
+            AgreementOrderField::Title => {
+                Sort::by(o.lang.unwrap_or(lang).pick(Column::TitleEnKey, Column::TitleFrKey), desc)
+            }
+            AgreementOrderField::SignedOn => Sort::by(Column::SignedOn, desc),
+            AgreementOrderField::EffectiveFrom => Sort::by(Column::EffectiveFrom, desc),
+            AgreementOrderField::ExpiresOn => Sort::by(Column::ExpiresOn, desc),
         }
     }
 }
@@ -128,15 +130,18 @@ pub struct ProjectOrder {
     pub lang: Option<Lang>,
 }
 
-impl ProjectOrder {
-    pub fn sort(order: Option<Self>, lang: Lang) -> Sort {
+impl ListOrder<project::Entity> for ProjectOrder {
+    fn sort(order: Option<Self>, lang: Lang) -> Sort<project::Entity> {
+        use project::Column;
         let Some(o) = order else { return Sort::BY_ID };
         let desc = o.direction.descending();
         match o.field {
             ProjectOrderField::Recorded => Sort::by_id(desc),
-            ProjectOrderField::Name => name(o.lang.unwrap_or(lang), "name_en_key", "name_fr_key", desc),
-            ProjectOrderField::StartsOn => Sort::new("starts_on", SortKind::Date, true, desc),
-            ProjectOrderField::EndsOn => Sort::new("ends_on", SortKind::Date, true, desc),
+            ProjectOrderField::Name => {
+                Sort::by(o.lang.unwrap_or(lang).pick(Column::NameEnKey, Column::NameFrKey), desc)
+            }
+            ProjectOrderField::StartsOn => Sort::by(Column::StartsOn, desc),
+            ProjectOrderField::EndsOn => Sort::by(Column::EndsOn, desc),
         }
     }
 }
@@ -163,14 +168,15 @@ pub struct FundingOrder {
     pub direction: OrderDirection,
 }
 
-impl FundingOrder {
-    pub fn sort(order: Option<Self>) -> Sort {
+impl ListOrder<funding::Entity> for FundingOrder {
+    fn sort(order: Option<Self>, _: Lang) -> Sort<funding::Entity> {
+        use funding::Column;
         let Some(o) = order else { return Sort::BY_ID };
         let desc = o.direction.descending();
         match o.field {
             FundingOrderField::Recorded => Sort::by_id(desc),
-            FundingOrderField::Amount => Sort::new("amount_minor", SortKind::Int, true, desc),
-            FundingOrderField::CommittedOn => Sort::new("committed_on", SortKind::Date, true, desc),
+            FundingOrderField::Amount => Sort::by(Column::AmountMinor, desc),
+            FundingOrderField::CommittedOn => Sort::by(Column::CommittedOn, desc),
         }
     }
 }

@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::validate::{self, MAX_NAME, MAX_TEXT};
 use super::{
-    Deletion, Write, before, delete_where, ensure_unique, existing, global_ids, not_found, patch, required,
-    rows_to_delete, snapshot, unique_violation,
+    Deletion, Write, before, delete_project_links, delete_where, ensure_unique, existing, global_ids, not_found, patch,
+    required, rows_to_delete, snapshot, unique_violation,
 };
 use crate::auth::Role;
 use crate::error::{ApiError, ApiResult};
@@ -120,7 +120,14 @@ impl AgreementMutation {
         let mut write = Write::begin(ctx).await?;
         let txn = &write.txn;
         let partner_id = existing(txn, RecordKind::Partner, "input.partnerId", &input.partner_id).await?;
-        ensure_unique(txn, "agreement", "reference", &fields.reference, None, "input.reference").await?;
+        ensure_unique::<agreement::Entity>(
+            txn,
+            agreement::Column::Reference,
+            &fields.reference,
+            None,
+            "input.reference",
+        )
+        .await?;
         let reference = fields.reference.clone();
         let mut row = agreement::ActiveModel {
             version: Set(1),
@@ -129,8 +136,11 @@ impl AgreementMutation {
             ..Default::default()
         };
         fields.set(&mut row, partner_id);
-        let row =
-            row.insert(txn).await.map_err(unique_violation("agreement", "reference", &reference, "input.reference"))?;
+        let row = row.insert(txn).await.map_err(unique_violation::<agreement::Entity>(
+            agreement::Column::Reference,
+            &reference,
+            "input.reference",
+        ))?;
         let after = Some(snapshot(&row)?);
         write.record(RecordKind::Agreement, row.id, ChangeAction::Create, None, after).await?;
         write.commit().await?;
@@ -177,15 +187,25 @@ impl AgreementMutation {
             }
             MaybeUndefined::Value(partner) => existing(txn, RecordKind::Partner, "input.partnerId", &partner).await?,
         };
-        ensure_unique(txn, "agreement", "reference", &fields.reference, Some(id), "input.reference").await?;
+        ensure_unique::<agreement::Entity>(
+            txn,
+            agreement::Column::Reference,
+            &fields.reference,
+            Some(id),
+            "input.reference",
+        )
+        .await?;
         let before = before(snapshot(&current)?, input.expected_version);
         let reference = fields.reference.clone();
         let mut row: agreement::ActiveModel = current.into();
         fields.set(&mut row, partner_id);
         row.version = Set(version);
         row.updated_at = Set(write.now);
-        let row =
-            row.update(txn).await.map_err(unique_violation("agreement", "reference", &reference, "input.reference"))?;
+        let row = row.update(txn).await.map_err(unique_violation::<agreement::Entity>(
+            agreement::Column::Reference,
+            &reference,
+            "input.reference",
+        ))?;
         let after = snapshot(&row)?;
         write.record(RecordKind::Agreement, id, ChangeAction::Update, Some(before), Some(after)).await?;
         write.commit().await?;
@@ -213,7 +233,7 @@ impl AgreementMutation {
         let txn = &write.txn;
         let current =
             agreement::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Agreement))?;
-        let projects = rows_to_delete::<project::Entity>(txn, "agreement_id", &[row_id]).await?;
+        let projects = rows_to_delete::<project::Entity>(txn, project::Column::AgreementId, &[row_id]).await?;
         if !cascade && !projects.is_empty() {
             return Err(ApiError::conflict(
                 "id",
@@ -224,14 +244,12 @@ impl AgreementMutation {
             ));
         }
         let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
-        let fundings = rows_to_delete::<funding::Entity>(txn, "project_id", &project_ids).await?;
+        let fundings = rows_to_delete::<funding::Entity>(txn, funding::Column::ProjectId, &project_ids).await?;
         let funding_ids: Vec<i64> = fundings.iter().map(|f| f.id).collect();
-        for link in ["project_crime_area", "project_policing_goal", "project_country"] {
-            delete_where(txn, link, "project_id", &project_ids).await?;
-        }
-        delete_where(txn, "funding", "id", &funding_ids).await?;
-        delete_where(txn, "project", "id", &project_ids).await?;
-        delete_where(txn, "agreement", "id", &[row_id]).await?;
+        delete_project_links(txn, &project_ids).await?;
+        delete_where::<funding::Entity>(txn, funding::Column::Id, &funding_ids).await?;
+        delete_where::<project::Entity>(txn, project::Column::Id, &project_ids).await?;
+        delete_where::<agreement::Entity>(txn, agreement::Column::Id, &[row_id]).await?;
 
         let before = Some(before(snapshot(&current)?, expected_version));
         write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, before, None).await?;

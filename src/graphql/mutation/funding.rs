@@ -188,7 +188,7 @@ impl FundingMutation {
         write.claim(RecordKind::Funding, row_id, expected_version).await?;
         let current =
             funding::Entity::find_by_id(row_id).one(&write.txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
-        delete_where(&write.txn, "funding", "id", &[row_id]).await?;
+        delete_where::<funding::Entity>(&write.txn, funding::Column::Id, &[row_id]).await?;
         let before = Some(before(snapshot(&current)?, expected_version));
         write.record(RecordKind::Funding, row_id, ChangeAction::Delete, before, None).await?;
         write.commit().await?;

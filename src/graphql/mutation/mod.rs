@@ -11,16 +11,17 @@ pub mod validate;
 
 use async_graphql::{ID, MaybeUndefined, MergedObject, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::Record;
 use entity::change_log;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Set, SqlErr, Statement};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, Set, SqlErr};
 
 use crate::db::CountingTxn;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{ChangeAction, EventBus, RecordKind};
+use crate::events::{ChangeAction, EventBus, RecordKind, with_entity};
 use crate::graphql::context::request;
 use crate::graphql::id;
-use crate::graphql::sql::key_in;
+use crate::graphql::sql::column_in;
 
 /// Everything that can be written. Every mutation needs a token with the
 /// EDITOR role.
@@ -82,25 +83,23 @@ impl Write {
     /// and what is read next is the committed state nobody else can change
     /// until this write ends. Returns the new version.
     pub async fn claim(&self, kind: RecordKind, id: i64, expected: i32) -> ApiResult<i32> {
-        let table = kind.table();
-        let version = || Expr::col(Alias::new("version"));
+        with_entity!(kind, E => self.claim_in::<E>(kind, id, expected).await)
+    }
+
+    async fn claim_in<E: Record>(&self, kind: RecordKind, id: i64, expected: i32) -> ApiResult<i32> {
         let bump = Query::update()
-            .table(Alias::new(table))
-            .value(Alias::new("version"), version().add(1))
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .and_where(version().eq(expected))
+            .table(E::default())
+            .value(E::VERSION, Expr::col(E::VERSION).add(1))
+            .and_where(E::ID.eq(id))
+            .and_where(E::VERSION.eq(expected))
             .to_owned();
         if self.txn.execute(&bump).await?.rows_affected() == 1 {
             return Ok(expected + 1);
         }
-        let current = Query::select()
-            .column(Alias::new("version"))
-            .from(Alias::new(table))
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .to_owned();
+        let current = Query::select().column(E::VERSION).from(E::default()).and_where(E::ID.eq(id)).to_owned();
         match self.txn.query_one(&current).await? {
             None => Err(not_found(kind)),
-            Some(row) => Err(ApiError::StaleVersion { expected, current: row.try_get::<i32>("", "version")? }),
+            Some(row) => Err(ApiError::StaleVersion { expected, current: row.try_get_by_index::<i32>(0)? }),
         }
     }
 
@@ -109,8 +108,13 @@ impl Write {
     /// the dependents read next are all there will be.
     pub async fn lock_for_delete(&self, kind: RecordKind, id: i64) -> ApiResult<()> {
         if self.postgres() {
-            let sql = format!(r#"SELECT id FROM "{}" WHERE id = $1 FOR UPDATE"#, kind.table());
-            self.txn.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()])).await?;
+            let lock = with_entity!(kind, E => Query::select()
+                .column(E::ID)
+                .from(E::default())
+                .and_where(E::ID.eq(id))
+                .lock(LockType::Update)
+                .to_owned());
+            self.txn.query_one(&lock).await?;
         }
         Ok(())
     }
@@ -216,36 +220,36 @@ pub fn snapshot(row: &impl serde::Serialize) -> ApiResult<serde_json::Value> {
 /// A unique key already taken by another row gives a `CONFLICT` naming the
 /// input field; a check that lost a race to the database's own constraint
 /// reads the same.
-pub async fn ensure_unique(
+pub async fn ensure_unique<E: Record>(
     txn: &CountingTxn,
-    table: &str,
-    column: &str,
+    column: E::Column,
     value: &str,
     except_id: Option<i64>,
     field: &str,
 ) -> ApiResult<()> {
     let mut select = Query::select();
-    select.column(Alias::new("id")).from(Alias::new(table)).and_where(Expr::col(Alias::new(column)).eq(value));
+    select.column(E::ID).from(E::default()).and_where(column.eq(value));
     if let Some(id) = except_id {
-        select.and_where(Expr::col(Alias::new("id")).ne(id));
+        select.and_where(E::ID.ne(id));
     }
     if txn.query_one(&select.limit(1).to_owned()).await?.is_some() {
-        return Err(taken(table, column, value, field));
+        return Err(taken::<E>(column, value, field));
     }
     Ok(())
 }
 
-fn taken(table: &str, column: &str, value: &str, field: &str) -> ApiError {
-    ApiError::conflict(field, format!("another {table} already has the {column} `{value}`"))
+fn taken<E: EntityTrait>(column: E::Column, value: &str, field: &str) -> ApiError {
+    let table = E::default().table_name();
+    ApiError::conflict(field, format!("another {table} already has the {} `{value}`", column.as_str()))
 }
 
 /// Maps a unique-constraint violation on `column` to the same `CONFLICT` as
 /// [`ensure_unique`]; any other database error stays internal.
-pub fn unique_violation(table: &str, column: &str, value: &str, field: &str) -> impl FnOnce(DbErr) -> ApiError {
-    let (table, column, value, field) = (table.to_owned(), column.to_owned(), value.to_owned(), field.to_owned());
+pub fn unique_violation<E: EntityTrait>(column: E::Column, value: &str, field: &str) -> impl FnOnce(DbErr) -> ApiError {
+    let (value, field) = (value.to_owned(), field.to_owned());
     move |err| match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains(&column) => {
-            taken(&table, &column, &value, &field)
+        Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains(column.as_str()) => {
+            taken::<E>(column, &value, &field)
         }
         _ => err.into(),
     }
@@ -256,8 +260,8 @@ pub fn unique_violation(table: &str, column: &str, value: &str, field: &str) -> 
 /// be deleted between this check and the write that refers to it.
 pub async fn existing(txn: &CountingTxn, kind: RecordKind, field: &str, global_id: &ID) -> ApiResult<i64> {
     let id = id::decode_as(field, kind.type_name(), global_id)?;
-    let mut select = Query::select();
-    select.column(Alias::new("id")).from(Alias::new(kind.table())).and_where(Expr::col(Alias::new("id")).eq(id));
+    let mut select =
+        with_entity!(kind, E => Query::select().column(E::ID).from(E::default()).and_where(E::ID.eq(id)).to_owned());
     if txn.get_database_backend() == DbBackend::Postgres {
         select.lock(LockType::KeyShare);
     }
@@ -268,41 +272,44 @@ pub async fn existing(txn: &CountingTxn, kind: RecordKind, field: &str, global_i
 }
 
 /// Rows of `E` whose `column` is one of `keys`, in one statement.
-pub async fn rows_where<E: EntityTrait>(txn: &CountingTxn, column: &str, keys: &[i64]) -> ApiResult<Vec<E::Model>> {
+pub async fn rows_where<E: EntityTrait>(
+    txn: &CountingTxn,
+    column: E::Column,
+    keys: &[i64],
+) -> ApiResult<Vec<E::Model>> {
     use sea_orm::QueryFilter;
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let table = E::default().table_name();
-    Ok(E::find().filter(key_in(txn.get_database_backend(), table, column, keys)).all(txn).await?)
+    Ok(E::find().filter(column_in(txn.get_database_backend(), column, keys)).all(txn).await?)
 }
 
 /// [`rows_where`], locking the rows for update on PostgreSQL: the records a
 /// cascade is about to delete cannot move elsewhere meanwhile.
-pub async fn rows_to_delete<E: EntityTrait>(txn: &CountingTxn, column: &str, keys: &[i64]) -> ApiResult<Vec<E::Model>> {
+pub async fn rows_to_delete<E: EntityTrait>(
+    txn: &CountingTxn,
+    column: E::Column,
+    keys: &[i64],
+) -> ApiResult<Vec<E::Model>> {
     use sea_orm::{QueryFilter, QuerySelect};
     if keys.is_empty() {
         return Ok(Vec::new());
     }
     let backend = txn.get_database_backend();
-    let table = E::default().table_name();
-    let mut select = E::find().filter(key_in(backend, table, column, keys));
+    let mut select = E::find().filter(column_in(backend, column, keys));
     if backend == DbBackend::Postgres {
         select = select.lock_exclusive();
     }
     Ok(select.all(txn).await?)
 }
 
-/// Deletes the rows of `table` whose `column` is one of `keys`.
-pub async fn delete_where(txn: &CountingTxn, table: &str, column: &str, keys: &[i64]) -> ApiResult<()> {
+/// Deletes the rows of `E` whose `column` is one of `keys`.
+pub async fn delete_where<E: EntityTrait>(txn: &CountingTxn, column: E::Column, keys: &[i64]) -> ApiResult<()> {
+    use sea_orm::QueryFilter;
     if keys.is_empty() {
         return Ok(());
     }
-    let delete = Query::delete()
-        .from_table(Alias::new(table))
-        .cond_where(key_in(txn.get_database_backend(), table, column, keys))
-        .to_owned();
-    txn.execute(&delete).await?;
+    E::delete_many().filter(column_in(txn.get_database_backend(), column, keys)).exec(txn).await?;
     Ok(())
 }
 
@@ -314,7 +321,7 @@ pub fn global_ids(kind: RecordKind, ids: &[i64]) -> Vec<ID> {
 /// The ids of crime areas given by slug, each checked to exist.
 pub async fn crime_area_ids(txn: &CountingTxn, slugs: &[String]) -> ApiResult<Vec<i64>> {
     use entity::crime_area;
-    use sea_orm::{ColumnTrait, QueryFilter};
+    use sea_orm::QueryFilter;
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
@@ -340,32 +347,29 @@ pub async fn crime_area_ids(txn: &CountingTxn, slugs: &[String]) -> ApiResult<Ve
     Ok(ids)
 }
 
-/// Replaces the rows of a link table for one owner.
-pub async fn replace_links<V: Into<sea_orm::Value> + Clone>(
+/// Deletes the links of these projects (crime areas, policing goals, countries).
+pub async fn delete_project_links(txn: &CountingTxn, projects: &[i64]) -> ApiResult<()> {
+    use entity::{project_country, project_crime_area, project_policing_goal};
+    delete_where::<project_crime_area::Entity>(txn, project_crime_area::Column::ProjectId, projects).await?;
+    delete_where::<project_policing_goal::Entity>(txn, project_policing_goal::Column::ProjectId, projects).await?;
+    delete_where::<project_country::Entity>(txn, project_country::Column::ProjectId, projects).await
+}
+
+/// Replaces the rows of a link table held by one owner (its `owner`
+/// column) with `rows`.
+pub async fn replace_links<A>(
     txn: &CountingTxn,
-    table: &str,
-    owner_column: &str,
-    owner: i64,
-    other_column: &str,
-    others: &[V],
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    delete_where(txn, table, owner_column, &[owner]).await?;
-    if others.is_empty() {
+    owner: <A::Entity as EntityTrait>::Column,
+    id: i64,
+    rows: Vec<A>,
+) -> ApiResult<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    delete_where::<A::Entity>(txn, owner, &[id]).await?;
+    if rows.is_empty() {
         return Ok(());
     }
-    let mut insert = Query::insert();
-    insert.into_table(Alias::new(table)).columns([
-        Alias::new(owner_column),
-        Alias::new(other_column),
-        Alias::new("created_at"),
-        Alias::new("updated_at"),
-    ]);
-    for other in others {
-        insert
-            .values([owner.into(), other.clone().into().into(), now.into(), now.into()])
-            .map_err(|e| ApiError::Internal(format!("link row does not fit {table}: {e}")))?;
-    }
-    txn.execute(&insert).await?;
+    A::Entity::insert_many(rows).exec(txn).await?;
     Ok(())
 }

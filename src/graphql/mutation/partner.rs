@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
 use entity::enums::{PartnerKind, Sector};
 use entity::{agreement, funding, partner, partner_crime_area, project};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic, Set, Statement};
 
 use super::validate::{self, MAX_NAME, MAX_TEXT};
 use super::{
-    Deletion, Write, before, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
-    replace_links, required, rows_to_delete, rows_where, snapshot, unique_violation,
+    Deletion, Write, before, crime_area_ids, delete_project_links, delete_where, ensure_unique, existing, global_ids,
+    not_found, patch, replace_links, required, rows_to_delete, rows_where, snapshot, unique_violation,
 };
 use crate::auth::Role;
 use crate::db::CountingTxn;
@@ -80,24 +81,41 @@ impl Fields {
     }
 }
 
+/// The link rows of a partner's crime areas.
+fn crime_area_links(partner: i64, crime_areas: &[i64], now: DateTime<Utc>) -> Vec<partner_crime_area::ActiveModel> {
+    crime_areas
+        .iter()
+        .map(|&crime_area| partner_crime_area::ActiveModel {
+            partner_id: Set(partner),
+            crime_area_id: Set(crime_area),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect()
+}
+
 /// A partner's row with its crime areas, as the history keeps it.
 async fn partner_snapshot(txn: &CountingTxn, row: &partner::Model) -> ApiResult<serde_json::Value> {
     let mut json = snapshot(row)?;
-    let links = rows_where::<partner_crime_area::Entity>(txn, "partner_id", &[row.id]).await?;
+    let links = rows_where::<partner_crime_area::Entity>(txn, partner_crime_area::Column::PartnerId, &[row.id]).await?;
     json["crime_area_ids"] = links.iter().map(|l| l.crime_area_id).collect::<Vec<_>>().into();
     Ok(json)
 }
 
 /// The partner and every partner under it, however deep, with their depth.
 async fn subtree(txn: &CountingTxn, root: i64) -> ApiResult<Vec<(i64, i32)>> {
+    use partner::Column;
     let backend = txn.get_database_backend();
     let placeholder = if backend == DbBackend::Postgres { "$1" } else { "?" };
-    // The depth bound stops a walk that a corrupted tree would never end.
+    let (table, id, parent) = (partner::Entity.table_name(), Column::Id.as_str(), Column::ParentId.as_str());
+    // Written by hand: a recursive walk with a depth column is clearer as SQL
+    // than through sea-query's CTE builder; the names are the entity's. The
+    // depth bound stops a walk that a corrupted tree would never end.
     let sql = format!(
         "WITH RECURSIVE tree(id, depth) AS (\
-           SELECT id, 0 FROM partner WHERE id = {placeholder} \
+           SELECT \"{id}\", 0 FROM \"{table}\" WHERE \"{id}\" = {placeholder} \
            UNION ALL \
-           SELECT partner.id, tree.depth + 1 FROM partner JOIN tree ON partner.parent_id = tree.id \
+           SELECT \"{table}\".\"{id}\", tree.depth + 1 FROM \"{table}\" JOIN tree ON \"{table}\".\"{parent}\" = tree.id \
            WHERE tree.depth < 100\
          ) SELECT id, depth FROM tree"
     );
@@ -154,7 +172,7 @@ impl PartnerMutation {
         .checked()?;
         let mut write = Write::begin(ctx).await?;
         let txn = &write.txn;
-        ensure_unique(txn, "partner", "slug", &fields.slug, None, "input.slug").await?;
+        ensure_unique::<partner::Entity>(txn, partner::Column::Slug, &fields.slug, None, "input.slug").await?;
         let parent_id = checked_parent(txn, None, input.parent_id.as_ref()).await?;
         let crime_areas = crime_area_ids(txn, input.crime_areas.as_deref().unwrap_or_default()).await?;
         let slug = fields.slug.clone();
@@ -165,9 +183,18 @@ impl PartnerMutation {
             ..Default::default()
         };
         fields.set(&mut row, parent_id);
-        let row = row.insert(txn).await.map_err(unique_violation("partner", "slug", &slug, "input.slug"))?;
-        replace_links(txn, "partner_crime_area", "partner_id", row.id, "crime_area_id", &crime_areas, write.now)
-            .await?;
+        let row = row.insert(txn).await.map_err(unique_violation::<partner::Entity>(
+            partner::Column::Slug,
+            &slug,
+            "input.slug",
+        ))?;
+        replace_links(
+            txn,
+            partner_crime_area::Column::PartnerId,
+            row.id,
+            crime_area_links(row.id, &crime_areas, write.now),
+        )
+        .await?;
         let after = partner_snapshot(txn, &row).await?;
         write.record(RecordKind::Partner, row.id, ChangeAction::Create, None, Some(after)).await?;
         write.commit().await?;
@@ -202,7 +229,7 @@ impl PartnerMutation {
             source_url: patch(current.source_url.clone(), input.source_url),
         }
         .checked()?;
-        ensure_unique(txn, "partner", "slug", &fields.slug, Some(id), "input.slug").await?;
+        ensure_unique::<partner::Entity>(txn, partner::Column::Slug, &fields.slug, Some(id), "input.slug").await?;
         let parent_id = match input.parent_id.as_opt_ref() {
             None => current.parent_id,
             Some(parent) => {
@@ -216,11 +243,20 @@ impl PartnerMutation {
         fields.set(&mut row, parent_id);
         row.version = Set(version);
         row.updated_at = Set(write.now);
-        let row = row.update(txn).await.map_err(unique_violation("partner", "slug", &slug, "input.slug"))?;
+        let row = row.update(txn).await.map_err(unique_violation::<partner::Entity>(
+            partner::Column::Slug,
+            &slug,
+            "input.slug",
+        ))?;
         if let Some(slugs) = &input.crime_areas {
             let crime_areas = crime_area_ids(txn, slugs).await?;
-            replace_links(txn, "partner_crime_area", "partner_id", id, "crime_area_id", &crime_areas, write.now)
-                .await?;
+            replace_links(
+                txn,
+                partner_crime_area::Column::PartnerId,
+                id,
+                crime_area_links(id, &crime_areas, write.now),
+            )
+            .await?;
         }
         let after = partner_snapshot(txn, &row).await?;
         write.record(RecordKind::Partner, id, ChangeAction::Update, Some(before), Some(after)).await?;
@@ -252,12 +288,12 @@ impl PartnerMutation {
         let txn = &write.txn;
         let tree = subtree(txn, row_id).await?;
         let partner_ids: Vec<i64> = tree.iter().map(|&(id, _)| id).collect();
-        let agreements = rows_to_delete::<agreement::Entity>(txn, "partner_id", &partner_ids).await?;
+        let agreements = rows_to_delete::<agreement::Entity>(txn, agreement::Column::PartnerId, &partner_ids).await?;
         let agreement_ids: Vec<i64> = agreements.iter().map(|a| a.id).collect();
-        let projects = rows_to_delete::<project::Entity>(txn, "agreement_id", &agreement_ids).await?;
+        let projects = rows_to_delete::<project::Entity>(txn, project::Column::AgreementId, &agreement_ids).await?;
         let project_ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
         let mut fundings: BTreeMap<i64, funding::Model> = BTreeMap::new();
-        let provided = rows_to_delete::<funding::Entity>(txn, "funder_id", &partner_ids).await?;
+        let provided = rows_to_delete::<funding::Entity>(txn, funding::Column::FunderId, &partner_ids).await?;
         if !cascade && (tree.len() > 1 || !agreements.is_empty() || !provided.is_empty()) {
             return Err(ApiError::conflict(
                 "id",
@@ -270,24 +306,25 @@ impl PartnerMutation {
                 ),
             ));
         }
-        for f in provided.into_iter().chain(rows_to_delete::<funding::Entity>(txn, "project_id", &project_ids).await?) {
+        for f in provided
+            .into_iter()
+            .chain(rows_to_delete::<funding::Entity>(txn, funding::Column::ProjectId, &project_ids).await?)
+        {
             fundings.insert(f.id, f);
         }
         let funding_ids: Vec<i64> = fundings.keys().copied().collect();
-        let partners = rows_to_delete::<partner::Entity>(txn, "id", &partner_ids).await?;
+        let partners = rows_to_delete::<partner::Entity>(txn, partner::Column::Id, &partner_ids).await?;
 
         // Dependents before what they depend on.
-        for link in ["project_crime_area", "project_policing_goal", "project_country"] {
-            delete_where(txn, link, "project_id", &project_ids).await?;
-        }
-        delete_where(txn, "funding", "id", &funding_ids).await?;
-        delete_where(txn, "project", "id", &project_ids).await?;
-        delete_where(txn, "agreement", "id", &agreement_ids).await?;
-        delete_where(txn, "partner_crime_area", "partner_id", &partner_ids).await?;
+        delete_project_links(txn, &project_ids).await?;
+        delete_where::<funding::Entity>(txn, funding::Column::Id, &funding_ids).await?;
+        delete_where::<project::Entity>(txn, project::Column::Id, &project_ids).await?;
+        delete_where::<agreement::Entity>(txn, agreement::Column::Id, &agreement_ids).await?;
+        delete_where::<partner_crime_area::Entity>(txn, partner_crime_area::Column::PartnerId, &partner_ids).await?;
         let mut by_depth = tree.clone();
         by_depth.sort_by_key(|&(_, depth)| std::cmp::Reverse(depth));
         for (id, _) in by_depth {
-            delete_where(txn, "partner", "id", &[id]).await?;
+            delete_where::<partner::Entity>(txn, partner::Column::Id, &[id]).await?;
         }
 
         let mut deleted = Vec::new();

@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::validate::{self, MAX_NAME, MAX_TEXT};
 use super::{
-    Deletion, Write, before, crime_area_ids, delete_where, ensure_unique, existing, global_ids, not_found, patch,
-    replace_links, required, rows_to_delete, rows_where, snapshot, unique_violation,
+    Deletion, Write, before, crime_area_ids, delete_project_links, delete_where, ensure_unique, existing, global_ids,
+    not_found, patch, replace_links, required, rows_to_delete, rows_where, snapshot, unique_violation,
 };
 use crate::auth::Role;
 use crate::db::CountingTxn;
@@ -126,13 +126,31 @@ impl Links {
     async fn write(self, write: &Write, project: i64) -> ApiResult<()> {
         let (txn, now) = (&write.txn, write.now);
         if let Some(ids) = self.crime_areas {
-            replace_links(txn, "project_crime_area", "project_id", project, "crime_area_id", &ids, now).await?;
+            let rows = ids.into_iter().map(|crime_area_id| project_crime_area::ActiveModel {
+                project_id: Set(project),
+                crime_area_id: Set(crime_area_id),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            replace_links(txn, project_crime_area::Column::ProjectId, project, rows.collect()).await?;
         }
         if let Some(ids) = self.goals {
-            replace_links(txn, "project_policing_goal", "project_id", project, "policing_goal_id", &ids, now).await?;
+            let rows = ids.into_iter().map(|policing_goal_id| project_policing_goal::ActiveModel {
+                project_id: Set(project),
+                policing_goal_id: Set(policing_goal_id),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            replace_links(txn, project_policing_goal::Column::ProjectId, project, rows.collect()).await?;
         }
         if let Some(codes) = self.countries {
-            replace_links(txn, "project_country", "project_id", project, "country_code", &codes, now).await?;
+            let rows = codes.into_iter().map(|country_code| project_country::ActiveModel {
+                project_id: Set(project),
+                country_code: Set(country_code),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            replace_links(txn, project_country::Column::ProjectId, project, rows.collect()).await?;
         }
         Ok(())
     }
@@ -141,9 +159,10 @@ impl Links {
 /// A project's row with its links, as the history keeps it.
 async fn project_snapshot(txn: &CountingTxn, row: &project::Model) -> ApiResult<serde_json::Value> {
     let mut json = snapshot(row)?;
-    let areas = rows_where::<project_crime_area::Entity>(txn, "project_id", &[row.id]).await?;
-    let goals = rows_where::<project_policing_goal::Entity>(txn, "project_id", &[row.id]).await?;
-    let countries = rows_where::<project_country::Entity>(txn, "project_id", &[row.id]).await?;
+    let areas = rows_where::<project_crime_area::Entity>(txn, project_crime_area::Column::ProjectId, &[row.id]).await?;
+    let goals =
+        rows_where::<project_policing_goal::Entity>(txn, project_policing_goal::Column::ProjectId, &[row.id]).await?;
+    let countries = rows_where::<project_country::Entity>(txn, project_country::Column::ProjectId, &[row.id]).await?;
     json["crime_area_ids"] = areas.iter().map(|l| l.crime_area_id).collect::<Vec<_>>().into();
     json["policing_goal_ids"] = goals.iter().map(|l| l.policing_goal_id).collect::<Vec<_>>().into();
     json["countries"] = countries.iter().map(|l| l.country_code.clone()).collect::<Vec<_>>().into();
@@ -175,7 +194,7 @@ impl ProjectMutation {
         let mut write = Write::begin(ctx).await?;
         let txn = &write.txn;
         let agreement_id = existing(txn, RecordKind::Agreement, "input.agreementId", &input.agreement_id).await?;
-        ensure_unique(txn, "project", "code", &fields.code, None, "input.code").await?;
+        ensure_unique::<project::Entity>(txn, project::Column::Code, &fields.code, None, "input.code").await?;
         let links = Links::checked(
             txn,
             Some(input.crime_areas.as_deref().unwrap_or_default()),
@@ -191,7 +210,11 @@ impl ProjectMutation {
             ..Default::default()
         };
         fields.set(&mut row, agreement_id);
-        let row = row.insert(txn).await.map_err(unique_violation("project", "code", &code, "input.code"))?;
+        let row = row.insert(txn).await.map_err(unique_violation::<project::Entity>(
+            project::Column::Code,
+            &code,
+            "input.code",
+        ))?;
         links.write(&write, row.id).await?;
         let after = Some(project_snapshot(&write.txn, &row).await?);
         write.record(RecordKind::Project, row.id, ChangeAction::Create, None, after).await?;
@@ -234,7 +257,7 @@ impl ProjectMutation {
                 existing(txn, RecordKind::Agreement, "input.agreementId", &agreement).await?
             }
         };
-        ensure_unique(txn, "project", "code", &fields.code, Some(id), "input.code").await?;
+        ensure_unique::<project::Entity>(txn, project::Column::Code, &fields.code, Some(id), "input.code").await?;
         let links = Links::checked(
             txn,
             input.crime_areas.as_deref(),
@@ -247,7 +270,11 @@ impl ProjectMutation {
         fields.set(&mut row, agreement_id);
         row.version = Set(version);
         row.updated_at = Set(write.now);
-        let row = row.update(txn).await.map_err(unique_violation("project", "code", &code, "input.code"))?;
+        let row = row.update(txn).await.map_err(unique_violation::<project::Entity>(
+            project::Column::Code,
+            &code,
+            "input.code",
+        ))?;
         links.write(&write, id).await?;
         let after = project_snapshot(&write.txn, &row).await?;
         write.record(RecordKind::Project, id, ChangeAction::Update, Some(before), Some(after)).await?;
@@ -275,7 +302,7 @@ impl ProjectMutation {
         let current =
             project::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
         let before = before(project_snapshot(txn, &current).await?, expected_version);
-        let fundings = rows_to_delete::<funding::Entity>(txn, "project_id", &[row_id]).await?;
+        let fundings = rows_to_delete::<funding::Entity>(txn, funding::Column::ProjectId, &[row_id]).await?;
         if !cascade && !fundings.is_empty() {
             return Err(ApiError::conflict(
                 "id",
@@ -283,11 +310,9 @@ impl ProjectMutation {
             ));
         }
         let funding_ids: Vec<i64> = fundings.iter().map(|f| f.id).collect();
-        for link in ["project_crime_area", "project_policing_goal", "project_country"] {
-            delete_where(txn, link, "project_id", &[row_id]).await?;
-        }
-        delete_where(txn, "funding", "id", &funding_ids).await?;
-        delete_where(txn, "project", "id", &[row_id]).await?;
+        delete_project_links(txn, &[row_id]).await?;
+        delete_where::<funding::Entity>(txn, funding::Column::Id, &funding_ids).await?;
+        delete_where::<project::Entity>(txn, project::Column::Id, &[row_id]).await?;
         write.record(RecordKind::Project, row_id, ChangeAction::Delete, Some(before), None).await?;
         for f in &fundings {
             let before = Some(snapshot(f)?);

@@ -1,40 +1,17 @@
-//! `Funding`: what a partner puts into a project.
+//! `Funding`: what a partner puts into a project, and `Money`.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::Object;
 use entity::enums::{FundingKind, FundingStatus};
+use entity::links::{FundingFunder, FundingProject};
 
-use super::{Partner, Project, node_type};
-use crate::error::{ApiError, ApiResult};
-use crate::graphql::id;
+use super::{Change, Partner, Project};
+use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
-use crate::graphql::node::NodeType;
-use crate::graphql::pagination::{Connection, to_one};
 use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, currency_exponent, format_minor};
-use crate::graphql::sort::{SortValue, Sortable};
-
-node_type!(Funding, funding, "What a partner puts into a project.", reads {
-    "amount" => &["amount_minor", "currency"],
-    "currency" => &["currency"],
-    "programme" => &["programme"],
-    "committedOn" => &["committed_on"],
-    "sourceUrl" => &["source_url"],
-    "id" | "databaseId" | "kind" | "status" | "project" | "funder" | "history" | "version" => &[],
-    "createdAt" => &["created_at"],
-    "updatedAt" => &["updated_at"],
-});
-
-impl Sortable for entity::funding::Model {
-    fn sort_value(&self, column: &str) -> SortValue {
-        match column {
-            "amount_minor" => self.amount_minor.into(),
-            "committed_on" => self.committed_on.into(),
-            _ => SortValue::Null,
-        }
-    }
-}
 
 /// An exact amount of money in one currency. Sums are held in 128 bits, so
 /// a total of many 64-bit amounts never overflows.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Money {
     pub minor: i128,
     pub currency: String,
@@ -60,102 +37,49 @@ impl Money {
     }
 }
 
-/// Money, goods or services a partner (the funder) puts into a project.
-/// Amounts the sources do not disclose are null, never guessed.
-#[Object(serial)]
-impl Funding {
-    /// The funding's opaque global id.
-    pub async fn id(&self) -> ID {
-        ID(id::encode(Self::TYPE_NAME, self.row().id))
-    }
+object! {
+    /// Money, goods or services a partner (the funder) puts into a project.
+    /// Amounts the sources do not disclose are null, never guessed.
+    node Funding(funding, "funding") {
+        /// The form the funding takes.
+        fn kind() reads(kind) -> FundingKind { kind }
 
-    /// The funding's row id in the database; prefer `id` in clients.
-    async fn database_id(&self) -> i64 {
-        self.row().id
-    }
+        /// How far the funding has progressed.
+        fn status() reads(status) -> FundingStatus { status }
 
-    /// The form the funding takes.
-    async fn kind(&self) -> FundingKind {
-        self.row().kind
-    }
+        /// The amount; null when it is not disclosed.
+        fn amount() reads(amount_minor, currency) -> Option<Inline<Money>> {
+            amount_minor.zip(currency).map(|(minor, currency)| Inline(Money { minor: minor.into(), currency: currency.to_owned() }))
+        }
 
-    /// How far the funding has progressed.
-    async fn status(&self) -> FundingStatus {
-        self.row().status
-    }
+        /// ISO 4217 currency of the funding, when known (even if the amount is not).
+        fn currency() reads(currency) -> Option<&str> { currency }
 
-    /// The amount; null when it is not disclosed.
-    async fn amount(&self) -> Option<Inline<Money>> {
-        let row = self.row();
-        Some(Inline(Money { minor: row.amount_minor?.into(), currency: row.currency.clone()? }))
-    }
+        /// The funder's programme the money comes from (e.g. the EU's Justice programme).
+        fn programme() reads(programme) -> Option<&str> { programme }
 
-    /// ISO 4217 currency of the funding, when known (even if the amount is not).
-    async fn currency(&self) -> Option<&str> {
-        self.row().currency.as_deref()
-    }
+        /// The day the funding was committed, when known.
+        fn committed_on() reads(committed_on) -> Option<Date> { committed_on.map(Date) }
 
-    /// The funder's programme the money comes from (e.g. the EU's Justice programme).
-    async fn programme(&self) -> Option<&str> {
-        self.row().programme.as_deref()
-    }
+        /// The public page this record's facts come from.
+        fn source_url() reads(source_url) -> Option<&str> { source_url }
 
-    /// The day the funding was committed, when known.
-    async fn committed_on(&self) -> Option<Date> {
-        self.row().committed_on.map(Date)
-    }
+        /// The funded project.
+        fn project() -> Inline<Project> = to_one(FundingProject);
 
-    /// The public page this record's facts come from.
-    async fn source_url(&self) -> Option<&str> {
-        self.row().source_url.as_deref()
-    }
+        /// The partner that provides the funding.
+        fn funder() -> Inline<Partner> = to_one(FundingFunder);
 
-    /// The funded project.
-    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Inline<Project>> {
-        to_one(ctx, &self.group, "project", |m| Some(m.project_id), Some(self.row().project_id))
-            .await?
-            .ok_or_else(|| ApiError::NotFound("the project of this funding no longer exists".into()))
-            .map(Inline)
-    }
+        /// The changes made to this funding, oldest first (use `last` for the most recent).
+        fn history() -> Connection<Change> = history;
 
-    /// The partner that provides the funding.
-    async fn funder(&self, ctx: &Context<'_>) -> ApiResult<Inline<Partner>> {
-        to_one(ctx, &self.group, "funder", |m| Some(m.funder_id), Some(self.row().funder_id))
-            .await?
-            .ok_or_else(|| ApiError::NotFound("the funder of this funding no longer exists".into()))
-            .map(Inline)
-    }
+        /// Incremented by every change; pass it back as `expectedVersion` when updating.
+        fn version() reads(version) -> i32 { version }
 
-    /// The changes made to this funding, oldest first (use `last` for the most recent).
-    async fn history(
-        &self,
-        #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")] first: Option<
-            i32,
-        >,
-        #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
-        #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Connection<super::Change>> {
-        crate::graphql::history::of_record(
-            &self.group,
-            self.index,
-            crate::events::RecordKind::Funding,
-            (first, after, last, before),
-        )
-    }
+        /// When the record was created.
+        fn created_at() reads(created_at) -> DateTimeUtc { DateTimeUtc(created_at) }
 
-    /// Incremented by every change; pass it back as `expectedVersion` when updating.
-    async fn version(&self) -> i32 {
-        self.row().version
-    }
-
-    /// When the record was created.
-    async fn created_at(&self) -> DateTimeUtc {
-        DateTimeUtc(self.row().created_at)
-    }
-
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTimeUtc {
-        DateTimeUtc(self.row().updated_at)
+        /// When the record last changed.
+        fn updated_at() reads(updated_at) -> DateTimeUtc { DateTimeUtc(updated_at) }
     }
 }

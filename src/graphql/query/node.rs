@@ -6,11 +6,11 @@ use async_graphql::{Context, ID, Object};
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::batch::{Group, RowId};
+use crate::graphql::batch::RowId;
 use crate::graphql::context::db;
 use crate::graphql::id;
-use crate::graphql::node::{Node, NodeType};
-use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Partner, PolicingGoal, Project};
+use crate::graphql::node::{NodeType, Wanted};
+use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Node, Partner, PolicingGoal, Project};
 use crate::graphql::sql;
 
 /// The most ids `nodes` takes at once.
@@ -64,7 +64,8 @@ impl NodeQuery {
 async fn fetch(db: &CountingDb, type_name: &str, ids: &[i64]) -> ApiResult<HashMap<i64, Node>> {
     async fn of<N: NodeType>(db: &CountingDb, ids: &[i64], wrap: fn(N) -> Node) -> ApiResult<HashMap<i64, Node>> {
         let ids = crate::graphql::batch::distinct(ids.iter().copied());
-        let group = Group::new(sql::fetch_by_ids::<N::Entity>(db, &ids).await?);
+        // Each type's fields come through fragments: every column is read.
+        let group = sql::fetch_by_ids::<N::Entity>(db, &ids, Wanted::ALL).await?;
         Ok((0..group.rows().len()).map(|i| (group.rows()[i].row_id(), wrap(N::new(group.clone(), i)))).collect())
     }
     match type_name {

@@ -4,14 +4,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object};
+use entity::{funding, project_crime_area};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Order, Query};
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend};
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{Group, RowId, distinct};
 use crate::graphql::context::db;
-use crate::graphql::input::FundingFilter;
-use crate::graphql::node::NodeType;
+use crate::graphql::input::{FundingFilter, ListFilter};
+use crate::graphql::node::{NodeType, Wanted};
 use crate::graphql::object::{CrimeArea, Money, Partner, Project};
 use crate::graphql::sql;
 use crate::graphql::totals;
@@ -56,7 +57,7 @@ struct Related<N: NodeType> {
 
 impl<N: NodeType> Related<N> {
     async fn load(db: &crate::db::CountingDb, keys: &[i64]) -> ApiResult<Arc<Self>> {
-        let group = Group::new(sql::fetch_by_ids::<N::Entity>(db, &distinct(keys.iter().copied())).await?);
+        let group = sql::fetch_by_ids::<N::Entity>(db, &distinct(keys.iter().copied()), Wanted::ALL).await?;
         let index = group.rows().iter().enumerate().map(|(i, r)| (r.row_id(), i)).collect();
         Ok(Arc::new(Related { group, index }))
     }
@@ -133,24 +134,27 @@ impl ReportQuery {
         let db = db(ctx)?;
         let backend = db.get_database_backend();
         let key = match group_by {
-            FundingGroupBy::Funder => Some(Expr::col((Alias::new("funding"), Alias::new("funder_id")))),
-            FundingGroupBy::Project => Some(Expr::col((Alias::new("funding"), Alias::new("project_id")))),
-            FundingGroupBy::CrimeArea => {
-                Some(Expr::col((Alias::new("project_crime_area"), Alias::new("crime_area_id"))))
+            FundingGroupBy::Funder => Some(Expr::col(funding::Column::FunderId.as_column_ref())),
+            FundingGroupBy::Project => Some(Expr::col(funding::Column::ProjectId.as_column_ref())),
+            FundingGroupBy::CrimeArea => Some(Expr::col(project_crime_area::Column::CrimeAreaId.as_column_ref())),
+            FundingGroupBy::Year => {
+                // The year of a date: no function both databases share.
+                let (table, column) = funding::Column::CommittedOn.as_column_ref();
+                let day = format!(r#""{}"."{}""#, table.inner(), column.inner());
+                Some(Expr::cust(match backend {
+                    DbBackend::Postgres => format!("CAST(EXTRACT(YEAR FROM {day}) AS BIGINT)"),
+                    _ => format!("CAST(strftime('%Y', {day}) AS INTEGER)"),
+                }))
             }
-            FundingGroupBy::Year => Some(Expr::cust(match backend {
-                DbBackend::Postgres => r#"CAST(EXTRACT(YEAR FROM "funding"."committed_on") AS BIGINT)"#,
-                _ => r#"CAST(strftime('%Y', "funding"."committed_on") AS INTEGER)"#,
-            })),
             FundingGroupBy::Currency => None,
         };
         let mut select = Query::select();
-        select.from(Alias::new("funding")).cond_where(condition);
+        select.from(funding::Entity).cond_where(condition);
         if group_by == FundingGroupBy::CrimeArea {
             select.inner_join(
-                Alias::new("project_crime_area"),
-                Expr::col((Alias::new("project_crime_area"), Alias::new("project_id")))
-                    .equals((Alias::new("funding"), Alias::new("project_id"))),
+                project_crime_area::Entity,
+                Expr::col(project_crime_area::Column::ProjectId.as_column_ref())
+                    .equals(funding::Column::ProjectId.as_column_ref()),
             );
         }
         if let Some(key) = &key {
@@ -159,7 +163,7 @@ impl ReportQuery {
             select.order_by_expr(null_last(key.clone()), Order::Asc).order_by_expr(key.clone(), Order::Asc);
         }
         totals::aggregate(&mut select);
-        let currency = Expr::col((Alias::new("funding"), Alias::new("currency")));
+        let currency = Expr::col(funding::Column::Currency.as_column_ref());
         select
             .order_by_expr(null_last(currency.clone()), Order::Asc)
             .order_by_expr(currency, Order::Asc)

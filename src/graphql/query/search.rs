@@ -16,12 +16,12 @@ use serde_json::json;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::batch::{Group, RowId};
+use crate::graphql::batch::RowId;
 use crate::graphql::context::db;
-use crate::graphql::node::NodeType;
+use crate::graphql::node::{NodeType, Wanted};
 use crate::graphql::object::{Agreement, Partner, Project};
-use crate::graphql::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::graphql::sql;
+use crate::graphql::window::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// Longest query accepted, in characters.
 const MAX_QUERY: usize = 200;
@@ -203,7 +203,8 @@ async fn found<N: NodeType>(db: &CountingDb, ids: &[i64]) -> ApiResult<std::coll
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let group = Group::new(sql::fetch_by_ids::<N::Entity>(db, ids).await?);
+    // Each type's fields come through fragments: every column is read.
+    let group = sql::fetch_by_ids::<N::Entity>(db, ids, Wanted::ALL).await?;
     Ok((0..group.rows().len()).map(|i| (group.rows()[i].row_id(), N::new(group.clone(), i))).collect())
 }
 

@@ -1,0 +1,489 @@
+//! [`object!`]: one declaration per field.
+//!
+//! A node type's fields are declared once, in one place, and everything
+//! else follows from that declaration: the resolver (an async-graphql
+//! `#[Object]` method), the columns it reads (so that statements select
+//! only those), and what its relations join on.
+//!
+//! - A **column field** names the columns it reads, and its body sees
+//!   those columns and nothing else: not `self`, not the row. Reading a
+//!   column the declaration omits does not compile.
+//!
+//!   ```text
+//!   /// The partner's acronym, if it has one.
+//!   fn acronym(lang) reads(acronym_en, acronym_fr) -> Option<&str> { lang.pick(acronym_en, acronym_fr) }
+//!   ```
+//!
+//!   Each column comes as its value (`&str` for text, `Option<&str>`,
+//!   numbers, dates and enums by value). `(lang)` adds the `lang`
+//!   argument and hands the body the language to answer in. A body may
+//!   also return `ApiResult<T>`.
+//! - A **relation** names a sea-orm `Linked` path of `entity::links`; the
+//!   column it is keyed by is read from the path:
+//!   `= to_one(Link)`, `= linked(Link)` (every related row),
+//!   `= linked_distinct(Link)` (each once),
+//!   `= nested(Link, Filter, Order)` (a connection with its paging,
+//!   `filter` and `orderBy` arguments), `= history` (the record's changes).
+//! - A **sibling field** batches for the whole group and reads no column
+//!   but the id: `fn countries(ctx, rows) -> T { … }`, with `ctx` the
+//!   request's context and `rows` the row among its [`Siblings`].
+//!
+//! The `id` and `databaseId` fields every node has are declared by the
+//! macro. Root objects (`object! { root Name { … } }`) take plain
+//! `async fn` resolvers and `= list(Filter, Order)`, `= list` and
+//! `= list(where condition)` connections.
+//!
+//! A connection's arguments are written once, below, whoever declares
+//! one, and every connection narrows its reads the same way.
+//!
+//! [`Siblings`]: crate::graphql::batch::Siblings
+
+/// How a column's value is handed to a field's body: text borrowed as
+/// `&str`, small values copied.
+pub trait ColumnValue {
+    type Value<'a>
+    where
+        Self: 'a;
+
+    fn value(&self) -> Self::Value<'_>;
+}
+
+impl ColumnValue for String {
+    type Value<'a> = &'a str;
+
+    fn value(&self) -> &str {
+        self
+    }
+}
+
+impl ColumnValue for Option<String> {
+    type Value<'a> = Option<&'a str>;
+
+    fn value(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+impl ColumnValue for Option<serde_json::Value> {
+    type Value<'a> = Option<&'a serde_json::Value>;
+
+    fn value(&self) -> Option<&serde_json::Value> {
+        self.as_ref()
+    }
+}
+
+macro_rules! copied {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl ColumnValue for $ty {
+            type Value<'a> = $ty;
+
+            fn value(&self) -> $ty {
+                *self
+            }
+        }
+    )+};
+}
+
+copied!(
+    i64,
+    i32,
+    Option<i64>,
+    Option<i32>,
+    Option<chrono::NaiveDate>,
+    chrono::DateTime<chrono::Utc>,
+    entity::enums::PartnerKind,
+    entity::enums::Sector,
+    entity::enums::AgreementKind,
+    entity::enums::AgreementStatus,
+    entity::enums::ProjectStatus,
+    entity::enums::FundingKind,
+    entity::enums::FundingStatus,
+);
+
+/// A column a field reads that its statement left out: the planner and
+/// the declarations disagree. The request fails rather than answer with
+/// the stand-in the row holds.
+pub fn stand_in(type_name: &str, field: &str, column: &str) -> crate::error::ApiError {
+    tracing::error!(type_name, field, column, "a field read a column its statement left out");
+    crate::error::ApiError::Internal(format!("{type_name}.{field} read {column}, which its statement left out"))
+}
+
+/// The GraphQL name async-graphql gives a resolver method (`source_url` → `sourceUrl`).
+pub fn graphql_name(method: &str) -> String {
+    let mut name = String::with_capacity(method.len());
+    let mut upper = false;
+    for c in method.chars() {
+        if c == '_' {
+            upper = !name.is_empty();
+        } else if upper {
+            name.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+/// Declares a GraphQL object type and its fields; see the [module](self).
+macro_rules! object {
+    // A node type: one row of `entity::$module`.
+    (
+        $(#[$meta:meta])*
+        node $object:ident($module:ident, $noun:literal) { $($fields:tt)* }
+    ) => {
+        $crate::graphql::declare::object!(@node [$(#[$meta])*] [$object $module $noun] [] [] $($fields)*);
+    };
+
+    // A root object: plain resolvers and top-level lists.
+    (
+        $(#[$meta:meta])*
+        root $object:ident { $($fields:tt)* }
+    ) => {
+        $crate::graphql::declare::object!(@root [$(#[$meta])*] [$object] [] $($fields)*);
+    };
+
+    // ---- node fields ----
+
+    // A column field whose body may fail.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() reads($($col:ident),* $(,)?) -> ApiResult<$ret:ty> $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
+            $(#[$attr])*
+            async fn $name(&self) -> $crate::error::ApiResult<$ret> {
+                let group = &self.group;
+                let row = &group.rows()[self.index];
+                $(
+                    if !group.selected().has(entity::$module::POSITIONS.$col) {
+                        return Err($crate::graphql::declare::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                    }
+                    let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+                )*
+                $body
+            }
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]))] $($rest)*);
+    };
+
+    // A column field.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() reads($($col:ident),* $(,)?) -> $ret:ty $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
+            $(#[$attr])*
+            async fn $name(&self) -> $crate::error::ApiResult<$ret> {
+                let group = &self.group;
+                let row = &group.rows()[self.index];
+                $(
+                    if !group.selected().has(entity::$module::POSITIONS.$col) {
+                        return Err($crate::graphql::declare::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                    }
+                    let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+                )*
+                Ok($body)
+            }
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]))] $($rest)*);
+    };
+
+    // A column field in the language asked for.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident($lang:ident) reads($($col:ident),* $(,)?) -> $ret:ty $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
+            $(#[$attr])*
+            async fn $name(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "The language to answer in; the request's `Accept-Language` by default.")]
+                lang: Option<$crate::graphql::lang::Lang>,
+            ) -> $crate::error::ApiResult<$ret> {
+                let $lang = $crate::graphql::context::lang(ctx, lang);
+                let group = &self.group;
+                let row = &group.rows()[self.index];
+                $(
+                    if !group.selected().has(entity::$module::POSITIONS.$col) {
+                        return Err($crate::graphql::declare::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                    }
+                    let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+                )*
+                Ok($body)
+            }
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]))] $($rest)*);
+    };
+
+    // A field batched over the siblings, reading no column but the id.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident($ctx:ident, $rows:ident) -> $ret:ty $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
+            $(#[$attr])*
+            async fn $name(&self, ctx: &async_graphql::Context<'_>) -> $crate::error::ApiResult<$ret> {
+                let $ctx = ctx;
+                let $rows = $crate::graphql::batch::Siblings::new(&self.group, self.index);
+                $body
+            }
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE)] $($rest)*);
+    };
+
+    // A to-one relation: `Option<N>` when it may be absent, `Inline<N>` when required.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> $ret:ty = to_one($link:ty);
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
+            $(#[$attr])*
+            async fn $name(&self, ctx: &async_graphql::Context<'_>) -> $crate::error::ApiResult<$ret> {
+                static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                    std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
+                $crate::graphql::pagination::to_one::<Self, _, $ret>(ctx, self, &RELATION).await
+            }
+        ] [$($reads)* (stringify!($name), $crate::graphql::declare::link_reads::<entity::$module::Model, $link>())] $($rest)*);
+    };
+
+    // Every related object, or each once.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> List<$n:ty> = linked($link:ty);
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*]
+            [$($reads)*] @linked false $(#[$attr])* $name $n, $link; $($rest)*);
+    };
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> List<$n:ty> = linked_distinct($link:ty);
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*]
+            [$($reads)*] @linked true $(#[$attr])* $name $n, $link; $($rest)*);
+    };
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        @linked $distinct:literal $(#[$attr:meta])* $name:ident $n:ty, $link:ty;
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
+            $(#[$attr])*
+            async fn $name(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> $crate::error::ApiResult<$crate::graphql::list::List<$n>> {
+                static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                    std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
+                $crate::graphql::pagination::linked::<Self, $n>(ctx, self, &RELATION, $distinct).await
+            }
+        ] [$($reads)* (stringify!($name), $crate::graphql::declare::link_reads::<entity::$module::Model, $link>())] $($rest)*);
+    };
+
+    // A connection under each row.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> Connection<$n:ty> = nested($link:ty, $filter:ty, $order:ty);
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::declare::link_reads::<entity::$module::Model, $link>())] $($rest)*]
+            [$(#[$attr])*] $name -> $n, []
+            [
+                #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,
+                #[graphql(desc = "The order of the results; the order they were recorded in by default.")]
+                order_by: Option<$order>,
+            ]
+            => [$crate::graphql::pagination::nested::<Self, $n, $filter, $order>]
+            [
+                {
+                    static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                        std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
+                    &RELATION
+                },
+                filter,
+                order_by
+            ]
+        );
+    };
+
+    // The record's history.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> Connection<$n:ty> = history;
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE)] $($rest)*]
+            [$(#[$attr])*] $name -> $n, [] []
+            => [$crate::graphql::history::of_record::<Self>]
+            [
+                {
+                    static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                        std::sync::LazyLock::new($crate::graphql::history::relation);
+                    &RELATION
+                }
+            ]
+        );
+    };
+
+    // Every field declared: the type.
+    (@node [$($meta:tt)*] [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$(($field:expr, $wanted:expr))*]) => {
+        $($meta)*
+        #[derive(Clone)]
+        pub struct $object {
+            group: std::sync::Arc<$crate::graphql::batch::Group<entity::$module::Model>>,
+            index: usize,
+        }
+
+        impl $crate::graphql::batch::RowId for entity::$module::Model {
+            fn row_id(&self) -> i64 {
+                self.id
+            }
+        }
+
+        impl $crate::graphql::node::NodeType for $object {
+            type Entity = entity::$module::Entity;
+            type Model = entity::$module::Model;
+            const TYPE_NAME: &'static str = stringify!($object);
+
+            fn new(group: std::sync::Arc<$crate::graphql::batch::Group<Self::Model>>, index: usize) -> Self {
+                $object { group, index }
+            }
+
+            fn group(&self) -> &std::sync::Arc<$crate::graphql::batch::Group<Self::Model>> {
+                &self.group
+            }
+
+            fn index(&self) -> usize {
+                self.index
+            }
+
+            fn reads(field: &str) -> Option<$crate::graphql::node::Wanted> {
+                static READS: std::sync::LazyLock<foldhash::HashMap<String, $crate::graphql::node::Wanted>> =
+                    std::sync::LazyLock::new(|| {
+                        let id = $crate::graphql::node::Wanted::of(&[entity::$module::POSITIONS.id]);
+                        [("id", id), ("database_id", id), $(($field, $wanted)),*]
+                            .into_iter()
+                            .map(|(field, wanted)| ($crate::graphql::declare::graphql_name(field), wanted))
+                            .collect()
+                    });
+                READS.get(field).copied()
+            }
+        }
+
+        $($meta)*
+        #[async_graphql::Object(serial)]
+        impl $object {
+            #[doc = concat!("The ", $noun, "'s opaque global id.")]
+            pub async fn id(&self) -> async_graphql::ID {
+                async_graphql::ID($crate::graphql::id::encode(stringify!($object), self.group.rows()[self.index].id))
+            }
+
+            #[doc = concat!("The ", $noun, "'s row id in the database; prefer `id` in clients.")]
+            async fn database_id(&self) -> i64 {
+                self.group.rows()[self.index].id
+            }
+
+            $($methods)*
+        }
+    };
+
+    // ---- root fields ----
+
+    // A plain resolver.
+    (@root $meta:tt [$object:ident] [$($methods:tt)*]
+        $(#[$attr:meta])* async fn $name:ident($($args:tt)*) -> $ret:ty $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@root $meta [$object] [$($methods)*
+            $(#[$attr])* async fn $name($($args)*) -> $ret $body
+        ] $($rest)*);
+    };
+
+    // A top-level list, filtered and ordered.
+    (@root $meta:tt [$object:ident] [$($methods:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> Connection<$n:ty> = list($filter:ty, $order:ty);
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@connection [@root $meta [$object]] [$($methods)*] [$($rest)*]
+            [$(#[$attr])*] $name -> $n, []
+            [
+                #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,
+                #[graphql(desc = "The order of the results; the order they were recorded in by default.")]
+                order_by: Option<$order>,
+            ]
+            => [$crate::graphql::pagination::top_level::<$n, $filter, $order>] [filter, order_by]
+        );
+    };
+
+    // A top-level list in the order its rows were recorded.
+    (@root $meta:tt [$object:ident] [$($methods:tt)*]
+        $(#[$attr:meta])* fn $name:ident() -> Connection<$n:ty> = list;
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@connection [@root $meta [$object]] [$($methods)*] [$($rest)*]
+            [$(#[$attr])*] $name -> $n, [] []
+            => [$crate::graphql::pagination::top_level_where::<$n, $crate::graphql::input::Unfiltered, $crate::graphql::input::Unfiltered>]
+            [None, None, sea_orm::sea_query::Condition::all()]
+        );
+    };
+
+    // A top-level list narrowed by arguments of its own.
+    (@root $meta:tt [$object:ident] [$($methods:tt)*]
+        $(#[$attr:meta])* fn $name:ident($($params:tt)*) -> Connection<$n:ty> = list(where $condition:expr);
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@connection [@root $meta [$object]] [$($methods)*] [$($rest)*]
+            [$(#[$attr])*] $name -> $n, [$($params)*] []
+            => [$crate::graphql::pagination::top_level_where::<$n, $crate::graphql::input::Unfiltered, $crate::graphql::input::Unfiltered>]
+            [None, None, $condition]
+        );
+    };
+
+    // Every field declared: the root type.
+    (@root [$($meta:tt)*] [$object:ident] [$($methods:tt)*]) => {
+        #[derive(Default)]
+        pub struct $object;
+
+        $($meta)*
+        #[async_graphql::Object]
+        impl $object {
+            $($methods)*
+        }
+    };
+
+    // ---- what every connection shares ----
+
+    // The resolver of a connection, appended to `methods` before going on
+    // with `continue … [methods] after`: its paging arguments (declared
+    // here only) between the `leading` ones and the `params` of its kind,
+    // and a call of `function` with the paging and `args`.
+    (@connection [$($continue:tt)*] [$($methods:tt)*] [$($after:tt)*]
+        [$($attr:tt)*] $name:ident -> $n:ty, [$($leading:tt)*] [$($params:tt)*] => [$($function:tt)*] [$($args:tt)*]
+    ) => {
+        $crate::graphql::declare::object!($($continue)* [$($methods)*
+            $($attr)*
+            #[allow(clippy::too_many_arguments)]
+            async fn $name(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                $($leading)*
+                #[graphql(desc = "Return the first n results (1–100; 20 when neither first nor last is given).")]
+                first: Option<i32>,
+                #[graphql(desc = "Return results after this cursor.")] after: Option<String>,
+                #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
+                #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
+                $($params)*
+            ) -> $crate::error::ApiResult<$crate::graphql::pagination::Connection<$n>> {
+                let paging = $crate::graphql::window::Paging { first, after, last, before };
+                $($function)*(ctx, self, paging, $($args)*)
+            }
+        ] $($after)*);
+    };
+}
+pub(crate) use object;
+
+/// The columns of `P` a relation along `L` is keyed by.
+pub fn link_reads<P, L>() -> crate::graphql::node::Wanted
+where
+    P: sea_orm::ModelTrait + entity::row::Positional + crate::graphql::batch::RowId,
+    L: sea_orm::Linked<FromEntity = P::Entity> + Default,
+{
+    // A path that cannot be followed reads nothing; its field answers with the error.
+    crate::graphql::pagination::Relation::<P>::linked::<L>().map_or(crate::graphql::node::Wanted::NONE, |r| r.reads())
+}

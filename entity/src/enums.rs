@@ -178,8 +178,10 @@ pub enum Role {
 /// Enums are stored as their text: read as text and compared where they lie
 /// in the row, no `String` per cell.
 macro_rules! text_cell {
-    ($($ty:ty),+) => {$(
+    ($($ty:ident => $stand_in:ident),+) => {$(
         impl crate::row::Cell for $ty {
+            const STAND_IN: crate::row::StandIn<Self> = Some(|| $ty::$stand_in);
+
             fn cell(row: &sea_orm::QueryResult, position: usize) -> Result<Self, DbErr> {
                 static VARIANTS: std::sync::LazyLock<Vec<(String, $ty)>> =
                     std::sync::LazyLock::new(|| <$ty as sea_orm::Iterable>::iter().map(|v| (v.to_value(), v)).collect());
@@ -192,4 +194,13 @@ macro_rules! text_cell {
     )+};
 }
 
-text_cell!(PartnerKind, Sector, AgreementKind, AgreementStatus, ProjectStatus, FundingKind, FundingStatus);
+// Each with the value a row holds when a statement leaves the column out.
+text_cell!(
+    PartnerKind => InternationalOrganization,
+    Sector => Public,
+    AgreementKind => CooperationAgreement,
+    AgreementStatus => UnderNegotiation,
+    ProjectStatus => Planned,
+    FundingKind => Grant,
+    FundingStatus => Pledged
+);

@@ -8,9 +8,10 @@
 //! `Column::iter()`, which a generated test holds) and read back by index,
 //! each cell decoded straight through sqlx.
 //!
-//! A statement may also leave out columns (see [`Selected`]): text,
-//! nullable and timestamp columns that no field of the query reads. The row
-//! then holds a stand-in for each (empty text, `None`, the epoch), and
+//! A statement may also leave out columns (see [`Selected`]): every column
+//! but the primary key that no field of the query reads. The row then
+//! holds a stand-in for each (empty text, zero, `None`, the epoch, an
+//! enum's first value), and
 //! [`Selected`] travels with the rows so that whoever reads a column can
 //! tell a value from a stand-in.
 
@@ -22,7 +23,7 @@ pub trait Positional: Sized {
     /// The column names, in declaration order.
     const NAMES: &'static [&'static str];
     /// One bit per column that a statement may leave out (its type has a
-    /// stand-in); the others are always selected.
+    /// stand-in, and it is not the primary key); the others are always selected.
     const LEAVABLE: u64;
 
     /// Reads a row whose statement selected the `selected` columns in
@@ -33,6 +34,10 @@ pub trait Positional: Sized {
     fn position(name: &str) -> Option<usize> {
         Self::NAMES.iter().position(|n| *n == name)
     }
+
+    /// Reads the key (an integer, when it holds one) of the column at
+    /// `position`; `None` for a column that holds no integer key.
+    fn key_reader(position: usize) -> Option<fn(&Self) -> Option<i64>>;
 }
 
 /// The columns a statement selects, one bit per position in
@@ -61,6 +66,22 @@ impl Selected {
     }
 }
 
+/// Whether two names are the same (in a constant).
+pub const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Walks a row's cells in declaration order, stand-ins in place of the
 /// columns left out.
 pub struct Cells<'r> {
@@ -71,11 +92,13 @@ pub struct Cells<'r> {
 }
 
 impl<'r> Cells<'r> {
+    #[inline]
     pub fn new(row: &'r QueryResult, selected: Selected) -> Self {
         Cells { row, selected, index: 0, position: 0 }
     }
 
     /// The next column's value.
+    #[inline(always)]
     pub fn read<T: Cell>(&mut self) -> Result<T, DbErr> {
         let index = self.index;
         self.index += 1;
@@ -100,20 +123,25 @@ pub type StandIn<T> = Option<fn() -> T>;
 /// both backends). Enums are read as text and converted; JSON takes
 /// sea-orm's conversion.
 pub trait Cell: Sized {
-    /// What the row holds when the column is left out (empty text, `None`,
-    /// the epoch); `None` where the column is always read (ids, numbers,
-    /// enums, JSON).
+    /// What the row holds when the column is left out (empty text, zero,
+    /// `None`, the epoch, an enum's first value); `None` where the column
+    /// is always read.
     const STAND_IN: StandIn<Self> = None;
 
     /// Column `position` of the row.
     fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr>;
+
+    /// Whether the column can hold a key, and reads it (`None` when null).
+    const KEY: Option<fn(&Self) -> Option<i64>> = None;
 }
 
 macro_rules! sqlx_cell {
-    ($($ty:ty => $stand_in:expr),+ $(,)?) => {$(
+    ($($ty:ty => $stand_in:expr $(; key $key:expr)?),+ $(,)?) => {$(
         impl Cell for $ty {
             const STAND_IN: StandIn<Self> = $stand_in;
+            $(const KEY: Option<fn(&Self) -> Option<i64>> = Some($key);)?
 
+            #[inline]
             fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
                 decode(row, position).unwrap_or_else(|| row.try_get_by_index(position))
             }
@@ -123,6 +151,7 @@ macro_rules! sqlx_cell {
 
 /// Column `position` decoded by sqlx itself, borrowing from the row where
 /// the type allows; `None` for a row of neither backend's sqlx type.
+#[inline]
 fn decode<'r, T>(row: &'r QueryResult, position: usize) -> Option<Result<T, DbErr>>
 where
     T: sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres> + sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>,
@@ -139,10 +168,10 @@ where
 }
 
 sqlx_cell!(
-    i64 => None,
-    i32 => None,
+    i64 => Some(|| 0); key |v| Some(*v),
+    i32 => Some(|| 0),
     String => Some(String::new),
-    Option<i64> => Some(|| None),
+    Option<i64> => Some(|| None); key |v| *v,
     Option<i32> => Some(|| None),
     Option<String> => Some(|| None),
     Option<chrono::NaiveDate> => Some(|| None),
@@ -150,12 +179,15 @@ sqlx_cell!(
 );
 
 impl Cell for Option<serde_json::Value> {
+    const STAND_IN: StandIn<Self> = Some(|| None);
+
     fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
         row.try_get_by_index(position)
     }
 }
 
 /// Hands a text column to `read` without copying it out of the row.
+#[inline]
 pub fn with_text<T>(
     row: &QueryResult,
     position: usize,
@@ -189,7 +221,8 @@ macro_rules! positional_model {
                 let mut mask = 0u64;
                 let mut position = 0;
                 $(
-                    if <$ty as $crate::row::Cell>::STAND_IN.is_some() {
+                    // The primary key is always read: rows are told apart by it.
+                    if <$ty as $crate::row::Cell>::STAND_IN.is_some() && !$crate::row::same(stringify!($field), "id") {
                         mask |= 1 << position;
                     }
                     position += 1;
@@ -201,6 +234,20 @@ macro_rules! positional_model {
             fn read(row: &sea_orm::QueryResult, selected: $crate::row::Selected) -> Result<Self, sea_orm::DbErr> {
                 let mut cells = $crate::row::Cells::new(row, selected);
                 Ok(Model { $( $field: cells.read::<$ty>()? ),+ })
+            }
+
+            fn key_reader(position: usize) -> Option<fn(&Self) -> Option<i64>> {
+                let mut at = 0;
+                $(
+                    if at == position {
+                        return <$ty as $crate::row::Cell>::KEY.map(|_| (|row: &Self| {
+                            <$ty as $crate::row::Cell>::KEY.and_then(|key| key(&row.$field))
+                        }) as fn(&Self) -> Option<i64>);
+                    }
+                    at += 1;
+                )+
+                let _ = at;
+                None
             }
         }
 

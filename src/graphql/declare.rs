@@ -100,14 +100,6 @@ copied!(
     entity::enums::FundingStatus,
 );
 
-/// A column a field reads that its statement left out: the planner and
-/// the declarations disagree. The request fails rather than answer with
-/// the stand-in the row holds.
-pub fn stand_in(type_name: &str, field: &str, column: &str) -> crate::error::ApiError {
-    tracing::error!(type_name, field, column, "a field read a column its statement left out");
-    crate::error::ApiError::Internal(format!("{type_name}.{field} read {column}, which its statement left out"))
-}
-
 /// The GraphQL name async-graphql gives a resolver method (`source_url` → `sourceUrl`).
 pub fn graphql_name(method: &str) -> String {
     let mut name = String::with_capacity(method.len());
@@ -156,8 +148,8 @@ macro_rules! object {
                 let group = &self.group;
                 let row = &group.rows()[self.index];
                 $(
-                    if !group.selected().has(entity::$module::POSITIONS.$col) {
-                        return Err($crate::graphql::declare::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                    if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                        return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
                     }
                     let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
                 )*
@@ -177,8 +169,8 @@ macro_rules! object {
                 let group = &self.group;
                 let row = &group.rows()[self.index];
                 $(
-                    if !group.selected().has(entity::$module::POSITIONS.$col) {
-                        return Err($crate::graphql::declare::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                    if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                        return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
                     }
                     let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
                 )*
@@ -204,8 +196,8 @@ macro_rules! object {
                 let group = &self.group;
                 let row = &group.rows()[self.index];
                 $(
-                    if !group.selected().has(entity::$module::POSITIONS.$col) {
-                        return Err($crate::graphql::declare::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                    if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                        return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
                     }
                     let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
                 )*
@@ -241,7 +233,7 @@ macro_rules! object {
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::to_one::<Self, _, $ret>(ctx, self, &RELATION).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::declare::link_reads::<entity::$module::Model, $link>())] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>())] $($rest)*);
     };
 
     // Every related object, or each once.
@@ -273,7 +265,7 @@ macro_rules! object {
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::linked::<Self, $n>(ctx, self, &RELATION, $distinct).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::declare::link_reads::<entity::$module::Model, $link>())] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>())] $($rest)*);
     };
 
     // A connection under each row.
@@ -282,7 +274,7 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::declare::link_reads::<entity::$module::Model, $link>())] $($rest)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>())] $($rest)*]
             [$(#[$attr])*] $name -> $n, []
             [
                 #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,
@@ -477,13 +469,3 @@ macro_rules! object {
     };
 }
 pub(crate) use object;
-
-/// The columns of `P` a relation along `L` is keyed by.
-pub fn link_reads<P, L>() -> crate::graphql::node::Wanted
-where
-    P: sea_orm::ModelTrait + entity::row::Positional + crate::graphql::batch::RowId,
-    L: sea_orm::Linked<FromEntity = P::Entity> + Default,
-{
-    // A path that cannot be followed reads nothing; its field answers with the error.
-    crate::graphql::pagination::Relation::<P>::linked::<L>().map_or(crate::graphql::node::Wanted::NONE, |r| r.reads())
-}

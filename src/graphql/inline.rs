@@ -56,26 +56,45 @@ impl<T: ContainerType> OutputType for Inline<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        if !fast(ctx) {
-            return self.0.resolve(ctx, field).await;
+        match resolution(ctx) {
+            Resolution::Standard => self.0.resolve(ctx, field).await,
+            Resolution::InPlace { text } => object(ctx, &self.0, text).await,
         }
-        object(ctx, &self.0).await
     }
 }
 
-/// Whether this request takes the fast path: objects resolved in place
-/// and written as text (see [`crate::graphql::Executor`]).
-pub fn fast(ctx: &ContextSelectionSet<'_>) -> bool {
-    ctx.schema_env.custom_directives.is_empty() && ctx.data::<RequestData>().is_ok_and(|request| request.fast)
+/// How this request's objects resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// By async-graphql, off the fast path (see [`crate::graphql::Executor`]).
+    Standard,
+    /// In place, and written as JSON text unless the document names a
+    /// response key twice ([`render::writes_text`]).
+    InPlace { text: bool },
+}
+
+/// How the objects of the field being resolved resolve.
+pub fn resolution(ctx: &ContextSelectionSet<'_>) -> Resolution {
+    match ctx.data::<RequestData>() {
+        Ok(request) if request.fast && ctx.schema_env.custom_directives.is_empty() => {
+            let operation = &ctx.query_env.operation.node.selection_set.node;
+            Resolution::InPlace { text: render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation) }
+        }
+        _ => Resolution::Standard,
+    }
 }
 
 /// Resolves `root`'s selection set field after field, as async-graphql's
-/// serial resolution does, without boxing each field.
-async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>, root: &'a T) -> ServerResult<Value> {
+/// serial resolution does, without boxing each field; `text`: written as JSON.
+async fn object<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    text: bool,
+) -> ServerResult<Value> {
     // On the stack for the usual few fields: one object of many thousands.
     let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
     collect(ctx, root, &ctx.item.node, &mut fields)?;
-    if writes_text(ctx) {
+    if text {
         let mut out = Vec::with_capacity(128);
         write_fields(ctx, root, &fields, &mut out).await?;
         return Ok(render::text(out));
@@ -83,18 +102,14 @@ async fn object<'a, T: ContainerType + ?Sized>(ctx: &ContextSelectionSet<'a>, ro
     resolve_fields(ctx, root, &fields).await
 }
 
-/// Whether this request's objects are written as text ([`render`]).
-fn writes_text(ctx: &ContextSelectionSet<'_>) -> bool {
-    let operation = &ctx.query_env.operation.node.selection_set.node;
-    ctx.data::<RequestData>()
-        .is_ok_and(|request| render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation))
-}
-
 /// Resolves the items of a list in order, each in place; the fields an
 /// item's selection asks for are worked out once per run of items of one
-/// type, not once per item. On the fast path only (see [`fast`]).
-pub async fn list<'a, T: ContainerType>(ctx: &ContextSelectionSet<'a>, items: &'a [T]) -> ServerResult<Value> {
-    let text = writes_text(ctx);
+/// type, not once per item; `text`: written as JSON.
+pub async fn list<'a, T: ContainerType>(
+    ctx: &ContextSelectionSet<'a>,
+    items: &'a [T],
+    text: bool,
+) -> ServerResult<Value> {
     let mut out = Vec::new();
     let mut values = Vec::with_capacity(if text { 0 } else { items.len() });
     let mut fields = Vec::with_capacity(ctx.item.node.items.len());

@@ -16,7 +16,7 @@ use async_graphql::parser::types::Field;
 use async_graphql::resolver_utils::{ContainerType, resolve_list};
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value, registry};
 
-use crate::graphql::inline;
+use crate::graphql::inline::{self, Resolution};
 
 /// A list of objects resolved item by item, each in place
 /// ([`crate::graphql::inline`]); in the schema, the same `[T!]!` as a `Vec<T>`.
@@ -42,9 +42,9 @@ impl<T: ContainerType> OutputType for List<T> {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        if !inline::fast(ctx) {
-            return resolve_list(ctx, field, &self.0, Some(self.0.len())).await;
+        match inline::resolution(ctx) {
+            Resolution::Standard => resolve_list(ctx, field, &self.0, Some(self.0.len())).await,
+            Resolution::InPlace { text } => inline::list(ctx, &self.0, text).await,
         }
-        inline::list(ctx, &self.0).await
     }
 }

@@ -74,3 +74,19 @@ impl Wanted {
         self.0
     }
 }
+
+/// Whether rows whose statement selected `selected` hold the column at
+/// `position` for real: always, for a column no statement leaves out
+/// (`leavable` says which may be), which the compiler folds away.
+#[inline(always)]
+pub fn holds(selected: entity::row::Selected, leavable: u64, position: usize) -> bool {
+    leavable & (1 << position) == 0 || selected.has(position)
+}
+
+/// A column a field reads that its statement left out: the planner and
+/// the declarations disagree. The request fails rather than answer with
+/// the stand-in the row holds.
+pub fn stand_in(type_name: &str, field: &str, column: &str) -> crate::error::ApiError {
+    tracing::error!(type_name, field, column, "a field read a column its statement left out");
+    crate::error::ApiError::Internal(format!("{type_name}.{field} read {column}, which its statement left out"))
+}

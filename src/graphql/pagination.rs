@@ -11,8 +11,8 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, SimpleObject, TypeName};
 use entity::row::Positional;
 use foldhash::HashMap;
-use sea_orm::sea_query::{Condition, Value};
-use sea_orm::{EntityTrait, Iterable, Linked, ModelTrait};
+use sea_orm::sea_query::Condition;
+use sea_orm::{EntityTrait, Linked, ModelTrait};
 use tokio::sync::OnceCell;
 
 use crate::db::CountingDb;
@@ -21,7 +21,7 @@ use crate::graphql::batch::{Group, RowId};
 use crate::graphql::context::{db, lang};
 use crate::graphql::input::{ListFilter, ListOrder};
 use crate::graphql::list::List;
-use crate::graphql::node::{NodeType, Wanted};
+use crate::graphql::node::{NodeType, Wanted, stand_in};
 use crate::graphql::sort::Sort;
 use crate::graphql::sql::{self, Path, Related};
 use crate::graphql::window::{Paging, Window, wanted, wanted_once};
@@ -253,11 +253,12 @@ impl<N: NodeType> PageSource<N::Entity> for TopLevel<N> {
 
 /// A relation from rows of `P` to rows of another entity: the path its
 /// statements follow, and the parent's column the children are matched by.
-pub struct Relation<P: ModelTrait> {
+pub struct Relation<P> {
     /// Names the relation in a group's memo.
     name: &'static str,
     path: Path,
-    key: <P::Entity as EntityTrait>::Column,
+    /// Reads the parent's key column, at `position`.
+    key: fn(&P) -> Option<i64>,
     position: usize,
 }
 
@@ -268,15 +269,17 @@ where
     /// The relation a sea-orm `Linked` path describes.
     pub fn linked<L: Linked<FromEntity = P::Entity> + Default>() -> ApiResult<Self> {
         let (path, key) = Path::of::<L>()?;
-        Self::keyed(std::any::type_name::<L>(), path, &key)
+        // The path's own name, short: it is hashed each time a sibling looks the relation up.
+        let name = std::any::type_name::<L>();
+        Self::keyed(name.rsplit("::").next().unwrap_or(name), path, &key)
     }
 
     /// Children found through `path`, matched by the parent's `key` column.
     pub fn keyed(name: &'static str, path: Path, key: &str) -> ApiResult<Self> {
-        let unknown = || ApiError::Internal(format!("{name}: the parent has no column {key}"));
+        let unknown = || ApiError::Internal(format!("{name}: the parent has no integer column {key}"));
         let position = P::position(key).ok_or_else(unknown)?;
-        let column = <P::Entity as EntityTrait>::Column::iter().nth(position).ok_or_else(unknown)?;
-        Ok(Relation { name, path, key: column, position })
+        let reader = P::key_reader(position).ok_or_else(unknown)?;
+        Ok(Relation { name, path, key: reader, position })
     }
 
     /// The parent's columns the relation reads: its key.
@@ -284,16 +287,31 @@ where
         Wanted::of(&[self.position])
     }
 
-    fn key_of(&self, row: &P) -> Option<i64> {
-        match row.get(self.key) {
-            Value::BigInt(key) => key,
-            Value::Int(key) => key.map(i64::from),
-            _ => None,
+    /// The parent's columns a relation along `L` reads; none for a path
+    /// that cannot be followed (its field answers with the error).
+    pub fn reads_of<L: Linked<FromEntity = P::Entity> + Default>() -> Wanted {
+        Self::linked::<L>().map_or(Wanted::NONE, |relation| relation.reads())
+    }
+
+    /// Fails when the parents' statement left the key out.
+    fn check(&self, parents: &Group<P>) -> ApiResult<()> {
+        if parents.selected().has(self.position) {
+            Ok(())
+        } else {
+            Err(stand_in(std::any::type_name::<P>(), self.name, P::NAMES.get(self.position).copied().unwrap_or("?")))
         }
     }
 
-    fn keys(&self, parents: &Group<P>) -> Vec<i64> {
-        crate::graphql::batch::distinct(parents.rows().iter().filter_map(|row| self.key_of(row)))
+    /// The key of the parent at `index`.
+    fn key_of(&self, parents: &Group<P>, index: usize) -> ApiResult<Option<i64>> {
+        self.check(parents)?;
+        Ok((self.key)(&parents.rows()[index]))
+    }
+
+    /// The distinct keys of every parent of the group.
+    fn keys(&self, parents: &Group<P>) -> ApiResult<Vec<i64>> {
+        self.check(parents)?;
+        Ok(crate::graphql::batch::distinct(parents.rows().iter().filter_map(self.key)))
     }
 }
 
@@ -349,7 +367,7 @@ where
     let relation = declared(relation)?;
     let window = window::<N, F, O>(ctx, paging, filter, order, also)?;
     let parents = parent.group().clone();
-    let key = relation.key_of(&parents.rows()[parent.index()]);
+    let key = relation.key_of(&parents, parent.index())?;
     Ok(Connection::new(Nested::<P, N> { parents, key, relation, window }))
 }
 
@@ -368,7 +386,7 @@ impl<P: NodeType, N: NodeType> PageSource<N::Entity> for Nested<P, N> {
         let all = self
             .parents
             .once(window.memo_key(relation.name), || async {
-                let keys = relation.keys(&self.parents);
+                let keys = relation.keys(&self.parents)?;
                 let fetched =
                     sql::fetch_related::<N::Entity>(db, &relation.path, &keys, Some(window), window.wanted).await?;
                 Ok(child_pages(fetched, |len| window.cut(len), window.backward))
@@ -390,7 +408,7 @@ impl<P: NodeType, N: NodeType> PageSource<N::Entity> for Nested<P, N> {
         let counts = self
             .parents
             .once((format!("{}/count/{:?}", relation.name, self.window.filter).into(), 0), || async {
-                let keys = relation.keys(&self.parents);
+                let keys = relation.keys(&self.parents)?;
                 sql::count_related::<N::Entity>(db, &relation.path, &keys, &self.window.filter).await
             })
             .await?;
@@ -460,7 +478,7 @@ where
     let parents = parent.group();
     let linked = parents
         .once((relation.name.into(), wanted.bits()), || async {
-            let keys = relation.keys(parents);
+            let keys = relation.keys(parents)?;
             let fetched = sql::fetch_related::<N::Entity>(db, &relation.path, &keys, None, wanted).await?;
             let mut rows: Vec<N::Model> = Vec::with_capacity(fetched.rows.len());
             let mut ranges: HashMap<i64, (usize, usize)> = HashMap::default();
@@ -475,7 +493,7 @@ where
             Ok(LinkedRows { group: Group::read(rows, fetched.selected), ranges })
         })
         .await?;
-    Ok((linked, relation.key_of(&parents.rows()[parent.index()])))
+    Ok((linked, relation.key_of(parents, parent.index())?))
 }
 
 /// A short list of related objects (a partner's crime areas, a project's

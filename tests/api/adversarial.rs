@@ -248,7 +248,7 @@ mod timeouts {
     /// written once the lock is gone.
     async fn an_operation_stuck_behind_a_lock_is_cut_off_with_timeout(backend: Backend) {
         let limits = Limits { timeout: Duration::from_millis(1500), ..Limits::default() };
-        let app = spawn_app_with(backend, ServerOptions { limits, ..ServerOptions::default() }).await;
+        let app = spawn_app_with(backend, ServerOptions { limits, ..crate::helpers::options() }).await;
         let editor = app.token(Role::Editor).await;
         let lock = match backend {
             // SQLite's busy wait (5 s) outlasts the timeout; readers go on under WAL.

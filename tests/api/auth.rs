@@ -32,7 +32,7 @@ async fn raw_post(app: &TestApp, authorization: &str, query: &str) -> reqwest::R
 }
 
 async fn require_reads(backend: Backend) -> TestApp {
-    spawn_app_with(backend, ServerOptions { require_auth_for_reads: true, ..ServerOptions::default() }).await
+    spawn_app_with(backend, ServerOptions { require_auth_for_reads: true, ..crate::helpers::options() }).await
 }
 
 on_both_databases! {

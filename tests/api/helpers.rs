@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use partnership_registry::auth::{self, Role};
+use partnership_registry::graphql::ExecutorOptions;
 use partnership_registry::options::ServerOptions;
 use partnership_registry::startup::{Application, prepare_database};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -40,10 +41,21 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// The options tests serve with: the defaults, the fast path as
+/// `FAST_PATH` says (CI runs the SQLite half of the suite once with it off).
+pub fn options() -> ServerOptions {
+    let fast_path = match std::env::var("FAST_PATH").as_deref() {
+        Ok("false") => false,
+        Ok("true") | Err(_) => true,
+        Ok(other) => panic!("FAST_PATH must be true or false, not {other}"),
+    };
+    ServerOptions { executor: ExecutorOptions { fast_path, ..ExecutorOptions::default() }, ..ServerOptions::default() }
+}
+
 /// Creates a fresh database, migrated and seeded with the real dataset, and
 /// serves it on a free port.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, ServerOptions::default()).await
+    spawn_app_with(backend, options()).await
 }
 
 /// [`spawn_app`] with server options of the test's own.
@@ -110,7 +122,12 @@ impl TestApp {
 
     /// A second server process-alike on the same database (another replica).
     pub async fn replica(&self) -> TestApp {
-        serve(self.backend, &self.database_url, None, ServerOptions::default()).await
+        serve(self.backend, &self.database_url, None, options()).await
+    }
+
+    /// A second server on the same database, with options of the test's own.
+    pub async fn replica_with(&self, options: ServerOptions) -> TestApp {
+        serve(self.backend, &self.database_url, None, options).await
     }
 
     /// A fresh API token with this role, as `token create` makes one.

@@ -7,6 +7,7 @@ mod binary;
 mod browser;
 mod columns;
 mod dataset;
+mod fields;
 mod filters;
 mod helpers;
 mod history;

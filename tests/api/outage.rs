@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use partnership_registry::auth::Role;
-use partnership_registry::options::ServerOptions;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
@@ -91,7 +90,7 @@ async fn ready_becomes(app: &TestApp, status: u16) -> Duration {
 async fn behind(proxy: &Proxy, direct: &TestApp) -> TestApp {
     let (_, name) = direct.database_url.rsplit_once('/').expect("a database name");
     let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
-    spawn_app_at(Backend::Postgres, &url, ServerOptions::default()).await
+    spawn_app_at(Backend::Postgres, &url, crate::helpers::options()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

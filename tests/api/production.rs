@@ -111,7 +111,7 @@ mod configured {
 
     async fn cors_allows_the_configured_origin_only(backend: Backend) {
         let options =
-            ServerOptions { cors_origins: vec!["https://analyst.example".into()], ..ServerOptions::default() };
+            ServerOptions { cors_origins: vec!["https://analyst.example".into()], ..crate::helpers::options() };
         let app = spawn_app_with(backend, options).await;
         let preflight = |origin: &'static str| {
             app.client
@@ -141,7 +141,7 @@ mod configured {
         let trusted = r#"{ partner(slug: "unodc") { acronym } }"#;
         let file = std::env::temp_dir().join(format!("trusted-{}-{backend:?}.json", std::process::id()));
         std::fs::write(&file, serde_json::to_string(&[trusted]).expect("json")).expect("written");
-        let options = ServerOptions { trusted_documents: Some(file.clone()), ..ServerOptions::default() };
+        let options = ServerOptions { trusted_documents: Some(file.clone()), ..crate::helpers::options() };
         let app = spawn_app_with(backend, options).await;
         let _ = std::fs::remove_file(&file);
         assert_eq!(app.data(trusted, json!({})).await["partner"]["acronym"], "UNODC");

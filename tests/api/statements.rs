@@ -120,7 +120,7 @@ mod largest_pages {
 
     async fn app(backend: Backend) -> TestApp {
         let limits = Limits { max_cost: u64::MAX, ..Limits::default() };
-        spawn_app_with(backend, ServerOptions { limits, ..ServerOptions::default() }).await
+        spawn_app_with(backend, ServerOptions { limits, ..crate::helpers::options() }).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,7 +49,7 @@ async fn closes_with(app: &TestApp, messages: &[&str], code: u16) -> String {
 }
 
 async fn short_init(backend: Backend) -> TestApp {
-    spawn_app_with(backend, ServerOptions { ws_init_timeout: Duration::from_millis(300), ..ServerOptions::default() })
+    spawn_app_with(backend, ServerOptions { ws_init_timeout: Duration::from_millis(300), ..crate::helpers::options() })
         .await
 }
 
@@ -248,7 +248,7 @@ mod timing {
 
     async fn reads_behind_tokens_refuse_an_anonymous_socket(backend: Backend) {
         let app =
-            spawn_app_with(backend, ServerOptions { require_auth_for_reads: true, ..ServerOptions::default() }).await;
+            spawn_app_with(backend, ServerOptions { require_auth_for_reads: true, ..crate::helpers::options() }).await;
         assert_eq!(closes_with(&app, &[r#"{"type":"connection_init"}"#], 4403).await, "Forbidden");
         let viewer = app.token(Role::Viewer).await;
         let mut client = WsClient::connect(&app, Some(&viewer)).await;

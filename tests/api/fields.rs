@@ -1,0 +1,373 @@
+//! Every field of every object type answers the same whatever else is
+//! asked beside it and however the server reads it: statements select only
+//! the columns a query's fields declare, and objects are resolved in place,
+//! so a declaration that misses a column, or a selection the planner
+//! misreads, would show as a field whose value depends on the rest of the
+//! query.
+//!
+//! Nothing here names a type or a field: the schema is read by
+//! introspection, and the object types are reached from `Query` through
+//! every pair of relations in a row (a connection at the top and nested,
+//! each to-one and list), so a new field or type is covered as it lands.
+//! For each, every field without required arguments (each value of an
+//! optional enum argument such as `lang` as well) is asked alone and
+//! beside all the others, and compared with what a second server on the
+//! same database answers with its fast path off (async-graphql resolving
+//! every object, every column read). Types that only mutations and
+//! subscriptions return are read by their own tests.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use partnership_registry::auth::Role;
+use partnership_registry::graphql::ExecutorOptions;
+use partnership_registry::options::ServerOptions;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::mutations::{CREATE_FUNDING, create_agreement, create_partner, create_project};
+use crate::on_both_databases;
+
+/// The page size asked of every connection: enough rows to compare, small answers.
+const PAGE: u32 = 4;
+
+const INTROSPECTION: &str = "{ __schema { queryType { name } types { kind name
+    fields { name type { ...Ref } args { name defaultValue type { ...Ref } } }
+    enumValues { name } } } }
+    fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
+
+/// A type reference, down to the named type at the bottom.
+#[derive(Clone, Debug)]
+struct Ref {
+    name: String,
+    kind: String,
+}
+
+impl Ref {
+    fn of(value: &Value) -> Ref {
+        let mut named = value;
+        while named["name"].is_null() && !named["ofType"].is_null() {
+            named = &named["ofType"];
+        }
+        Ref {
+            name: named["name"].as_str().unwrap_or_default().to_owned(),
+            kind: named["kind"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    fn is_object(&self) -> bool {
+        matches!(self.kind.as_str(), "OBJECT" | "INTERFACE" | "UNION")
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Arg {
+    name: String,
+    ty: Ref,
+    /// Required: non-null without a default.
+    required: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Field {
+    name: String,
+    ty: Ref,
+    args: Vec<Arg>,
+}
+
+struct Schema {
+    query: String,
+    fields: HashMap<String, Vec<Field>>,
+    kinds: HashMap<String, String>,
+    enums: HashMap<String, Vec<String>>,
+}
+
+impl Schema {
+    async fn read(app: &TestApp) -> Schema {
+        let data = app.data(INTROSPECTION, json!({})).await;
+        let schema = &data["__schema"];
+        let mut read = Schema {
+            query: schema["queryType"]["name"].as_str().unwrap_or_default().to_owned(),
+            fields: HashMap::new(),
+            kinds: HashMap::new(),
+            enums: HashMap::new(),
+        };
+        for ty in schema["types"].as_array().into_iter().flatten() {
+            let name = ty["name"].as_str().unwrap_or_default().to_owned();
+            read.kinds.insert(name.clone(), ty["kind"].as_str().unwrap_or_default().to_owned());
+            if let Some(values) = ty["enumValues"].as_array() {
+                read.enums.insert(
+                    name.clone(),
+                    values.iter().filter_map(|v| v["name"].as_str()).map(str::to_owned).collect(),
+                );
+            }
+            let fields = ty["fields"].as_array().into_iter().flatten().map(|f| Field {
+                name: f["name"].as_str().unwrap_or_default().to_owned(),
+                ty: Ref::of(&f["type"]),
+                args: f["args"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| Arg {
+                        name: a["name"].as_str().unwrap_or_default().to_owned(),
+                        ty: Ref::of(&a["type"]),
+                        required: a["type"]["kind"] == "NON_NULL" && a["defaultValue"].is_null(),
+                    })
+                    .collect(),
+            });
+            read.fields.insert(name, fields.filter(|f| !f.name.starts_with("__")).collect());
+        }
+        read
+    }
+
+    fn is_connection(&self, type_name: &str) -> bool {
+        self.fields.get(type_name).is_some_and(|f| f.iter().any(|f| f.name == "pageInfo"))
+    }
+
+    /// The ways to call `field` with its required arguments filled: each
+    /// value of a required enum argument; none when another is required.
+    /// A connection asks for a small page.
+    fn calls(&self, field: &Field) -> Vec<String> {
+        let mut calls = vec![Vec::new()];
+        for arg in &field.args {
+            if arg.name == "first" && self.is_connection(&field.ty.name) {
+                calls.iter_mut().for_each(|c| c.push(format!("first: {PAGE}")));
+            } else if arg.required {
+                let Some(values) = self.enums.get(&arg.ty.name).filter(|_| arg.ty.kind == "ENUM") else {
+                    return Vec::new();
+                };
+                calls = calls
+                    .into_iter()
+                    .flat_map(|c| values.iter().map(move |v| [c.clone(), vec![format!("{}: {v}", arg.name)]].concat()))
+                    .collect();
+            }
+        }
+        calls
+            .into_iter()
+            .map(
+                |args| {
+                    if args.is_empty() { field.name.clone() } else { format!("{}({})", field.name, args.join(", ")) }
+                },
+            )
+            .collect()
+    }
+
+    /// The selections that ask `type_name`'s fields: `(response key,
+    /// selection)`. Leaves are asked plainly and once per value of each
+    /// optional enum argument; objects with the leaves of their type
+    /// (`depth` 1) or their `__typename` alone.
+    fn selections(&self, type_name: &str, depth: u32) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for field in self.fields.get(type_name).into_iter().flatten() {
+            let calls = self.calls(field);
+            let Some(call) = calls.first() else { continue };
+            let inner = if !field.ty.is_object() {
+                String::new()
+            } else if depth == 0 {
+                " { __typename }".to_owned()
+            } else if self.is_connection(&field.ty.name) {
+                let node = self.node_of(&field.ty.name);
+                let leaves: Vec<String> = self.selections(&node, 0).into_iter().map(|(_, s)| s).collect();
+                format!(
+                    " {{ totalCount pageInfo {{ hasNextPage hasPreviousPage }} nodes {{ __typename {} }} }}",
+                    leaves.join(" ")
+                )
+            } else {
+                let leaves: Vec<String> = self.selections(&field.ty.name, 0).into_iter().map(|(_, s)| s).collect();
+                format!(" {{ __typename {} }}", leaves.join(" "))
+            };
+            out.push((field.name.clone(), format!("{call}{inner}")));
+            for arg in field.args.iter().filter(|a| !a.required && a.ty.kind == "ENUM") {
+                for value in self.enums.get(&arg.ty.name).into_iter().flatten() {
+                    let key = format!("{}_{}_{value}", field.name, arg.name);
+                    let call = if call.contains('(') {
+                        call.replacen('(', &format!("({}: {value}, ", arg.name), 1)
+                    } else {
+                        format!("{call}({}: {value})", arg.name)
+                    };
+                    out.push((key.clone(), format!("{key}: {call}{inner}")));
+                }
+            }
+        }
+        out
+    }
+
+    /// The type of a connection's nodes.
+    fn node_of(&self, connection: &str) -> String {
+        let nodes = self.fields.get(connection).and_then(|f| f.iter().find(|f| f.name == "nodes"));
+        nodes.map(|f| f.ty.name.clone()).unwrap_or_default()
+    }
+}
+
+/// A way from the query root to objects of one type: the fields to follow
+/// (each with its arguments), and the type they lead to.
+#[derive(Clone, Debug)]
+struct Path {
+    steps: Vec<(String, String)>,
+    target: String,
+}
+
+impl Path {
+    /// The document asking `selection` of the objects the path leads to.
+    fn query(&self, selection: &str) -> String {
+        let mut query = selection.to_owned();
+        for (_, call) in self.steps.iter().rev() {
+            query = format!("{call} {{ {query} }}");
+        }
+        format!("{{ {query} }}")
+    }
+
+    /// The objects the path leads to in an answer, in order (nulls kept, so
+    /// positions line up between answers).
+    fn objects<'a>(&self, data: &'a Value) -> Vec<&'a Value> {
+        let mut level = vec![data];
+        for (key, _) in &self.steps {
+            level = level
+                .into_iter()
+                .flat_map(|v| match &v[key] {
+                    Value::Array(items) => items.iter().collect::<Vec<_>>(),
+                    other => vec![other],
+                })
+                .collect();
+        }
+        level
+    }
+
+    /// The path on through `call` (answering under `key`) to objects of `target`.
+    fn then(&self, key: &str, call: &str, target: &str) -> Path {
+        let mut steps = self.steps.clone();
+        steps.push((key.to_owned(), call.to_owned()));
+        Path { steps, target: target.to_owned() }
+    }
+
+    fn describe(&self) -> String {
+        self.steps.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(".")
+    }
+}
+
+/// The ways to every field that leads to objects, each reached the
+/// shortest way; a connection's also on to its nodes, through `nodes` and
+/// through `edges { node }`, since where a connection's rows come from (the
+/// top of the query, or under each of a level's rows) is decided by the
+/// field that leads to it. The fields of the root that fail without
+/// arguments (lookups needing a key) are left out.
+async fn paths(app: &TestApp, schema: &Schema) -> Vec<Path> {
+    let root = Path { steps: Vec::new(), target: schema.query.clone() };
+    let mut arrivals: Vec<Path> = Vec::new();
+    let mut queue = VecDeque::from([root]);
+    let mut seen = BTreeSet::new();
+    while let Some(path) = queue.pop_front() {
+        for field in schema.fields.get(&path.target).into_iter().flatten().filter(|f| f.ty.is_object()) {
+            for call in schema.calls(field) {
+                if !seen.insert((path.target.clone(), call.clone())) {
+                    continue;
+                }
+                let next = path.then(&field.name, &call, &field.ty.name);
+                if path.steps.is_empty()
+                    && app.graphql(&next.query("__typename"), json!({})).await.get("errors").is_some()
+                {
+                    continue;
+                }
+                arrivals.push(next.clone());
+                queue.push_back(next);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    for path in arrivals {
+        if schema.is_connection(&path.target) {
+            let node = schema.node_of(&path.target);
+            let edge = schema.fields[&path.target].iter().find(|f| f.name == "edges").map(|f| f.ty.name.clone());
+            paths.push(path.then("nodes", "nodes", &node));
+            if let Some(edge) = edge {
+                paths.push(path.then("edges", "edges", &edge).then("node", "node", &node));
+            }
+        }
+        paths.push(path);
+    }
+    paths
+}
+
+/// Most of the real dataset's amounts are undisclosed: add fundings that
+/// fill every field, so a column left out by mistake shows.
+async fn add_full_fundings(app: &TestApp) {
+    let editor = app.token(Role::Editor).await;
+    let funder = app.partner_id("european-union").await;
+    let partner = create_partner(app, &editor, "fields-test").await;
+    let agreement = create_agreement(app, &editor, &partner, "FIELDS-1").await;
+    let project = create_project(app, &editor, &agreement, "FIELDS-P1").await;
+    for (amount, currency) in [("1250000.50", "EUR"), ("90000", "USD")] {
+        let input = json!({
+            "projectId": project, "funderId": funder, "kind": "GRANT", "status": "PLEDGED", "amount": amount,
+            "currency": currency, "programme": "Fields programme", "committedOn": "2026-02-02",
+            "sourceUrl": "https://example.org/fields"
+        });
+        app.data_as(&editor, CREATE_FUNDING, json!({ "input": input })).await;
+    }
+}
+
+async fn every_field_answers_the_same_alone_together_and_off_the_fast_path(app: &TestApp) {
+    add_full_fundings(app).await;
+    let off = app
+        .replica_with(ServerOptions {
+            executor: ExecutorOptions { fast_path: false, ..ExecutorOptions::default() },
+            ..crate::helpers::options()
+        })
+        .await;
+    let schema = Schema::read(app).await;
+    let paths = paths(app, &schema).await;
+    // Per type, the fields seen holding a value somewhere.
+    let mut shown: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut asked: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in &paths {
+        let selections = schema.selections(&path.target, 1);
+        if selections.is_empty() {
+            continue;
+        }
+        let all: Vec<&str> = selections.iter().map(|(_, s)| s.as_str()).collect();
+        let together = app.data(&path.query(&all.join(" ")), json!({})).await;
+        let reference = off.data(&path.query(&all.join(" ")), json!({})).await;
+        let (together, reference) = (path.objects(&together), path.objects(&reference));
+        assert_eq!(together, reference, "{}: all fields together, fast path on and off", path.describe());
+        for (key, selection) in &selections {
+            let alone = app.data(&path.query(selection), json!({})).await;
+            let alone = path.objects(&alone);
+            assert_eq!(alone.len(), reference.len(), "{} {key}: the same objects", path.describe());
+            for (position, (object, expected)) in alone.iter().zip(&reference).enumerate() {
+                assert_eq!(
+                    object.get(key),
+                    expected.get(key),
+                    "{} {key} of object {position}: asked alone, and beside the others off the fast path",
+                    path.describe()
+                );
+                if expected.get(key).is_some_and(|v| !v.is_null()) {
+                    shown.entry(path.target.clone()).or_default().insert(key.clone());
+                }
+            }
+            asked.entry(path.target.clone()).or_default().insert(key.clone());
+        }
+    }
+    // Every object type the root reaches was asked, and the comparisons
+    // were of values, not of nulls: most fields of each type held one.
+    let reached: BTreeSet<&String> = paths.iter().map(|p| &p.target).collect();
+    for (type_name, kind) in &schema.kinds {
+        if kind == "OBJECT" && reached.contains(type_name) {
+            assert!(asked.contains_key(type_name), "{type_name} is reached but none of its fields was asked");
+        }
+    }
+    for (type_name, keys) in &asked {
+        let held = shown.get(type_name).map_or(0, BTreeSet::len);
+        assert!(held * 4 >= keys.len() * 3, "{type_name}: only {held} of {} fields held a value: {keys:?}", keys.len());
+    }
+    // The walk itself works: every node type is reached.
+    let nodes = app.data(r#"{ __type(name: "Node") { possibleTypes { name } } }"#, json!({})).await;
+    for node in nodes["__type"]["possibleTypes"].as_array().into_iter().flatten() {
+        let name = node["name"].as_str().unwrap_or_default();
+        assert!(asked.contains_key(name), "the walk from the root reaches {name}");
+    }
+}
+
+on_both_databases! {
+    async fn every_field_answers_the_same_alone_beside_the_others_and_off_the_fast_path(app) {
+        every_field_answers_the_same_alone_together_and_off_the_fast_path(&app).await;
+    }
+}

@@ -2,6 +2,12 @@
 //! names a response key twice, when they are gathered into maps and merged.
 //! Either way the answer is the same.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_graphql::ServerResult;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use partnership_registry::graphql::{ExecutorOptions, SharedExtension};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code};
@@ -31,6 +37,21 @@ fn fundings(data: &Value) -> usize {
 }
 
 on_both_databases! {
+    async fn an_installed_extension_sees_every_field_resolve(app) {
+        let resolved = Arc::new(AtomicUsize::new(0));
+        let extension: SharedExtension = Arc::new(CountFields(resolved.clone()));
+        let mut options = crate::helpers::options();
+        options.executor = ExecutorOptions { fast_path: true, extensions: vec![extension] };
+        let traced = app.replica_with(options).await;
+        let query = format!("{{ partners(first: 25) {{ totalCount nodes {{ {FIELDS} }} }} }}");
+        let data = traced.data(&query, json!({})).await;
+        assert!(fundings(&data) > 0, "the answer has nested lists and to-one objects");
+        // The fast path would resolve list items and to-one objects out of the
+        // extension's sight; with one installed, it steps aside.
+        assert_eq!(resolved.load(Ordering::Relaxed), resolutions(&data), "every field and item resolved before the extension");
+        assert_eq!(data, app.data(&query, json!({})).await, "the same answer as without the extension");
+    }
+
     async fn written_objects_and_merged_maps_give_the_same_answer(app) {
         let written = app.data(&format!("{{ partners(first: 25) {{ totalCount nodes {{ {FIELDS} }} }} }}"), json!({})).await;
         // The fragment names every key a second time: this request merges maps.
@@ -73,5 +94,37 @@ on_both_databases! {
             assert!(node["slug"].is_string() && node["kind"].is_string() && node.get("agreements").is_none(), "{node}");
             assert_eq!(body["errors"][i]["path"], json!(["partners", "nodes", i, "agreements"]), "{body:#}");
         }
+    }
+}
+
+/// A schema extension that counts the fields it sees resolve.
+struct CountFields(Arc<AtomicUsize>);
+
+impl ExtensionFactory for CountFields {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CountFields(self.0.clone()))
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for CountFields {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<async_graphql::Value>> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        next.run(ctx, info).await
+    }
+}
+
+/// What async-graphql resolves for an answer: every key of every object
+/// (one field each) and every item of every list.
+fn resolutions(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => map.len() + map.values().map(resolutions).sum::<usize>(),
+        Value::Array(items) => items.len() + items.iter().map(resolutions).sum::<usize>(),
+        _ => 0,
     }
 }

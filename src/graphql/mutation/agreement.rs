@@ -195,7 +195,7 @@ impl AgreementMutation {
             "input.reference",
         )
         .await?;
-        let before = before(snapshot(&current)?, input.expected_version);
+        let before = before::<agreement::Entity>(snapshot(&current)?, input.expected_version);
         let reference = fields.reference.clone();
         let mut row: agreement::ActiveModel = current.into();
         fields.set(&mut row, partner_id);
@@ -251,7 +251,7 @@ impl AgreementMutation {
         delete_where::<project::Entity>(txn, project::Column::Id, &project_ids).await?;
         delete_where::<agreement::Entity>(txn, agreement::Column::Id, &[row_id]).await?;
 
-        let before = Some(before(snapshot(&current)?, expected_version));
+        let before = Some(before::<agreement::Entity>(snapshot(&current)?, expected_version));
         write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, before, None).await?;
         for p in &projects {
             let before = Some(snapshot(p)?);

@@ -163,7 +163,7 @@ impl FundingMutation {
             }
             MaybeUndefined::Value(funder) => existing(txn, RecordKind::Partner, "input.funderId", &funder).await?,
         };
-        let before = before(snapshot(&current)?, input.expected_version);
+        let before = before::<funding::Entity>(snapshot(&current)?, input.expected_version);
         let mut row: funding::ActiveModel = current.into();
         fields.set(&mut row, project_id, funder_id);
         row.version = Set(version);
@@ -189,7 +189,7 @@ impl FundingMutation {
         let current =
             funding::Entity::find_by_id(row_id).one(&write.txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
         delete_where::<funding::Entity>(&write.txn, funding::Column::Id, &[row_id]).await?;
-        let before = Some(before(snapshot(&current)?, expected_version));
+        let before = Some(before::<funding::Entity>(snapshot(&current)?, expected_version));
         write.record(RecordKind::Funding, row_id, ChangeAction::Delete, before, None).await?;
         write.commit().await?;
         Ok(Deletion { id: id.clone(), database_id: row_id, deleted: vec![id] })

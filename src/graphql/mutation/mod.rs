@@ -206,9 +206,10 @@ pub fn required<T>(field: &str, current: T, change: MaybeUndefined<T>) -> ApiRes
     }
 }
 
-/// The history's "before" of a row read after its claim: as it was, at the version the caller read.
-pub fn before(mut snapshot: serde_json::Value, expected: i32) -> serde_json::Value {
-    snapshot["version"] = expected.into();
+/// The history's "before" of a row of `E` read after its claim: as it
+/// was, at the version the caller read.
+pub fn before<E: Record>(mut snapshot: serde_json::Value, expected: i32) -> serde_json::Value {
+    snapshot[E::VERSION.as_str()] = expected.into();
     snapshot
 }
 

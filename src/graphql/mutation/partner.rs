@@ -213,7 +213,7 @@ impl PartnerMutation {
         let version = write.claim(RecordKind::Partner, id, input.expected_version).await?;
         let txn = &write.txn;
         let current = partner::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Partner))?;
-        let before = before(partner_snapshot(txn, &current).await?, input.expected_version);
+        let before = before::<partner::Entity>(partner_snapshot(txn, &current).await?, input.expected_version);
         let fields = Fields {
             slug: required("input.slug", current.slug.clone(), input.slug)?,
             name_en: required("input.nameEn", current.name_en.clone(), input.name_en)?,
@@ -330,7 +330,7 @@ impl PartnerMutation {
         let mut deleted = Vec::new();
         for p in partners.iter().filter(|p| p.id == row_id).chain(partners.iter().filter(|p| p.id != row_id)) {
             let snapshot = snapshot(p)?;
-            let before = if p.id == row_id { before(snapshot, expected_version) } else { snapshot };
+            let before = if p.id == row_id { before::<partner::Entity>(snapshot, expected_version) } else { snapshot };
             write.record(RecordKind::Partner, p.id, ChangeAction::Delete, Some(before), None).await?;
             deleted.push(ID(id::encode(Partner::TYPE_NAME, p.id)));
         }

@@ -235,7 +235,7 @@ impl ProjectMutation {
         let version = write.claim(RecordKind::Project, id, input.expected_version).await?;
         let txn = &write.txn;
         let current = project::Entity::find_by_id(id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
-        let before = before(project_snapshot(txn, &current).await?, input.expected_version);
+        let before = before::<project::Entity>(project_snapshot(txn, &current).await?, input.expected_version);
         let fields = Fields {
             code: required("input.code", current.code.clone(), input.code)?,
             name_en: required("input.nameEn", current.name_en.clone(), input.name_en)?,
@@ -301,7 +301,7 @@ impl ProjectMutation {
         let txn = &write.txn;
         let current =
             project::Entity::find_by_id(row_id).one(txn).await?.ok_or_else(|| not_found(RecordKind::Project))?;
-        let before = before(project_snapshot(txn, &current).await?, expected_version);
+        let before = before::<project::Entity>(project_snapshot(txn, &current).await?, expected_version);
         let fundings = rows_to_delete::<funding::Entity>(txn, funding::Column::ProjectId, &[row_id]).await?;
         if !cascade && !fundings.is_empty() {
             return Err(ApiError::conflict(

@@ -33,6 +33,9 @@ pub enum ApiError {
     /// The database cannot be reached; retry later.
     #[error("the registry's database is unavailable; retry shortly")]
     Unavailable,
+    /// The operation ran out of time before this part of it began.
+    #[error("{0}")]
+    Timeout(String),
     /// Something failed on our side; the details are in the server log.
     #[error("internal error")]
     Internal(String),
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Lagged { .. } => "SUBSCRIBER_LAGGED",
             ApiError::Unavailable => "UNAVAILABLE",
+            ApiError::Timeout(_) => "TIMEOUT",
             ApiError::Internal(_) => "INTERNAL",
         }
     }

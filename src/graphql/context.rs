@@ -1,6 +1,7 @@
 //! What each request carries into the resolvers.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::Context;
 
@@ -28,6 +29,38 @@ pub struct RequestData {
     /// Whether objects are written as JSON text where they resolve
     /// ([`crate::graphql::render`]); decided at the first object.
     pub writes_text: OnceLock<bool>,
+    /// Where the operation's writes stand, for a timeout to tell the truth.
+    pub writes: Arc<Writes>,
+}
+
+/// Where an operation's writes stand: whether one began to commit (from
+/// then on the operation is not cut off, since it has made a change), and
+/// whether the operation ran out of time (no further write may begin).
+#[derive(Debug, Default)]
+pub struct Writes {
+    committing: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl Writes {
+    /// A write is about to commit.
+    pub fn begin_commit(&self) {
+        self.committing.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a write of the operation began to commit.
+    pub fn committing(&self) -> bool {
+        self.committing.load(Ordering::SeqCst)
+    }
+
+    /// The operation ran out of time: no write may begin any more.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
 }
 
 impl RequestData {

@@ -164,6 +164,7 @@ impl Executor {
                 fast: self.fast,
                 fields: Default::default(),
                 writes_text: Default::default(),
+                writes: Default::default(),
             },
             db,
         )
@@ -178,6 +179,34 @@ impl Executor {
         Executed::new(response, db.statements())
     }
 
+    /// [`Executor::execute`], cut off at `deadline` unless one of its
+    /// writes has begun to commit by then: an operation that has made a
+    /// change is never reported as cancelled. It then runs to its end (no
+    /// write of it may begin any more, each answering `TIMEOUT`) and
+    /// answers with what it did.
+    pub async fn execute_by(
+        &self,
+        asker: Asker,
+        request: async_graphql::Request,
+        deadline: tokio::time::Instant,
+    ) -> Result<Executed, TimedOut> {
+        let (data, db) = self.request_data(asker);
+        let writes = data.writes.clone();
+        let execution = self.schema.execute(request.data(data));
+        tokio::pin!(execution);
+        // The execution only moves when polled here, so no write can begin
+        // to commit between the deadline's check and the decision below.
+        match tokio::time::timeout_at(deadline, &mut execution).await {
+            Ok(response) => Ok(Executed::new(response, db.statements())),
+            Err(_) if writes.committing() => {
+                writes.close();
+                tracing::warn!("operation past its deadline after a write began to commit; answering what it did");
+                Ok(Executed::new(execution.await, db.statements()))
+            }
+            Err(_) => Err(TimedOut),
+        }
+    }
+
     /// Runs a subscription (or, once, a query or mutation): each event's
     /// answer with the statements it cost so far.
     pub fn execute_stream(
@@ -189,6 +218,11 @@ impl Executor {
         self.schema.execute_stream(request.data(data)).map(move |response| Executed::new(response, db.statements()))
     }
 }
+
+/// An operation cut off at its deadline before any of its writes began to
+/// commit: nothing of it was made.
+#[derive(Debug)]
+pub struct TimedOut;
 
 /// What one operation (or one event of a subscription) answered.
 ///

@@ -214,14 +214,14 @@ async fn run(
         return refused(media, &Refused { errors: vec![coded("UNAVAILABLE", ApiError::Unavailable.to_string())] });
     }
     let timeout = state.gate.limits.timeout;
-    let executed = tokio::time::timeout(timeout, async {
-        // Waiting for a turn counts against the timeout: a full queue answers in time too.
-        let _permit = state.executions.acquire().await;
-        state.executor.execute(asker.clone(), admitted.request).await
-    })
-    .await;
+    let deadline = tokio::time::Instant::now() + timeout;
+    // Waiting for a turn counts against the timeout: a full queue answers in time too.
+    let executed = match tokio::time::timeout_at(deadline, state.executions.acquire()).await {
+        Ok(_permit) => state.executor.execute_by(asker.clone(), admitted.request, deadline).await.ok(),
+        Err(_) => None,
+    };
     let elapsed = started.elapsed();
-    let Ok(mut executed) = executed else {
+    let Some(mut executed) = executed else {
         metrics.operations.with_label_values(&[label.as_str(), "TIMEOUT"]).inc();
         tracing::warn!(operation = %label, timeout_ms = timeout.as_millis() as u64, "operation timed out");
         let message = format!("the operation took longer than {} ms and was cancelled", timeout.as_millis());

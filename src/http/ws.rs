@@ -23,6 +23,7 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response as HttpResponse;
+use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, json};
 use std::time::Duration;
@@ -35,7 +36,7 @@ use crate::auth::{self, AuthError, Caller, Role};
 use crate::error::ApiError;
 use crate::gate::Params;
 use crate::graphql::lang::Lang;
-use crate::graphql::{Asker, Executed};
+use crate::graphql::{Asker, Executed, TimedOut};
 
 /// The subprotocol spoken here.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -487,21 +488,24 @@ impl Operation {
         }
         let subscription = admitted.operation_type == OperationType::Subscription;
         let request = admitted.request;
-        let permit = if subscription {
-            None
-        } else {
-            // Nothing to wait for: a query or mutation answers when it answers.
-            if let Some(started) = started.take() {
-                let _ = started.send(());
-            }
-            self.state.executions.clone().acquire_owned().await.ok()
-        };
         let metrics = self.state.metrics.clone();
         let label = metrics.operation_label(admitted.operation_name.as_deref());
-        let mut results = Box::pin(self.state.executor.execute_stream(self.asker.clone(), request));
+        let mut results: BoxStream<'static, Result<Executed, TimedOut>> = if subscription {
+            self.state.executor.execute_stream(self.asker.clone(), request).map(Ok).boxed()
+        } else {
+            // Queries and mutations are held to the same time limit as over
+            // HTTP, their wait for an execution permit included.
+            let deadline = tokio::time::Instant::now() + self.state.gate.limits.timeout;
+            let (executor, executions, asker) =
+                (self.state.executor.clone(), self.state.executions.clone(), self.asker.clone());
+            futures_util::stream::once(async move {
+                let _permit =
+                    tokio::time::timeout_at(deadline, executions.acquire_owned()).await.map_err(|_| TimedOut)?;
+                executor.execute_by(asker, request, deadline).await
+            })
+            .boxed()
+        };
         let mut first = true;
-        // Queries and mutations are held to the same time limit as over HTTP.
-        let deadline = (!subscription).then(|| tokio::time::Instant::now() + self.state.gate.limits.timeout);
         loop {
             // The first poll starts the operation (a subscription begins listening).
             let next = futures_util::future::poll_fn(|cx| {
@@ -510,29 +514,24 @@ impl Operation {
                     let _ = started.send(());
                 }
                 polled
-            });
-            let next = match deadline {
-                Some(deadline) => match tokio::time::timeout_at(deadline, next).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        metrics.operations.with_label_values(&[label.as_str(), "TIMEOUT"]).inc();
-                        let message = format!(
-                            "the operation took longer than {} ms and was cancelled",
-                            self.state.gate.limits.timeout.as_millis()
-                        );
-                        let payload =
-                            json!({ "errors": [{ "message": message, "extensions": { "code": "TIMEOUT" } }] });
-                        let _ = self
-                            .outbox
-                            .send_timeout(
-                                json_message(json!({ "id": self.id, "type": "next", "payload": payload })),
-                                STALL,
-                            )
-                            .await;
-                        break;
-                    }
-                },
-                None => next.await,
+            })
+            .await;
+            let next = match next {
+                Some(Err(TimedOut)) => {
+                    metrics.operations.with_label_values(&[label.as_str(), "TIMEOUT"]).inc();
+                    let message = format!(
+                        "the operation took longer than {} ms and was cancelled",
+                        self.state.gate.limits.timeout.as_millis()
+                    );
+                    let payload = json!({ "errors": [{ "message": message, "extensions": { "code": "TIMEOUT" } }] });
+                    let _ = self
+                        .outbox
+                        .send_timeout(json_message(json!({ "id": self.id, "type": "next", "payload": payload })), STALL)
+                        .await;
+                    break;
+                }
+                Some(Ok(executed)) => Some(executed),
+                None => None,
             };
             let Some(mut executed) = next else { break };
             if first {
@@ -552,7 +551,6 @@ impl Operation {
                 Err(mpsc::error::SendTimeoutError::Closed(_)) => return,
             }
         }
-        drop(permit);
         self.finish(Outcome::Completed);
     }
 

@@ -284,6 +284,57 @@ mod timeouts {
         assert!(written["partner"].is_null(), "the cut-off write landed later: {written:#}");
     }
 
+    /// A write that has committed is never reported as cancelled. The test
+    /// holds `crime_area` (which creating a partner does not touch) so that
+    /// the first write commits and then its answer, which lists the
+    /// partner's crime areas, waits past the deadline: the operation runs on
+    /// and answers with what it made, and the write after it, which the
+    /// deadline stops from beginning, answers `TIMEOUT` and makes nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres_a_write_committed_before_the_timeout_is_answered_not_cancelled() {
+        let limits = Limits { timeout: Duration::from_millis(800), ..Limits::default() };
+        let app = spawn_app_with(Backend::Postgres, ServerOptions { limits, ..crate::helpers::options() }).await;
+        let editor = app.token(Role::Editor).await;
+        let lock = app.db.begin().await.expect("the test begins");
+        lock.execute_unprepared("LOCK TABLE crime_area IN ACCESS EXCLUSIVE MODE")
+            .await
+            .expect("the test locks crime_area");
+        let document = "mutation($a: CreatePartnerInput!, $b: CreatePartnerInput!) {
+            a: createPartner(input: $a) { slug crimeAreas { slug } }
+            b: createPartner(input: $b) { slug } }";
+        let variables = json!({ "a": partner("committed-first")["input"], "b": partner("never-begun")["input"] });
+        let request = {
+            let (client, url) = (app.client.clone(), app.url("/graphql"));
+            let body = json!({ "query": document, "variables": variables });
+            let token = format!("Bearer {editor}");
+            tokio::spawn(async move {
+                let response = client.post(url).header("authorization", token).json(&body).send().await;
+                response.expect("the server answers").json::<Value>().await.expect("a JSON body")
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        lock.rollback().await.expect("the test releases crime_area");
+        let body = request.await.expect("the request task ends");
+
+        assert_eq!(body["data"]["a"]["slug"], "committed-first", "the committed write is answered: {body:#}");
+        assert_eq!(body["data"]["a"]["crimeAreas"], json!([]), "{body:#}");
+        assert!(body["data"]["b"].is_null(), "{body:#}");
+        let errors = body["errors"].as_array().cloned().unwrap_or_default();
+        assert_eq!(errors.len(), 1, "{body:#}");
+        assert_eq!(errors[0]["extensions"]["code"], "TIMEOUT", "{body:#}");
+        assert_eq!(errors[0]["path"], json!(["b"]), "{body:#}");
+        assert!(!body.to_string().contains("cancelled"), "nothing made is called cancelled: {body:#}");
+
+        let written = app
+            .data(
+                r#"{ a: partner(slug: "committed-first") { slug } b: partner(slug: "never-begun") { slug } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(written["a"]["slug"], "committed-first", "{written:#}");
+        assert!(written["b"].is_null(), "the write the deadline stopped was not made: {written:#}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_sqlite_an_operation_stuck_behind_a_lock_is_cut_off_with_timeout() {
         an_operation_stuck_behind_a_lock_is_cut_off_with_timeout(Backend::Sqlite).await;

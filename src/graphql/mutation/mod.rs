@@ -9,6 +9,8 @@ mod partner;
 mod project;
 pub mod validate;
 
+use std::sync::Arc;
+
 use async_graphql::{ID, MaybeUndefined, MergedObject, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::Record;
@@ -19,7 +21,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, 
 use crate::db::CountingTxn;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, EventBus, RecordKind, with_entity};
-use crate::graphql::context::request;
+use crate::graphql::context::{Writes, request};
 use crate::graphql::id;
 use crate::graphql::sql::column_in;
 
@@ -55,6 +57,7 @@ pub struct Write {
     batch: String,
     entries: Vec<change_log::Model>,
     bus: EventBus,
+    writes: Arc<Writes>,
 }
 
 impl Write {
@@ -62,6 +65,11 @@ impl Write {
     /// mutation has already checked the caller's role.
     pub async fn begin(ctx: &async_graphql::Context<'_>) -> ApiResult<Self> {
         let data = request(ctx)?;
+        if data.writes.closed() {
+            return Err(ApiError::Timeout(
+                "the operation ran out of time before this write began; it was not made".into(),
+            ));
+        }
         Ok(Write {
             txn: data.db.begin().await?,
             now: Utc::now(),
@@ -69,6 +77,7 @@ impl Write {
             batch: batch_id()?,
             entries: Vec::new(),
             bus: data.events.clone(),
+            writes: data.writes.clone(),
         })
     }
 
@@ -161,7 +170,10 @@ impl Write {
     /// and announces. It runs to the end even if the request is cancelled
     /// meanwhile, so a commit is never left unannounced.
     pub async fn commit(self) -> ApiResult<()> {
-        let Write { txn, batch, entries, bus, .. } = self;
+        let Write { txn, batch, entries, bus, writes, .. } = self;
+        // From here the operation has (or may have) made a change: a
+        // timeout waits for it instead of reporting it cancelled.
+        writes.begin_commit();
         tokio::spawn(async move {
             bus.notify_in(&txn, &batch).await?;
             txn.commit().await?;

@@ -473,67 +473,48 @@ pub(crate) use object;
 #[cfg(test)]
 mod tests {
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
-    use entity::enums::{PartnerKind, Sector};
+    use entity::crime_area::{Model, POSITIONS};
     use entity::row::{Positional, Selected};
 
     use crate::graphql::batch::Group;
     use crate::graphql::node::NodeType;
-    use crate::graphql::object::Partner;
+    use crate::graphql::object::CrimeArea;
 
-    /// A partner whose statement selected only its id and names, as a
+    /// A crime area whose statement selected only its id and slug, as a
     /// planner that misread a query would have left it.
     struct Narrowed;
 
     #[Object]
     impl Narrowed {
-        async fn partner(&self) -> Partner {
-            let row = entity::partner::Model {
+        async fn crime_area(&self) -> CrimeArea {
+            let row = Model {
                 id: 7,
-                slug: String::new(),
-                name_en: "United Nations Office on Drugs and Crime".into(),
+                slug: "terrorism".into(),
+                name_en: String::new(),
                 name_fr: String::new(),
-                acronym_en: None,
-                acronym_fr: None,
-                kind: PartnerKind::UnEntity,
-                sector: Sector::Public,
-                parent_id: None,
-                country_code: None,
-                website: None,
-                description_en: None,
-                description_fr: None,
-                source_url: None,
-                name_en_key: String::new(),
-                name_fr_key: String::new(),
-                search_names: String::new(),
-                search_text: String::new(),
-                version: 0,
                 created_at: chrono::DateTime::UNIX_EPOCH,
                 updated_at: chrono::DateTime::UNIX_EPOCH,
             };
-            let names = (1 << entity::partner::POSITIONS.name_en) | (1 << entity::partner::POSITIONS.name_fr);
-            let selected = Selected::of::<entity::partner::Model>(names);
-            Partner::new(Group::read(vec![row], selected), 0)
+            CrimeArea::new(Group::read(vec![row], Selected::of::<Model>(1 << POSITIONS.slug)), 0)
         }
     }
 
     /// A stand-in never reaches an answer: the field that would read one
-    /// fails, with the column named; the columns read answer.
+    /// fails with `INTERNAL`; the columns read answer.
     #[tokio::test]
     async fn a_stand_in_read_fails_the_field_loudly() {
-        assert!(!Selected::of::<entity::partner::Model>(0).has(entity::partner::POSITIONS.acronym_en));
-        assert_eq!(entity::partner::Model::position("acronym_en"), Some(entity::partner::POSITIONS.acronym_en));
+        assert!(!Selected::of::<Model>(1 << POSITIONS.slug).has(POSITIONS.name_en));
+        assert_eq!(Model::position("name_en"), Some(POSITIONS.name_en));
         let schema = Schema::new(Narrowed, EmptyMutation, EmptySubscription);
-        let response = schema.execute("{ partner { databaseId name(lang: EN) acronym(lang: EN) } }").await;
+        let response = schema.execute("{ crimeArea { databaseId slug name(lang: EN) } }").await;
         assert_eq!(response.errors.len(), 1, "{:?}", response.errors);
         let error = &response.errors[0];
         assert_eq!(crate::graphql::error_code(error), Some("INTERNAL"), "{error:?}");
-        assert_eq!(format!("{:?}", error.path), r#"[Field("partner"), Field("acronym")]"#);
-        let data = response.data.into_json().expect("JSON data");
-        assert_eq!(data["partner"]["acronym"], serde_json::Value::Null, "{data}");
+        assert_eq!(format!("{:?}", error.path), r#"[Field("crimeArea"), Field("name")]"#);
 
-        let response = schema.execute("{ partner { databaseId name(lang: EN) } }").await;
+        let response = schema.execute("{ crimeArea { databaseId slug } }").await;
         assert!(response.errors.is_empty(), "{:?}", response.errors);
         let data = response.data.into_json().expect("JSON data");
-        assert_eq!(data["partner"]["name"], "United Nations Office on Drugs and Crime");
+        assert_eq!(data["crimeArea"]["slug"], "terrorism");
     }
 }

@@ -16,6 +16,7 @@ use entity::row::Selected;
 use futures_util::future::BoxFuture;
 use tokio::sync::OnceCell;
 
+use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 
 /// A row with a 64-bit primary key.
@@ -97,16 +98,18 @@ impl<M: RowId> Group<M> {
 }
 
 /// One row among its siblings, as a field that batches for the whole group
-/// sees it: its id and the group's, and the group's memo, but none of the
-/// row's other columns (a field that reads columns declares them).
+/// sees it: its id and the group's, and the database, reached once for the
+/// whole group; none of the row's other columns (a field that reads columns
+/// declares them).
 pub struct Siblings<'a, M> {
     group: &'a Group<M>,
     index: usize,
+    db: &'a CountingDb,
 }
 
 impl<'a, M: RowId> Siblings<'a, M> {
-    pub fn new(group: &'a Group<M>, index: usize) -> Self {
-        Siblings { group, index }
+    pub fn new(group: &'a Group<M>, index: usize, db: &'a CountingDb) -> Self {
+        Siblings { group, index, db }
     }
 
     /// This row's id.
@@ -114,19 +117,17 @@ impl<'a, M: RowId> Siblings<'a, M> {
         self.group.rows[self.index].row_id()
     }
 
-    /// The ids of every row of the group.
-    pub fn ids(&self) -> Vec<i64> {
-        self.group.ids()
-    }
-
-    /// [`Group::once`] on the group.
-    pub async fn once<T, F, Fut>(&self, key: MemoKey, load: F) -> ApiResult<Arc<T>>
+    /// Runs `load` with the database and the ids of every row of the group
+    /// the first time `key` is asked for, and shares its result with every
+    /// sibling (see [`Group::once`]).
+    pub async fn load<T, F, Fut>(&self, key: MemoKey, load: F) -> ApiResult<Arc<T>>
     where
         T: Send + Sync + 'static,
-        F: FnOnce() -> Fut,
+        F: FnOnce(&'a CountingDb, Vec<i64>) -> Fut,
         Fut: Future<Output = ApiResult<T>> + Send,
     {
-        self.group.once(key, load).await
+        let (db, group) = (self.db, self.group);
+        group.once(key, || load(db, group.ids())).await
     }
 }
 

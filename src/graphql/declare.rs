@@ -25,8 +25,10 @@
 //!   `= nested(Link, Filter, Order)` (a connection with its paging,
 //!   `filter` and `orderBy` arguments), `= history` (the record's changes).
 //! - A **sibling field** batches for the whole group and reads no column
-//!   but the id: `fn countries(ctx, rows) -> T { … }`, with `ctx` the
-//!   request's context and `rows` the row among its [`Siblings`].
+//!   but the id: `fn countries(rows) -> T { … }`, with `rows` the row among
+//!   its [`Siblings`]. The database is reached only through
+//!   `rows.load(…)`, which runs once for the whole group, so such a field
+//!   cannot run a statement per row.
 //!
 //! The `id` and `databaseId` fields every node has are declared by the
 //! macro. Root objects (`object! { root Name { … } }`) take plain
@@ -99,6 +101,31 @@ copied!(
     entity::enums::FundingKind,
     entity::enums::FundingStatus,
 );
+
+/// The GraphQL names of `T`'s fields, in the order they are declared.
+pub fn field_names<T: async_graphql::OutputType>() -> Vec<String> {
+    let mut registry = async_graphql::registry::Registry::default();
+    T::create_type_info(&mut registry);
+    let fields = registry.types.get(&*T::type_name()).and_then(|t| t.fields());
+    fields.map(|fields| fields.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// What each field of `T` reads, by its GraphQL name: the schema's fields
+/// and the declarations are the same methods in the same order, so a field
+/// renamed with `#[graphql(name = …)]` keeps its declaration. Should they
+/// ever differ in number, each resolver's name is turned into the name
+/// async-graphql gives it (a renamed field is then missing, and the
+/// statements for it read every column; `every_field_is_declared` fails).
+pub fn reads_by_name<T: async_graphql::OutputType>(
+    declared: &[(&'static str, crate::graphql::node::Wanted)],
+) -> foldhash::HashMap<String, crate::graphql::node::Wanted> {
+    let names = field_names::<T>();
+    if names.len() == declared.len() {
+        return names.into_iter().zip(declared.iter().map(|&(_, wanted)| wanted)).collect();
+    }
+    tracing::error!(type_name = %T::type_name(), "the schema's fields and the declarations differ");
+    declared.iter().map(|&(method, wanted)| (graphql_name(method), wanted)).collect()
+}
 
 /// The GraphQL name async-graphql gives a resolver method (`source_url` → `sourceUrl`).
 pub fn graphql_name(method: &str) -> String {
@@ -208,14 +235,14 @@ macro_rules! object {
 
     // A field batched over the siblings, reading no column but the id.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[$attr:meta])* fn $name:ident($ctx:ident, $rows:ident) -> $ret:ty $body:block
+        $(#[$attr:meta])* fn $name:ident($rows:ident) -> $ret:ty $body:block
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
             $(#[$attr])*
             async fn $name(&self, ctx: &async_graphql::Context<'_>) -> $crate::error::ApiResult<$ret> {
-                let $ctx = ctx;
-                let $rows = $crate::graphql::batch::Siblings::new(&self.group, self.index);
+                let db = $crate::graphql::context::db(ctx)?;
+                let $rows = $crate::graphql::batch::Siblings::new(&self.group, self.index, db);
                 $body
             }
         ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE)] $($rest)*);
@@ -347,14 +374,28 @@ macro_rules! object {
 
             fn reads(field: &str) -> Option<$crate::graphql::node::Wanted> {
                 static READS: std::sync::LazyLock<foldhash::HashMap<String, $crate::graphql::node::Wanted>> =
-                    std::sync::LazyLock::new(|| {
-                        let id = $crate::graphql::node::Wanted::of(&[entity::$module::POSITIONS.id]);
-                        [("id", id), ("database_id", id), $(($field, $wanted)),*]
-                            .into_iter()
-                            .map(|(field, wanted)| ($crate::graphql::declare::graphql_name(field), wanted))
-                            .collect()
-                    });
+                    std::sync::LazyLock::new(|| $crate::graphql::declare::reads_by_name::<$object>(&$object::declared()));
                 READS.get(field).copied()
+            }
+        }
+
+        impl $object {
+            /// Each field's resolver and the columns it reads, in declaration order.
+            fn declared() -> Vec<(&'static str, $crate::graphql::node::Wanted)> {
+                let id = $crate::graphql::node::Wanted::of(&[entity::$module::POSITIONS.id]);
+                vec![("id", id), ("database_id", id), $(($field, $wanted)),*]
+            }
+        }
+
+        /// Every field the schema shows has a declaration.
+        #[cfg(test)]
+        #[test]
+        fn every_field_is_declared() {
+            let declared = $crate::graphql::declare::reads_by_name::<$object>(&$object::declared());
+            let shown = $crate::graphql::declare::field_names::<$object>();
+            assert_eq!(shown.len(), $object::declared().len(), "{shown:?}");
+            for name in shown {
+                assert!(declared.contains_key(&name), "{} has no declaration", name);
             }
         }
 

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use async_graphql::Context;
 use entity::funding;
 use sea_orm::sea_query::{Alias, Expr, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryResult};
@@ -12,7 +11,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, QueryResult};
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{RowId, Siblings};
-use crate::graphql::context::db;
 use crate::graphql::object::Money;
 use crate::graphql::sql::column_in;
 
@@ -95,10 +93,8 @@ pub async fn by_key(db: &CountingDb, column: funding::Column, keys: &[i64]) -> A
 
 /// The totals of one row, loaded once for every row of its group: of the
 /// fundings it provides (`column` the funder) or receives (the project).
-pub async fn of<M: RowId>(ctx: &Context<'_>, rows: &Siblings<'_, M>, column: funding::Column) -> ApiResult<Totals> {
-    let db = db(ctx)?;
-    let totals = rows
-        .once((sea_orm::IdenStatic::as_str(&column).into(), 0), || async { by_key(db, column, &rows.ids()).await })
-        .await?;
+pub async fn of<M: RowId>(rows: &Siblings<'_, M>, column: funding::Column) -> ApiResult<Totals> {
+    let key = sea_orm::IdenStatic::as_str(&column).into();
+    let totals = rows.load((key, 0), |db, ids| async move { by_key(db, column, &ids).await }).await?;
     Ok(totals.get(&rows.id()).cloned().unwrap_or_default())
 }

@@ -3,13 +3,17 @@
 
 use std::collections::HashMap;
 
+use std::str::FromStr;
+
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::enums::{AgreementKind, AgreementStatus, FundingKind, FundingStatus, PartnerKind, ProjectStatus, Sector};
 use entity::{
     agreement, crime_area, funding, partner, partner_crime_area, policing_goal, project, project_country,
     project_crime_area, project_policing_goal,
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set, TransactionSession, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ColumnType, ConnectionTrait, DbErr, EntityName, EntityTrait,
+    IdenStatic, Iterable, Set, TransactionSession, TransactionTrait, Value,
+};
 use serde::Deserialize;
 
 /// The dataset file, as shipped.
@@ -34,74 +38,132 @@ pub struct Source {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CrimeArea {
-    pub slug: String,
-    pub name_en: String,
-    pub name_fr: String,
-    pub source: String,
+/// A record's own columns, every key of it not read otherwise, as the file
+/// names them (`nameEn` for `name_en`). They are written as they stand,
+/// checked by the database's types: a key that names no column of the
+/// table, a value its column cannot hold, or a column that may be null
+/// and is not given (give `null`) stops the load.
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Columns(serde_json::Map<String, serde_json::Value>);
+
+impl Columns {
+    /// Sets each column on `row`; `record` names the record in errors.
+    fn set_on<A: ActiveModelTrait>(&self, row: &mut A, record: &str) -> Result<(), DbErr> {
+        let table = <A::Entity as Default>::default().table_name();
+        for (key, json) in &self.0 {
+            let invalid = |why: String| DbErr::Custom(format!("data/registry.json: {table} {record}: `{key}` {why}"));
+            let column = <A::Entity as EntityTrait>::Column::from_str(&snake_case(key))
+                .map_err(|_| invalid(format!("names no column of {table}")))?;
+            let value = value_of(column, json).map_err(|why| invalid(why.to_owned()))?;
+            row.try_set(column, value).map_err(|e| invalid(e.to_string()))?;
+        }
+        for column in <A::Entity as EntityTrait>::Column::iter() {
+            if column.def().is_null() && matches!(row.get(column), ActiveValue::NotSet) {
+                return Err(DbErr::Custom(format!(
+                    "data/registry.json: {table} {record} does not give `{}` (null when unknown)",
+                    camel_case(column.as_str())
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `nameEn` → `name_en`.
+fn snake_case(key: &str) -> String {
+    let mut snake = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    snake
+}
+
+/// `name_en` → `nameEn`.
+fn camel_case(column: &str) -> String {
+    let mut camel = String::with_capacity(column.len());
+    let mut upper = false;
+    for c in column.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                camel.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            c => camel.push(c),
+        }
+    }
+    camel
+}
+
+/// The file's JSON value as the column's type.
+fn value_of(column: impl ColumnTrait, json: &serde_json::Value) -> Result<Value, &'static str> {
+    use serde_json::Value as Json;
+    let int = |json: &Json| json.as_i64().ok_or("must be an integer");
+    let text = |json: &Json| json.as_str().map(str::to_owned).ok_or("must be a string");
+    Ok(match (column.def().get_column_type(), json) {
+        (ColumnType::BigInteger, Json::Null) => Value::BigInt(None),
+        (ColumnType::BigInteger, json) => Value::BigInt(Some(int(json)?)),
+        (ColumnType::Integer, Json::Null) => Value::Int(None),
+        (ColumnType::Integer, json) => Value::Int(Some(i32::try_from(int(json)?).map_err(|_| "is out of range")?)),
+        (ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_), Json::Null) => Value::String(None),
+        (ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_), json) => Value::String(Some(text(json)?)),
+        (ColumnType::Date, Json::Null) => Value::ChronoDate(None),
+        (ColumnType::Date, json) => Value::ChronoDate(Some(
+            NaiveDate::parse_from_str(&text(json)?, "%Y-%m-%d").map_err(|_| "must be a date YYYY-MM-DD")?,
+        )),
+        _ => return Err("has a type the dataset does not write"),
+    })
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicingGoal {
-    pub number: i32,
-    pub name_en: String,
-    pub name_fr: String,
+pub struct CrimeArea {
     pub source: String,
+    #[serde(flatten)]
+    pub columns: Columns,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PolicingGoal {
+    pub source: String,
+    #[serde(flatten)]
+    pub columns: Columns,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Partner {
     pub slug: String,
-    pub name_en: String,
-    pub name_fr: String,
-    pub acronym_en: Option<String>,
-    pub acronym_fr: Option<String>,
-    pub kind: PartnerKind,
-    pub sector: Sector,
+    /// The slug of the partner it is part of, listed before it.
     pub parent: Option<String>,
-    pub country_code: Option<String>,
-    pub website: Option<String>,
-    pub description_en: Option<String>,
-    pub description_fr: Option<String>,
     #[serde(default)]
     pub crime_areas: Vec<String>,
     pub source: String,
+    #[serde(flatten)]
+    pub columns: Columns,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Agreement {
     pub reference: String,
+    /// The partner's slug.
     pub partner: String,
-    pub title_en: String,
-    pub title_fr: String,
-    pub kind: AgreementKind,
-    pub status: AgreementStatus,
-    pub signed_year: Option<i32>,
-    pub signed_on: Option<NaiveDate>,
-    pub effective_from: Option<NaiveDate>,
-    pub expires_on: Option<NaiveDate>,
-    pub summary_en: Option<String>,
-    pub summary_fr: Option<String>,
     pub source: String,
+    #[serde(flatten)]
+    pub columns: Columns,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     pub code: String,
+    /// The agreement's reference.
     pub agreement: String,
-    pub name_en: String,
-    pub name_fr: String,
-    pub description_en: Option<String>,
-    pub description_fr: Option<String>,
-    pub status: ProjectStatus,
-    pub starts_on: Option<NaiveDate>,
-    pub ends_on: Option<NaiveDate>,
     #[serde(default)]
     pub crime_areas: Vec<String>,
     #[serde(default)]
@@ -109,20 +171,19 @@ pub struct Project {
     #[serde(default)]
     pub countries: Vec<String>,
     pub source: String,
+    #[serde(flatten)]
+    pub columns: Columns,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Funding {
+    /// The project's code.
     pub project: String,
+    /// The funder's slug.
     pub funder: String,
-    pub kind: FundingKind,
-    pub status: FundingStatus,
-    pub amount_minor: Option<i64>,
-    pub currency: Option<String>,
-    pub programme: Option<String>,
-    pub committed_on: Option<NaiveDate>,
     pub source: String,
+    #[serde(flatten)]
+    pub columns: Columns,
 }
 
 /// How many records of each kind were written.
@@ -147,24 +208,17 @@ impl std::fmt::Display for Counts {
 }
 
 /// Writes the dataset's crime areas; returns their ids by slug.
-pub async fn insert_crime_areas<'a>(
+pub async fn insert_crime_areas(
     txn: &impl ConnectionTrait,
-    data: &'a Dataset,
+    data: &Dataset,
     now: DateTime<Utc>,
-) -> Result<HashMap<&'a str, i64>, DbErr> {
+) -> Result<HashMap<String, i64>, DbErr> {
     let mut ids = HashMap::new();
-    for c in &data.crime_areas {
-        let row = crime_area::ActiveModel {
-            slug: Set(c.slug.clone()),
-            name_en: Set(c.name_en.clone()),
-            name_fr: Set(c.name_fr.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        ids.insert(c.slug.as_str(), row.id);
+    for (i, c) in data.crime_areas.iter().enumerate() {
+        let mut row = crime_area::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
+        c.columns.set_on(&mut row, &format!("#{}", i + 1))?;
+        let row = row.insert(txn).await?;
+        ids.insert(row.slug.clone(), row.id);
     }
     Ok(ids)
 }
@@ -176,18 +230,11 @@ pub async fn insert_policing_goals(
     now: DateTime<Utc>,
 ) -> Result<HashMap<i32, i64>, DbErr> {
     let mut ids = HashMap::new();
-    for g in &data.policing_goals {
-        let row = policing_goal::ActiveModel {
-            number: Set(g.number),
-            name_en: Set(g.name_en.clone()),
-            name_fr: Set(g.name_fr.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        ids.insert(g.number, row.id);
+    for (i, g) in data.policing_goals.iter().enumerate() {
+        let mut row = policing_goal::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
+        g.columns.set_on(&mut row, &format!("#{}", i + 1))?;
+        let row = row.insert(txn).await?;
+        ids.insert(row.number, row.id);
     }
     Ok(ids)
 }
@@ -221,27 +268,17 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
             Some(slug) => Some(*partners.get(slug.as_str()).ok_or_else(|| missing("parent partner", slug))?),
             None => None,
         };
-        let row = partner::ActiveModel {
+        let mut row = partner::ActiveModel {
             slug: Set(p.slug.clone()),
-            name_en: Set(p.name_en.clone()),
-            name_fr: Set(p.name_fr.clone()),
-            acronym_en: Set(p.acronym_en.clone()),
-            acronym_fr: Set(p.acronym_fr.clone()),
-            kind: Set(p.kind),
-            sector: Set(p.sector),
             parent_id: Set(parent_id),
-            country_code: Set(p.country_code.clone()),
-            website: Set(p.website.clone()),
-            description_en: Set(p.description_en.clone()),
-            description_fr: Set(p.description_fr.clone()),
             source_url: Set(url(&p.source)?),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        };
+        p.columns.set_on(&mut row, &p.slug)?;
+        let row = row.insert(&txn).await?;
         partners.insert(p.slug.as_str(), row.id);
         for slug in &p.crime_areas {
             let crime_area_id = *crime_areas.get(slug.as_str()).ok_or_else(|| missing("crime area", slug))?;
@@ -259,51 +296,34 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
     let mut agreements = HashMap::new();
     for a in &data.agreements {
         let partner_id = *partners.get(a.partner.as_str()).ok_or_else(|| missing("partner", &a.partner))?;
-        let row = agreement::ActiveModel {
+        let mut row = agreement::ActiveModel {
             partner_id: Set(partner_id),
             reference: Set(a.reference.clone()),
-            title_en: Set(a.title_en.clone()),
-            title_fr: Set(a.title_fr.clone()),
-            kind: Set(a.kind),
-            status: Set(a.status),
-            signed_year: Set(a.signed_year),
-            signed_on: Set(a.signed_on),
-            effective_from: Set(a.effective_from),
-            expires_on: Set(a.expires_on),
-            summary_en: Set(a.summary_en.clone()),
-            summary_fr: Set(a.summary_fr.clone()),
             source_url: Set(url(&a.source)?),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        };
+        a.columns.set_on(&mut row, &a.reference)?;
+        let row = row.insert(&txn).await?;
         agreements.insert(a.reference.as_str(), row.id);
     }
 
     let mut projects = HashMap::new();
     for p in &data.projects {
         let agreement_id = *agreements.get(p.agreement.as_str()).ok_or_else(|| missing("agreement", &p.agreement))?;
-        let row = project::ActiveModel {
+        let mut row = project::ActiveModel {
             agreement_id: Set(agreement_id),
             code: Set(p.code.clone()),
-            name_en: Set(p.name_en.clone()),
-            name_fr: Set(p.name_fr.clone()),
-            description_en: Set(p.description_en.clone()),
-            description_fr: Set(p.description_fr.clone()),
-            status: Set(p.status),
-            starts_on: Set(p.starts_on),
-            ends_on: Set(p.ends_on),
             source_url: Set(url(&p.source)?),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        };
+        p.columns.set_on(&mut row, &p.code)?;
+        let row = row.insert(&txn).await?;
         projects.insert(p.code.as_str(), row.id);
         for slug in &p.crime_areas {
             let crime_area_id = *crime_areas.get(slug.as_str()).ok_or_else(|| missing("crime area", slug))?;
@@ -339,24 +359,18 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         }
     }
 
-    for f in &data.fundings {
-        funding::ActiveModel {
+    for (i, f) in data.fundings.iter().enumerate() {
+        let mut row = funding::ActiveModel {
             project_id: Set(*projects.get(f.project.as_str()).ok_or_else(|| missing("project", &f.project))?),
             funder_id: Set(*partners.get(f.funder.as_str()).ok_or_else(|| missing("funder", &f.funder))?),
-            kind: Set(f.kind),
-            status: Set(f.status),
-            amount_minor: Set(f.amount_minor),
-            currency: Set(f.currency.clone()),
-            programme: Set(f.programme.clone()),
-            committed_on: Set(f.committed_on),
             source_url: Set(url(&f.source)?),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        };
+        f.columns.set_on(&mut row, &format!("#{} of {}", i + 1, f.project))?;
+        row.insert(&txn).await?;
     }
 
     txn.commit().await?;
@@ -368,4 +382,33 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         projects: data.projects.len(),
         fundings: data.fundings.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Columns, camel_case, snake_case};
+    use entity::partner;
+    use serde_json::json;
+
+    #[test]
+    fn file_keys_and_columns_name_each_other() {
+        for (key, column) in [("nameEn", "name_en"), ("amountMinor", "amount_minor"), ("slug", "slug")] {
+            assert_eq!(snake_case(key), column);
+            assert_eq!(camel_case(column), key);
+        }
+    }
+
+    /// What a record's keys say reaches the table, or the load stops with the key named.
+    #[test]
+    fn a_record_must_name_columns_hold_their_types_and_give_every_nullable_one() {
+        let error = |record: serde_json::Value| {
+            let columns: Columns = serde_json::from_value(record).expect("an object");
+            let mut row = partner::ActiveModel::default();
+            columns.set_on(&mut row, "test").err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert!(error(json!({ "noSuchColumn": 1 })).contains("`noSuchColumn` names no column of partner"));
+        assert!(error(json!({ "nameEn": 42 })).contains("`nameEn` must be a string"));
+        assert!(error(json!({ "kind": "NOT_A_KIND" })).contains("`kind`"));
+        assert!(error(json!({ "nameEn": "A" })).contains("does not give `acronymEn`"));
+    }
 }

@@ -1,8 +1,8 @@
-//! Inputs: filters and orderings of the lists, and what mutations take.
+//! Inputs of the lists: filters and orderings. What a mutation takes is
+//! declared beside it, in `mutation/`.
 
 pub mod filter;
 pub mod order;
-pub mod write;
 
 pub use filter::{AgreementFilter, DateRange, FundingFilter, PartnerFilter, ProjectFilter};
 pub use order::{AgreementOrder, FundingOrder, OrderDirection, PartnerOrder, ProjectOrder};

@@ -1,6 +1,6 @@
 //! `createAgreement`, `updateAgreement`, `deleteAgreement`.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{Datelike, NaiveDate};
 use entity::enums::{AgreementKind, AgreementStatus};
 use entity::{agreement, funding, project};
@@ -17,9 +17,75 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, RecordKind};
 use crate::graphql::guard::RoleGuard;
 use crate::graphql::id;
-use crate::graphql::input::write::{CreateAgreementInput, UpdateAgreementInput};
 use crate::graphql::node::NodeType;
 use crate::graphql::object::Agreement;
+use crate::graphql::scalar::Date;
+
+/// A new agreement with a partner.
+#[derive(InputObject)]
+pub struct CreateAgreementInput {
+    /// The partner the agreement is with (global id).
+    pub partner_id: ID,
+    /// Stable key: upper-case letters, digits, `-`, `_`, `.` (`UN-1996-COOPERATION`). Unique.
+    pub reference: String,
+    /// The title in English.
+    pub title_en: String,
+    /// The title in French.
+    pub title_fr: String,
+    /// What sort of agreement it is.
+    pub kind: AgreementKind,
+    /// Where it stands.
+    pub status: AgreementStatus,
+    /// The year of signature, when the day is not known (must match `signedOn` if both are given).
+    pub signed_year: Option<i32>,
+    /// The day of signature.
+    pub signed_on: Option<Date>,
+    /// The first day it applies (not before `signedOn`).
+    pub effective_from: Option<Date>,
+    /// The last day it applies (not before `effectiveFrom` or `signedOn`).
+    pub expires_on: Option<Date>,
+    /// A summary in English.
+    pub summary_en: Option<String>,
+    /// A summary in French.
+    pub summary_fr: Option<String>,
+    /// The public page the facts come from.
+    pub source_url: Option<String>,
+}
+
+/// Changes to an agreement.
+#[derive(InputObject)]
+pub struct UpdateAgreementInput {
+    /// The agreement to change (global id).
+    pub id: ID,
+    /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
+    pub expected_version: i32,
+    /// Move it to another partner (global id).
+    pub partner_id: MaybeUndefined<ID>,
+    /// New reference.
+    pub reference: MaybeUndefined<String>,
+    /// New English title.
+    pub title_en: MaybeUndefined<String>,
+    /// New French title.
+    pub title_fr: MaybeUndefined<String>,
+    /// New kind.
+    pub kind: MaybeUndefined<AgreementKind>,
+    /// New status.
+    pub status: MaybeUndefined<AgreementStatus>,
+    /// New year of signature; null clears it.
+    pub signed_year: MaybeUndefined<i32>,
+    /// New day of signature; null clears it.
+    pub signed_on: MaybeUndefined<Date>,
+    /// New first day; null clears it.
+    pub effective_from: MaybeUndefined<Date>,
+    /// New last day; null clears it.
+    pub expires_on: MaybeUndefined<Date>,
+    /// New English summary; null clears it.
+    pub summary_en: MaybeUndefined<String>,
+    /// New French summary; null clears it.
+    pub summary_fr: MaybeUndefined<String>,
+    /// New source page; null clears it.
+    pub source_url: MaybeUndefined<String>,
+}
 
 #[derive(Default)]
 pub struct AgreementMutation;

@@ -1,6 +1,6 @@
 //! `createFunding`, `updateFunding`, `deleteFunding`.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use entity::enums::{FundingKind, FundingStatus};
 use entity::funding;
@@ -13,10 +13,59 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, RecordKind};
 use crate::graphql::guard::RoleGuard;
 use crate::graphql::id;
-use crate::graphql::input::write::{CreateFundingInput, UpdateFundingInput};
 use crate::graphql::node::NodeType;
 use crate::graphql::object::Funding;
-use crate::graphql::scalar::{currency_exponent, format_minor};
+use crate::graphql::scalar::{Date, Decimal, currency_exponent, format_minor};
+
+/// A new funding of a project.
+#[derive(InputObject)]
+pub struct CreateFundingInput {
+    /// The project funded (global id).
+    pub project_id: ID,
+    /// The partner providing it (global id).
+    pub funder_id: ID,
+    /// What sort of funding it is.
+    pub kind: FundingKind,
+    /// Where it stands.
+    pub status: FundingStatus,
+    /// The amount, exact, with at most the currency's decimals (`"1250000.00"`); leave out when not disclosed.
+    pub amount: Option<Decimal>,
+    /// ISO 4217 code (`EUR`); required with an amount.
+    pub currency: Option<String>,
+    /// The funder's programme it comes from (`Justice programme`).
+    pub programme: Option<String>,
+    /// The day it was committed.
+    pub committed_on: Option<Date>,
+    /// The public page the facts come from.
+    pub source_url: Option<String>,
+}
+
+/// Changes to a funding.
+#[derive(InputObject)]
+pub struct UpdateFundingInput {
+    /// The funding to change (global id).
+    pub id: ID,
+    /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
+    pub expected_version: i32,
+    /// Move it to another project (global id).
+    pub project_id: MaybeUndefined<ID>,
+    /// Another funder (global id).
+    pub funder_id: MaybeUndefined<ID>,
+    /// New kind.
+    pub kind: MaybeUndefined<FundingKind>,
+    /// New status.
+    pub status: MaybeUndefined<FundingStatus>,
+    /// New amount; null makes it undisclosed.
+    pub amount: MaybeUndefined<Decimal>,
+    /// New currency; null clears it (only when the amount is undisclosed).
+    pub currency: MaybeUndefined<String>,
+    /// New programme; null clears it.
+    pub programme: MaybeUndefined<String>,
+    /// New commitment day; null clears it.
+    pub committed_on: MaybeUndefined<Date>,
+    /// New source page; null clears it.
+    pub source_url: MaybeUndefined<String>,
+}
 
 #[derive(Default)]
 pub struct FundingMutation;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::enums::{PartnerKind, Sector};
 use entity::{agreement, funding, partner, partner_crime_area, project};
@@ -19,9 +19,78 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, RecordKind};
 use crate::graphql::guard::RoleGuard;
 use crate::graphql::id;
-use crate::graphql::input::write::{CreatePartnerInput, UpdatePartnerInput};
 use crate::graphql::node::NodeType;
 use crate::graphql::object::Partner;
+
+/// A new partner.
+#[derive(InputObject)]
+pub struct CreatePartnerInput {
+    /// Stable key: lower-case letters and digits in words joined by hyphens (`un-police-division`). Unique.
+    pub slug: String,
+    /// The name in English.
+    pub name_en: String,
+    /// The name in French.
+    pub name_fr: String,
+    /// The acronym in English (`UNODC`).
+    pub acronym_en: Option<String>,
+    /// The acronym in French (`ONUDC`).
+    pub acronym_fr: Option<String>,
+    /// What sort of organisation it is.
+    pub kind: PartnerKind,
+    /// Public or private sector.
+    pub sector: Sector,
+    /// The partner this one is part of (global id).
+    pub parent_id: Option<ID>,
+    /// ISO 3166-1 alpha-2 code of the headquarters' country.
+    pub country_code: Option<String>,
+    /// The official website (absolute http(s) URL).
+    pub website: Option<String>,
+    /// A description in English.
+    pub description_en: Option<String>,
+    /// A description in French.
+    pub description_fr: Option<String>,
+    /// The public page the facts come from (absolute http(s) URL).
+    pub source_url: Option<String>,
+    /// The crime areas the partner works on, by slug (`terrorism`).
+    pub crime_areas: Option<Vec<String>>,
+}
+
+/// Changes to a partner.
+#[derive(InputObject)]
+pub struct UpdatePartnerInput {
+    /// The partner to change (global id).
+    pub id: ID,
+    /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
+    pub expected_version: i32,
+    /// New slug.
+    pub slug: MaybeUndefined<String>,
+    /// New English name.
+    pub name_en: MaybeUndefined<String>,
+    /// New French name.
+    pub name_fr: MaybeUndefined<String>,
+    /// New English acronym; null clears it.
+    pub acronym_en: MaybeUndefined<String>,
+    /// New French acronym; null clears it.
+    pub acronym_fr: MaybeUndefined<String>,
+    /// New kind.
+    pub kind: MaybeUndefined<PartnerKind>,
+    /// New sector.
+    pub sector: MaybeUndefined<Sector>,
+    /// New parent partner (global id); null makes it a top-level partner.
+    pub parent_id: MaybeUndefined<ID>,
+    /// New country code; null clears it.
+    pub country_code: MaybeUndefined<String>,
+    /// New website; null clears it.
+    pub website: MaybeUndefined<String>,
+    /// New English description; null clears it.
+    pub description_en: MaybeUndefined<String>,
+    /// New French description; null clears it.
+    pub description_fr: MaybeUndefined<String>,
+    /// New source page; null clears it.
+    pub source_url: MaybeUndefined<String>,
+    /// Replaces the crime areas (slugs).
+    pub crime_areas: Option<Vec<String>>,
+}
 
 #[derive(Default)]
 pub struct PartnerMutation;

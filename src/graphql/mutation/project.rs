@@ -1,7 +1,7 @@
 //! `createProject`, `updateProject`, `deleteProject`, with the project's
 //! crime areas, Global Policing Goals and beneficiary countries.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use entity::enums::ProjectStatus;
 use entity::{funding, policing_goal, project, project_country, project_crime_area, project_policing_goal};
@@ -18,9 +18,75 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, RecordKind};
 use crate::graphql::guard::RoleGuard;
 use crate::graphql::id;
-use crate::graphql::input::write::{CreateProjectInput, UpdateProjectInput};
 use crate::graphql::node::NodeType;
 use crate::graphql::object::Project;
+use crate::graphql::scalar::Date;
+
+/// A new project under an agreement.
+#[derive(InputObject)]
+pub struct CreateProjectInput {
+    /// The agreement it runs under (global id).
+    pub agreement_id: ID,
+    /// Stable key: upper-case letters, digits, `-`, `_`, `.` (`SHARAKA`). Unique.
+    pub code: String,
+    /// The name in English.
+    pub name_en: String,
+    /// The name in French.
+    pub name_fr: String,
+    /// A description in English.
+    pub description_en: Option<String>,
+    /// A description in French.
+    pub description_fr: Option<String>,
+    /// Where it stands.
+    pub status: ProjectStatus,
+    /// The first day.
+    pub starts_on: Option<Date>,
+    /// The last day (not before `startsOn`).
+    pub ends_on: Option<Date>,
+    /// The public page the facts come from.
+    pub source_url: Option<String>,
+    /// The crime areas it addresses (slugs).
+    pub crime_areas: Option<Vec<String>>,
+    /// The Global Policing Goals it serves (numbers 1–7).
+    pub policing_goals: Option<Vec<i32>>,
+    /// The countries it benefits (ISO 3166-1 alpha-2).
+    pub countries: Option<Vec<String>>,
+}
+
+/// Changes to a project.
+#[derive(InputObject)]
+pub struct UpdateProjectInput {
+    /// The project to change (global id).
+    pub id: ID,
+    /// The `version` you read; the update fails with `STALE_VERSION` if it has changed since.
+    pub expected_version: i32,
+    /// Move it to another agreement (global id).
+    pub agreement_id: MaybeUndefined<ID>,
+    /// New code.
+    pub code: MaybeUndefined<String>,
+    /// New English name.
+    pub name_en: MaybeUndefined<String>,
+    /// New French name.
+    pub name_fr: MaybeUndefined<String>,
+    /// New English description; null clears it.
+    pub description_en: MaybeUndefined<String>,
+    /// New French description; null clears it.
+    pub description_fr: MaybeUndefined<String>,
+    /// New status.
+    pub status: MaybeUndefined<ProjectStatus>,
+    /// New first day; null clears it.
+    pub starts_on: MaybeUndefined<Date>,
+    /// New last day; null clears it.
+    pub ends_on: MaybeUndefined<Date>,
+    /// New source page; null clears it.
+    pub source_url: MaybeUndefined<String>,
+    /// Replaces the crime areas (slugs).
+    pub crime_areas: Option<Vec<String>>,
+    /// Replaces the Global Policing Goals (numbers 1–7).
+    pub policing_goals: Option<Vec<i32>>,
+    /// Replaces the beneficiary countries (ISO 3166-1 alpha-2).
+    pub countries: Option<Vec<String>>,
+}
 
 #[derive(Default)]
 pub struct ProjectMutation;

@@ -63,13 +63,13 @@ object! {
         fn crime_areas() -> List<CrimeArea> = linked(PartnerCrimeAreas);
 
         /// What this partner has put into projects: the sum of the disclosed amounts, one per currency (by currency code).
-        fn total_funding(ctx, rows) -> Vec<Money> {
-            Ok(totals::of(ctx, &rows, funding::Column::FunderId).await?.money())
+        fn total_funding(rows) -> Vec<Money> {
+            Ok(totals::of(&rows, funding::Column::FunderId).await?.money())
         }
 
         /// How many of those fundings have no disclosed amount (and so are not in `totalFunding`).
-        fn undisclosed_funding_count(ctx, rows) -> i64 {
-            Ok(totals::of(ctx, &rows, funding::Column::FunderId).await?.undisclosed)
+        fn undisclosed_funding_count(rows) -> i64 {
+            Ok(totals::of(&rows, funding::Column::FunderId).await?.undisclosed)
         }
 
         /// The changes made to this partner, oldest first (use `last` for the most recent).

@@ -11,7 +11,6 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Agreement, Change, Country, CrimeArea, Funding, Money, Partner, PolicingGoal};
 use crate::error::ApiError;
-use crate::graphql::context::db;
 use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
 use crate::graphql::input::{FundingFilter, FundingOrder};
@@ -65,12 +64,11 @@ object! {
         fn policing_goals() -> List<PolicingGoal> = linked(ProjectPolicingGoals);
 
         /// The countries the project benefits.
-        fn countries(ctx, rows) -> Vec<Country> {
-            let db = db(ctx)?;
+        fn countries(rows) -> Vec<Country> {
             let by_project = rows
-                .once(("countries".into(), 0), || async {
+                .load(("countries".into(), 0), |db, ids| async move {
                     let links = project_country::Entity::find()
-                        .filter(column_in(db.get_database_backend(), project_country::Column::ProjectId, &rows.ids()))
+                        .filter(column_in(db.get_database_backend(), project_country::Column::ProjectId, &ids))
                         .order_by_asc(project_country::Column::ProjectId)
                         .order_by_asc(project_country::Column::CountryCode)
                         .all(db)
@@ -86,13 +84,13 @@ object! {
         }
 
         /// What has been put into this project: the sum of the disclosed amounts, one per currency (by currency code).
-        fn total_funding(ctx, rows) -> Vec<Money> {
-            Ok(totals::of(ctx, &rows, funding::Column::ProjectId).await?.money())
+        fn total_funding(rows) -> Vec<Money> {
+            Ok(totals::of(&rows, funding::Column::ProjectId).await?.money())
         }
 
         /// How many of those fundings have no disclosed amount (and so are not in `totalFunding`).
-        fn undisclosed_funding_count(ctx, rows) -> i64 {
-            Ok(totals::of(ctx, &rows, funding::Column::ProjectId).await?.undisclosed)
+        fn undisclosed_funding_count(rows) -> i64 {
+            Ok(totals::of(&rows, funding::Column::ProjectId).await?.undisclosed)
         }
 
         /// The changes made to this project, oldest first (use `last` for the most recent).

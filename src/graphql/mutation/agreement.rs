@@ -122,13 +122,7 @@ impl Fields {
                 ));
             }
             (_, Some(day)) => Some(day.year()),
-            (Some(year), None) if !(1900..=2200).contains(&year) => {
-                return Err(ApiError::bad_input(
-                    "input.signedYear",
-                    "`input.signedYear` must be between 1900 and 2200",
-                ));
-            }
-            (year, None) => year,
+            (year, None) => validate::year("input.signedYear", year, 1900..=2200)?,
         };
         Ok(Fields {
             reference: validate::key("input.reference", &self.reference)?,

@@ -1,6 +1,8 @@
 //! Input rules shared by every mutation. Each check names the input field
 //! it rejects (`input.nameEn`) so a form can put the message next to it.
 
+use std::ops::RangeInclusive;
+
 use chrono::NaiveDate;
 use iso_currency::Currency;
 
@@ -105,6 +107,17 @@ pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
             Ok(Some(value))
         }
         _ => Err(ApiError::bad_input(field, format!("`{field}` must be an absolute http(s) URL"))),
+    }
+}
+
+/// An optional year within `range`.
+pub fn year(field: &str, value: Option<i32>, range: RangeInclusive<i32>) -> ApiResult<Option<i32>> {
+    match value {
+        Some(year) if !range.contains(&year) => Err(ApiError::bad_input(
+            field,
+            format!("`{field}` must be between {} and {}, got {year}", range.start(), range.end()),
+        )),
+        year => Ok(year),
     }
 }
 

@@ -2,6 +2,39 @@
 //! PostgreSQL: ASCII, lower case, punctuation folded to single spaces, so
 //! "Sécurité", "securite" and "SECURITE" all become `securite`.
 
+use sea_orm::EntityTrait;
+
+/// A table `search` looks in: its two keys, and where they are indexed.
+pub trait Searchable: EntityTrait {
+    /// The primary key.
+    const ID: Self::Column;
+    /// Names and acronyms, `|`-fenced ([`names_key`]).
+    const NAMES: Self::Column;
+    /// All searchable text ([`text_key`]).
+    const TEXT: Self::Column;
+    /// On SQLite, the FTS5 tables (trigram tokenizer) indexing [`Self::NAMES`]
+    /// and [`Self::TEXT`], each with one column named as the key and the
+    /// primary key as rowid; on PostgreSQL the keys carry trigram indexes.
+    const SQLITE_INDEXES: (&'static str, &'static str);
+}
+
+macro_rules! searchable {
+    ($($module:ident => $names:literal, $text:literal);*) => {$(
+        impl Searchable for crate::$module::Entity {
+            const ID: crate::$module::Column = crate::$module::Column::Id;
+            const NAMES: crate::$module::Column = crate::$module::Column::SearchNames;
+            const TEXT: crate::$module::Column = crate::$module::Column::SearchText;
+            const SQLITE_INDEXES: (&'static str, &'static str) = ($names, $text);
+        }
+    )*};
+}
+
+searchable!(
+    partner => "partner_search_names", "partner_search_text";
+    agreement => "agreement_search_names", "agreement_search_text";
+    project => "project_search_names", "project_search_text"
+);
+
 /// The normalised form of `text`.
 pub fn normalize(text: &str) -> String {
     let ascii = deunicode::deunicode(text).to_ascii_lowercase();

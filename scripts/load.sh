@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Load test on loopback: the release server on PostgreSQL with the
-# 2,000-partner synthetic set; Q1 and a one-partner query at concurrency 1
-# and 16 (wrk); the server's peak RSS; and the floor — the same data by
-# hand-written SQL through pgbench at the same concurrency.
+# Load test on loopback: the release server on PostgreSQL with a synthetic
+# set (2,000 partners by default), then wrk against
+#   - Q1 at concurrency 1, 8 and 16,
+#   - the one-partner query at concurrency 1 and 16,
+#   - a page of search hits for two words at concurrency 1 and 8,
+# each with its latency and the server's CPU time per request; the
+# server's peak RSS; and the floor: Q1's five statements, plain rows,
+# through pgbench -M prepared at the same concurrencies, with Q1's ratio
+# to it; then the requests that read every matching row (totals, counts).
 #
-#   scripts/load.sh                  # 15 s per run
+#   scripts/load.sh                          # 15 s per run, 2,000 partners
 #   LOAD_DURATION=30s scripts/load.sh
+#   LOAD_PARTNERS=10000 scripts/load.sh      # its own database, built once
+#   LOAD_BINARY=path/to/partnership-registry scripts/load.sh   # no build
 #
 # Every request goes to 127.0.0.1; every run is bounded by LOAD_DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG="${LOAD_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432}"
+PARTNERS="${LOAD_PARTNERS:-2000}"
 DB=pr_load
+[ "$PARTNERS" = 2000 ] || DB="pr_load_$PARTNERS"
 PORT="${LOAD_PORT:-18080}"
 DURATION="${LOAD_DURATION:-15s}"
 URL="http://127.0.0.1:$PORT/graphql"
@@ -23,12 +32,16 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v pgbench >/dev/null || { echo "pgbench is needed (PostgreSQL client tools)" >&2; exit 1; }
 
-cargo build --release --quiet
-BIN=target/release/partnership-registry
+if [ -n "${LOAD_BINARY:-}" ]; then
+    BIN=$LOAD_BINARY
+else
+    cargo build --release --quiet
+    BIN=target/release/partnership-registry
+fi
 
 if ! psql "$PG/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
     psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
-    DATABASE_URL="$PG/$DB" "$BIN" seed --synthetic --partners 2000 --seed 1
+    DATABASE_URL="$PG/$DB" "$BIN" seed --synthetic --partners "$PARTNERS" --seed 1
 fi
 
 # Logging every statement (with its parameters: thousands of ids per
@@ -42,7 +55,7 @@ fi
 DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null && break
     sleep 0.1
 done
@@ -58,8 +71,10 @@ server_ticks() {
 TICK=$(getconf CLK_TCK)
 declare -A Q1_RPS
 
+echo "$PARTNERS partners, $(psql "$PG/$DB" -tAc "SELECT COUNT(*) FROM project") projects; $DURATION a run"
 printf '%-12s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CPU"
-for name in q1 one-partner; do
+for run in q1:1,8,16 one-partner:1,16 search:1,8; do
+    name=${run%%:*}
     file=$(mktemp)
     body "scripts/load/$name.graphql" >"$file"
     # The query must answer without errors before it is measured.
@@ -67,30 +82,56 @@ for name in q1 one-partner; do
         echo "$name answered with errors" >&2
         exit 1
     fi
-    for conc in 1 16; do
-        threads=$((conc < 2 ? 1 : 2))
+    concs=${run##*:}
+    for c in ${concs//,/ }; do
+        threads=$((c < 2 ? 1 : 2))
         before=$(server_ticks)
-        out=$(WRK_BODY_FILE="$file" wrk -t"$threads" -c"$conc" -d"$DURATION" --timeout 30s --latency -s scripts/load/post.lua "$URL")
+        out=$(WRK_BODY_FILE="$file" wrk -t"$threads" -c"$c" -d"$DURATION" --timeout 30s --latency -s scripts/load/post.lua "$URL")
         rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
         p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
         p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
         errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
         # What one request cost the server's CPU, whatever the machine's load.
         requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-        cpu=$(awk -v t="$(( $(server_ticks) - before ))" -v hz="$TICK" -v n="$requests" \
-            'BEGIN { if (n > 0) printf "%.1f ms/req", t * 1000 / hz / n }')
-        printf '%-12s %5s %10s %9s %9s %12s %s\n' "$name" "$conc" "$rps" "$p50" "$p99" "$cpu" "$errors"
-        [ "$name" = q1 ] && Q1_RPS[$conc]=$rps
+        cpu=$(awk -v t="$(($(server_ticks) - before))" -v hz="$TICK" -v n="$requests" \
+            'BEGIN { if (n > 0) printf "%.2f ms/req", t * 1000 / hz / n }')
+        printf '%-12s %5s %10s %9s %9s %12s %s\n' "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$errors"
+        [ "$name" = q1 ] && Q1_RPS[$c]=$rps
     done
     rm -f "$file"
 done
 
 echo "server peak RSS: $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$SERVER/status")"
 
-for conc in 1 16; do
+# The floor's parents, level by level, worked out once by running its own
+# statements: the first column of each level's rows is the next level's key.
+mapfile -t STATEMENTS < <(grep -v '^--' scripts/load/q1-floor.sql)
+vars=()
+defines=()
+for i in "${!STATEMENTS[@]}"; do
+    [ "$i" -lt 4 ] || break
+    name=$(awk -v i="$i" 'BEGIN { split("partners agreements projects funders", n); print n[i + 1] }')
+    ids=$(psql "$PG/$DB" -tA "${vars[@]}" <<<"${STATEMENTS[$i]}" | cut -d'|' -f1 | sort -un | paste -sd,)
+    vars+=(-v "$name='{$ids}'")
+    defines+=(-D "$name={$ids}")
+done
+
+for conc in 1 8 16; do
     threads=$((conc < 2 ? 1 : 2))
-    tps=$(pgbench -n -c "$conc" -j "$threads" -T "${DURATION%s}" -f scripts/load/q1-floor.sql "$PG/$DB" 2>/dev/null |
-        awk '/^tps/ { print $3 }')
-    printf 'floor (pgbench, Q1 by hand) conc %2s: %s transactions/s; Q1 / floor = %s\n' "$conc" "$tps" \
-        "$(awk -v q="${Q1_RPS[$conc]:-0}" -v f="$tps" 'BEGIN { if (f > 0) printf "%.2f", q / f }')"
+    tps=$(pgbench -n -M prepared -c "$conc" -j "$threads" -T "${DURATION%s}" "${defines[@]}" \
+        -f scripts/load/q1-floor.sql "$PG/$DB" 2>/dev/null | awk '/^tps/ { print $3 }')
+    printf 'floor (Q1 statements, plain rows, pgbench -M prepared) conc %2s: %s transactions/s; Q1 / floor = %s\n' \
+        "$conc" "$tps" "$(awk -v q="${Q1_RPS[$conc]:-0}" -v f="$tps" 'BEGIN { if (f > 0) printf "%.2f", q / f }')"
+done
+
+# Work that reads every matching row, whatever the page: one request at a
+# time, the median of five.
+for name in count-fundings totals-by-currency search-total; do
+    file=$(mktemp)
+    body "scripts/load/$name.graphql" >"$file"
+    times=$(for _ in 1 2 3 4 5; do
+        curl -s -o /dev/null -w '%{time_total}\n' "$URL" -H 'content-type: application/json' --data @"$file"
+    done | sort -n | sed -n 3p)
+    printf '%-20s one at a time: median %.1f ms\n' "$name" "$(awk -v t="$times" 'BEGIN { print t * 1000 }')"
+    rm -f "$file"
 done

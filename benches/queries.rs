@@ -47,7 +47,7 @@ async fn database(url: &str) -> DatabaseConnection {
         synthetic::load(&db, synthetic::Shape::with_partners(partners()), 1, |_| {})
             .await
             .expect("synthetic data loads");
-        seed::analyze(&db).await.expect("statistics are refreshed");
+        seed::after_bulk_load(&db).await.expect("statistics are refreshed");
     }
     db
 }

@@ -179,7 +179,7 @@ async fn seed_database(url: &str, args: SeedArgs) -> anyhow::Result<()> {
         let counts = seed::synthetic::load(&conn, shape, args.seed, |n| progress.inc(n)).await;
         progress.finish();
         let counts = counts.context("loading synthetic data")?;
-        seed::analyze(&conn).await.context("refreshing the planner's statistics")?;
+        seed::after_bulk_load(&conn).await.context("refreshing the planner's statistics")?;
         tracing::info!(%counts, elapsed_ms = started.elapsed().as_millis() as u64, "synthetic data loaded");
     } else if seed::is_empty(&conn).await? {
         let counts = seed::dataset::load(&conn).await.context("loading the real dataset")?;

@@ -4,16 +4,23 @@
 pub mod dataset;
 pub mod synthetic;
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait};
 
 /// Whether the registry holds no partner yet (a fresh database).
 pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(entity::partner::Entity::find().count(db).await? == 0)
 }
 
-/// Refreshes the planner's statistics after a bulk load: without them
+/// Settles a bulk load. Refreshes the planner's statistics: without them
 /// PostgreSQL plans a freshly filled table as if it were empty and scans
-/// all of it where an index would serve.
-pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    db.execute_unprepared("ANALYZE").await.map(|_| ())
+/// all of it where an index would serve. On PostgreSQL, also vacuums, which
+/// moves the rows queued in the search keys' trigram indexes (their pending
+/// lists) into the indexes proper: a queue left behind is read in full by
+/// every search, up to 3 ms per index on the 10,000-partner set.
+pub async fn after_bulk_load(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let statement = match db.get_database_backend() {
+        DbBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(statement).await.map(|_| ())
 }

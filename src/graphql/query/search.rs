@@ -212,46 +212,61 @@ enum Key {
     Text,
 }
 
-/// The ranks, each with the condition on the names key that gives it. They
-/// partition the hits: an exact name also starts with the phrase, and a
-/// name starting with it also contains it.
-const RANKS: [i64; 4] = [0, 1, 2, 3];
+/// A `LIKE` pattern written into the statement as a literal. Bound as a
+/// parameter, a pattern is unknown when PostgreSQL plans a prepared
+/// statement once for every execution (as it does after five runs), and
+/// that generic plan walks whole tables for ranks no row holds; written in,
+/// each statement is planned for its own words. Only what normalising a
+/// query can produce (ASCII letters, digits, single spaces) and the
+/// pattern's own `%` and `|` may be written so: anything else is refused.
+struct Pattern(String);
 
-/// `names` holds the phrase as rank `rank` asks.
-fn rank_condition(q: &mut SqlText, names: &str, rank: i64, phrase: &str) -> String {
-    let like = |q: &mut SqlText, negate: bool, pattern: String| {
-        format!("{}{names} LIKE {}", if negate { "NOT " } else { "" }, q.bind(pattern))
-    };
-    let exact = || format!("%|{phrase}|%");
-    let prefix = || format!("%|{phrase}%");
-    let inside = || format!("%{phrase}%");
-    match rank {
-        0 => like(q, false, exact()),
-        1 => {
-            let (a, b) = (like(q, false, prefix()), like(q, true, exact()));
-            format!("{a} AND {b}")
+impl Pattern {
+    fn new(pattern: String) -> ApiResult<Pattern> {
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, ' ' | '%' | '|');
+        if pattern.chars().all(allowed) {
+            Ok(Pattern(pattern))
+        } else {
+            Err(ApiError::Internal(format!("a search pattern holds a character it may not: {pattern:?}")))
         }
-        2 => {
-            let (a, b) = (like(q, false, inside()), like(q, true, prefix()));
-            format!("{a} AND {b}")
-        }
-        _ => like(q, true, inside()),
     }
 }
 
-/// Every word occurs in the text.
-fn words_condition(q: &mut SqlText, text: &str, words: &[String]) -> Vec<String> {
-    words.iter().map(|w| format!("{text} LIKE {}", q.bind(format!("%{w}%")))).collect()
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'{}'", self.0)
+    }
 }
 
+/// A name holds the phrase (ranks 0–2), and which rank that makes: 0 when
+/// a name is the phrase, 1 when one starts with it, 2 otherwise.
+fn named(names: &str, phrase: &str) -> ApiResult<(String, String)> {
+    let [exact, prefix, inside] =
+        [format!("%|{phrase}|%"), format!("%|{phrase}%"), format!("%{phrase}%")].map(Pattern::new);
+    let (exact, prefix, inside) = (exact?, prefix?, inside?);
+    Ok((
+        format!("{names} LIKE {inside}"),
+        format!("CASE WHEN {names} LIKE {exact} THEN 0 WHEN {names} LIKE {prefix} THEN 1 ELSE 2 END"),
+    ))
+}
+
+/// Every word occurs in the text.
+fn words_condition(text: &str, words: &[String]) -> ApiResult<Vec<String>> {
+    words.iter().map(|w| Ok(format!("{text} LIKE {}", Pattern::new(format!("%{w}%"))?))).collect()
+}
+
+/// The last rank of hits found among the names; rank 3 is the rest.
+const NAMED: i64 = 2;
+
 /// One page of hits, best first, as `(kind, id, rank)` rows; `None` when
-/// the cursor is past every rank. Each (rank, kind) pair is read on its own,
-/// in id order and stopped after `limit` rows, so a page costs about the
-/// same however many rows match: the indexes find the rows holding the
-/// words, or the primary key is walked until `limit` of them turn up,
-/// whichever the database judges cheaper. Written by hand: twelve ranked
-/// branches read more plainly as SQL than built up through sea-query; the
-/// table and column names are the entities'.
+/// the cursor is past every hit. Each kind is read twice: the records a
+/// name of which holds the phrase (ranks 0–2; few, as a rule), and the
+/// rest in id order, stopped after `limit` rows. So a page costs about the
+/// same however many rows hold the words: the indexes find the rows, or the
+/// primary key is walked until `limit` of them turn up, whichever the
+/// database judges cheaper. Written by hand: the ranked branches read more
+/// plainly as SQL than built up through sea-query; the table and column
+/// names are the entities'.
 fn page(
     backend: DbBackend,
     kinds: &[SearchKind],
@@ -259,40 +274,63 @@ fn page(
     words: &[String],
     after: Option<(i64, i64, i64)>,
     limit: u64,
-) -> Option<SqlText> {
+) -> ApiResult<Option<SqlText>> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
     let mut q = SqlText { backend, sql: String::new(), values: Vec::new() };
     let mut branches = Vec::new();
-    for rank in RANKS {
-        for kind in kinds {
-            let id_after = match after {
-                None => None,
-                Some((r, k, i)) => match (rank, kind.order()).cmp(&(r, k)) {
-                    std::cmp::Ordering::Less => continue,
-                    std::cmp::Ordering::Equal => Some(i),
-                    std::cmp::Ordering::Greater => None,
-                },
+    for kind in kinds {
+        let k = kind.order();
+        // Rows of this kind come after the cursor when (rank, kind, id) does.
+        let (r, cursor_kind, i) = after.unwrap_or((-1, 0, 0));
+        let kind_after = k.cmp(&cursor_kind);
+
+        // Ranks 0–2: found through the names' index, ranked, then ordered.
+        if r <= NAMED {
+            let Reading { from, id, names, text } = kind.source(backend).reading(Key::Names);
+            let (holds, rank) = named(&names, phrase)?;
+            let mut conditions = vec![holds];
+            conditions.extend(words_condition(&text, words)?);
+            let past = match (after, kind_after) {
+                (None, _) => String::new(),
+                (Some(_), Greater) => format!(" WHERE rank >= {}", q.bind(r)),
+                (Some(_), Equal) => {
+                    let (r1, r2, i1) = (q.bind(r), q.bind(r), q.bind(i));
+                    format!(" WHERE rank > {r1} OR (rank = {r2} AND id > {i1})")
+                }
+                (Some(_), Less) => format!(" WHERE rank > {}", q.bind(r)),
             };
-            // Ranks 0–2 are found among the names, rank 3 by the words.
-            let Reading { from, id, names, text } =
-                kind.source(backend).reading(if rank < 3 { Key::Names } else { Key::Text });
-            let mut conditions = vec![rank_condition(&mut q, &names, rank, phrase)];
-            conditions.extend(words_condition(&mut q, &text, words));
-            if let Some(i) = id_after {
-                conditions.push(format!("{id} > {}", q.bind(i)));
-            }
             branches.push(format!(
-                "SELECT * FROM (SELECT CAST({} AS BIGINT) AS kind, {id} AS id, CAST({rank} AS BIGINT) AS rank FROM {from} WHERE {} ORDER BY {id} LIMIT {limit}) AS tier_{}",
-                kind.order(),
+                "SELECT * FROM (SELECT * FROM (SELECT CAST({k} AS BIGINT) AS kind, {id} AS id, CAST({rank} AS BIGINT) AS rank FROM {from} WHERE {}) AS named_{n}{past} ORDER BY rank, id LIMIT {limit}) AS tier_{n}",
                 conditions.join(" AND "),
-                branches.len(),
+                n = branches.len(),
             ));
         }
+
+        // Rank 3: the rest, found through the text's index, in id order.
+        let id_after = match (after, kind_after) {
+            (Some(_), Less) if r == NAMED + 1 => continue,
+            (Some(_), Equal) if r == NAMED + 1 => Some(i),
+            _ => None,
+        };
+        let Reading { from, id, names, text } = kind.source(backend).reading(Key::Text);
+        let (holds, _) = named(&names, phrase)?;
+        let mut conditions = vec![format!("NOT {holds}")];
+        conditions.extend(words_condition(&text, words)?);
+        if let Some(i) = id_after {
+            conditions.push(format!("{id} > {}", q.bind(i)));
+        }
+        branches.push(format!(
+            "SELECT * FROM (SELECT CAST({k} AS BIGINT) AS kind, {id} AS id, CAST({} AS BIGINT) AS rank FROM {from} WHERE {} ORDER BY {id} LIMIT {limit}) AS tier_{}",
+            NAMED + 1,
+            conditions.join(" AND "),
+            branches.len(),
+        ));
     }
     if branches.is_empty() {
-        return None;
+        return Ok(None);
     }
     q.sql = format!("{} ORDER BY rank, kind, id LIMIT {limit}", branches.join(" UNION ALL "));
-    Some(q)
+    Ok(Some(q))
 }
 
 /// `totalCount`, run only when asked for.
@@ -309,7 +347,7 @@ impl CountQuery {
         let mut parts = Vec::new();
         for kind in &self.kinds {
             let Reading { from, id, text, .. } = kind.source(self.backend).reading(Key::Text);
-            let conditions = words_condition(&mut q, &text, &self.words);
+            let conditions = words_condition(&text, &self.words)?;
             parts.push(format!("SELECT {id} FROM {from} WHERE {}", conditions.join(" AND ")));
         }
         q.sql = format!("SELECT COUNT(*) AS n FROM ({}) AS hits", parts.join(" UNION ALL "));
@@ -395,7 +433,7 @@ impl SearchQuery {
         let db = db(ctx)?;
         let backend = db.get_database_backend();
 
-        let rows = match page(backend, &kinds, &phrase, &words, after, size + 1) {
+        let rows = match page(backend, &kinds, &phrase, &words, after, size + 1)? {
             Some(q) => db.query_all_raw(q.statement()).await?,
             None => Vec::new(),
         };
@@ -425,5 +463,31 @@ impl SearchQuery {
         }
         let end_cursor = hits.last().map(|&(kind, id, rank)| cursor(&phrase, kind, rank, id));
         Ok(SearchConnection { edges, has_next, end_cursor, count: CountQuery { backend, kinds, words } })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_pattern_refuses_what_normalising_cannot_produce() {
+        assert_eq!(Pattern::new("%|un police|%".into()).map(|p| p.to_string()).ok(), Some("'%|un police|%'".into()));
+        for bad in ["%o'brien%", "%a\\b%", "%UN%", "%é%", "%a_b%"] {
+            assert!(Pattern::new(bad.into()).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest! {
+        // Whatever a client types, the patterns made of it can be written in.
+        #[test]
+        fn every_normalised_query_makes_patterns_that_may_be_written_in(query in "\\PC{0,40}") {
+            let phrase = entity::search::normalize(&query);
+            let words: Vec<String> = phrase.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+            prop_assume!(!words.is_empty());
+            prop_assert!(named("names", &phrase).is_ok());
+            prop_assert!(words_condition("text", &words).is_ok());
+        }
     }
 }

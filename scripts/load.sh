@@ -2,7 +2,8 @@
 # Load test on loopback: the release server on PostgreSQL with a synthetic
 # set (2,000 partners by default), then wrk against
 #   - Q1 at concurrency 1, 8 and 16,
-#   - the one-partner query at concurrency 1 and 16,
+#   - the one-partner query (a partner's nested page) and a partner by
+#     slug with two fields, at concurrency 1 and 16,
 #   - a page of search hits for two words at concurrency 1 and 8,
 # each with its latency and the server's CPU time per request; the
 # server's peak RSS; and the floor: Q1's five statements, plain rows,
@@ -73,7 +74,7 @@ declare -A Q1_RPS
 
 echo "$PARTNERS partners, $(psql "$PG/$DB" -tAc "SELECT COUNT(*) FROM project") projects; $DURATION a run"
 printf '%-12s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CPU"
-for run in q1:1,8,16 one-partner:1,16 search:1,8; do
+for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
     name=${run%%:*}
     file=$(mktemp)
     body "scripts/load/$name.graphql" >"$file"

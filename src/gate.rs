@@ -1,8 +1,11 @@
 //! What every operation passes before it runs, over HTTP and WebSocket
-//! alike: its document is settled (persisted queries), scanned, parsed once,
-//! measured against the limits, and its required variables checked. Only
-//! then does async-graphql see it (with the parsed document handed over, so
-//! it is not parsed twice).
+//! alike: its document is settled (persisted queries), scanned, parsed once
+//! (or taken from the documents parsed lately), measured against the limits,
+//! and its required variables checked. Only then does async-graphql see it
+//! (with the parsed document handed over, so it is not parsed twice).
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, ServerError, Variables};
@@ -26,6 +29,44 @@ pub struct Gate {
     pub limits: Limits,
     pub types: TypeTable,
     pub persisted: Persisted,
+    parsed: ParsedDocuments,
+}
+
+/// Documents parsed lately, by their text. Parsing a two-field query costs
+/// the server more than a quarter of its work for the whole request (see
+/// BENCHMARKS.md), and clients send the same few documents again and
+/// again; a parsed document depends on nothing but its text.
+struct ParsedDocuments(Mutex<lru::LruCache<String, ExecutableDocument>>);
+
+impl ParsedDocuments {
+    /// How many documents are kept.
+    const CAPACITY: usize = 256;
+    /// Longer documents are parsed every time, so the texts kept stay
+    /// under a megabyte.
+    const MAX_LEN: usize = 4 * 1024;
+
+    fn new() -> Self {
+        let capacity = NonZeroUsize::new(Self::CAPACITY).unwrap_or(NonZeroUsize::MIN);
+        ParsedDocuments(Mutex::new(lru::LruCache::new(capacity)))
+    }
+
+    /// `query` parsed, from the cache when it is there.
+    fn parse(&self, query: &str) -> Result<ExecutableDocument, Refused> {
+        let cacheable = query.len() <= Self::MAX_LEN;
+        if cacheable && let Some(document) = self.0.lock().ok().and_then(|mut cache| cache.get(query).cloned()) {
+            return Ok(document);
+        }
+        let document = async_graphql::parser::parse_query(query).map_err(|e| {
+            let mut error = ServerError::from(e);
+            error.extensions.get_or_insert_with(Default::default).set("code", "GRAPHQL_PARSE_FAILED");
+            Refused { errors: vec![error] }
+        })?;
+        // A poisoned lock only means the document is not kept.
+        if cacheable && let Ok(mut cache) = self.0.lock() {
+            cache.put(query.to_owned(), document.clone());
+        }
+        Ok(document)
+    }
 }
 
 /// An operation let through: the request for async-graphql and its measure.
@@ -75,7 +116,7 @@ impl Gate {
     /// cannot be measured (see [`TypeTable::from_registry`]).
     pub fn new(limits: Limits, persisted: Persisted) -> Result<Self, SchemaShapeError> {
         let types = TypeTable::from_registry(&crate::graphql::type_registry())?;
-        Ok(Gate { limits, types, persisted })
+        Ok(Gate { limits, types, persisted, parsed: ParsedDocuments::new() })
     }
 
     /// Checks one operation; on success, the request ready to execute.
@@ -93,11 +134,7 @@ impl Gate {
             }
             .into());
         }
-        let document = async_graphql::parser::parse_query(&query).map_err(|e| {
-            let mut error = ServerError::from(e);
-            error.extensions.get_or_insert_with(Default::default).set("code", "GRAPHQL_PARSE_FAILED");
-            Refused { errors: vec![error] }
-        })?;
+        let document = self.parsed.parse(&query)?;
         let analysis = limits::analyze(&document, operation_name.as_deref(), &variables, &self.types, &self.limits)?;
         if let Some(hash) = register {
             self.persisted.remember(hash, &query);
@@ -136,4 +173,34 @@ fn required_variables(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_parsed_again_comes_from_the_cache_unchanged() {
+        let parsed = ParsedDocuments::new();
+        let query =
+            "query One($slug: String!) { partner(slug: $slug) { name ...F } } fragment F on Partner { acronym }";
+        let first = parsed.parse(query).expect("parses");
+        assert_eq!(parsed.0.lock().map(|cache| cache.len()).ok(), Some(1));
+        let second = parsed.parse(query).expect("parses");
+        assert_eq!(format!("{first:?}"), format!("{second:?}"));
+        assert_eq!(parsed.0.lock().map(|cache| cache.len()).ok(), Some(1));
+    }
+
+    #[test]
+    fn failures_and_long_documents_are_not_kept() {
+        let parsed = ParsedDocuments::new();
+        for _ in 0..2 {
+            let refused = parsed.parse("{ partner(").expect_err("does not parse");
+            assert_eq!(refused.code(), "GRAPHQL_PARSE_FAILED");
+        }
+        let long = format!("{{ __typename {} }}", "__typename ".repeat(ParsedDocuments::MAX_LEN / 10));
+        assert!(long.len() > ParsedDocuments::MAX_LEN);
+        parsed.parse(&long).expect("parses");
+        assert_eq!(parsed.0.lock().map(|cache| cache.len()).ok(), Some(0));
+    }
 }

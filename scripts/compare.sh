@@ -14,6 +14,7 @@
 # too when missing, with the first binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/load/common.sh
 
 [ $# -ge 2 ] || { echo "usage: $0 BINARY BINARY [\"ENV=VALUE BINARY\"…]" >&2; exit 2; }
 PG="${LOAD_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432}"
@@ -33,28 +34,27 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for name in q1 one-partner; do
-    python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' \
-        "scripts/load/$name.graphql" >"$work/$name.json"
+    graphql_body "scripts/load/$name.graphql" >"$work/$name.json"
 done
 
 # Serves with one build ("ENV=VALUE … BINARY") and measures both queries.
 measure() {
     env DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn $1 serve &
     local server=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
+    wait_ready "$PORT"
     for run in q1:8 one-partner:16; do
         local name=${run%%:*} conc=${run##*:}
         # A short warm-up, not counted.
         WRK_BODY_FILE="$work/$name.json" wrk -t2 -c"$conc" -d3s -s scripts/load/post.lua "$URL" >/dev/null
         local before after out
-        before=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+        before=$(cpu_ticks "$server")
         out=$(WRK_BODY_FILE="$work/$name.json" wrk -t2 -c"$conc" -d"$DURATION" --timeout 30s -s scripts/load/post.lua "$URL")
-        after=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
+        after=$(cpu_ticks "$server")
         awk -v label="$1" -v name="$name" -v conc="$conc" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
             /requests in/ { n = $1 } /^Requests\/sec/ { rps = $2 } /Non-2xx|Socket errors/ { err = err " " $0 }
             END { printf "%-40s %-12s c=%-3s %9s req/s %9.2f ms CPU/req%s\n", label, name, conc, rps, ticks * 1000 / hz / n, err }' <<<"$out"
     done
-    echo "$1: peak RSS $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$server/status")"
+    echo "$1: peak RSS $(peak_rss "$server")"
     kill "$server"
     wait "$server" 2>/dev/null || true
 }

@@ -10,6 +10,7 @@
 #   scripts/instructions.sh scripts/load/q1.graphql 5 target/release/partnership-registry
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/load/common.sh
 
 [ $# -ge 3 ] || { echo "usage: $0 QUERY_FILE REQUESTS BINARY [BINARY…]" >&2; exit 2; }
 query=$1 requests=$2
@@ -20,7 +21,7 @@ DB="${LOAD_DATABASE:-pr_load}"
 PORT="${LOAD_PORT:-18191}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' "$query" >"$work/body.json"
+graphql_body "$query" >"$work/body.json"
 
 # Instructions the server ran serving `n` requests, start and stop included.
 count() {
@@ -28,7 +29,7 @@ count() {
     DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn \
         valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" serve >/dev/null 2>&1 &
     local server=$!
-    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.2; done
+    wait_ready "$PORT"
     for _ in $(seq 1 "$n"); do
         curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' --data @"$work/body.json" >/dev/null
     done

@@ -18,6 +18,7 @@
 # Every request goes to 127.0.0.1; every run is bounded by LOAD_DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/load/common.sh
 
 PG="${LOAD_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432}"
 PARTNERS="${LOAD_PARTNERS:-2000}"
@@ -56,19 +57,8 @@ fi
 DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" RUST_LOG=warn "$BIN" serve &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null && break
-    sleep 0.1
-done
+wait_ready "$PORT"
 
-body() {
-    python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' "$1"
-}
-
-# The server's CPU time (user + system, in clock ticks) so far.
-server_ticks() {
-    awk '{ print $14 + $15 }' "/proc/$SERVER/stat"
-}
 TICK=$(getconf CLK_TCK)
 declare -A Q1_RPS
 
@@ -77,7 +67,7 @@ printf '%-12s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CP
 for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
     name=${run%%:*}
     file=$(mktemp)
-    body "scripts/load/$name.graphql" >"$file"
+    graphql_body "scripts/load/$name.graphql" >"$file"
     # The query must answer without errors before it is measured.
     if curl -s "$URL" -H 'content-type: application/json' --data @"$file" | grep -q '"errors"'; then
         echo "$name answered with errors" >&2
@@ -86,7 +76,7 @@ for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
     concs=${run##*:}
     for c in ${concs//,/ }; do
         threads=$((c < 2 ? 1 : 2))
-        before=$(server_ticks)
+        before=$(cpu_ticks "$SERVER")
         out=$(WRK_BODY_FILE="$file" wrk -t"$threads" -c"$c" -d"$DURATION" --timeout 30s --latency -s scripts/load/post.lua "$URL")
         rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
         p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
@@ -94,7 +84,7 @@ for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
         errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
         # What one request cost the server's CPU, whatever the machine's load.
         requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-        cpu=$(awk -v t="$(($(server_ticks) - before))" -v hz="$TICK" -v n="$requests" \
+        cpu=$(awk -v t="$(($(cpu_ticks "$SERVER") - before))" -v hz="$TICK" -v n="$requests" \
             'BEGIN { if (n > 0) printf "%.2f ms/req", t * 1000 / hz / n }')
         printf '%-12s %5s %10s %9s %9s %12s %s\n' "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$errors"
         [ "$name" = q1 ] && Q1_RPS[$c]=$rps
@@ -102,7 +92,7 @@ for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
     rm -f "$file"
 done
 
-echo "server peak RSS: $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$SERVER/status")"
+echo "server peak RSS: $(peak_rss "$SERVER")"
 
 # The floor's parents, level by level, worked out once by running its own
 # statements: the first column of each level's rows is the next level's key.
@@ -129,7 +119,7 @@ done
 # time, the median of five.
 for name in count-fundings totals-by-currency search-total; do
     file=$(mktemp)
-    body "scripts/load/$name.graphql" >"$file"
+    graphql_body "scripts/load/$name.graphql" >"$file"
     times=$(for _ in 1 2 3 4 5; do
         curl -s -o /dev/null -w '%{time_total}\n' "$URL" -H 'content-type: application/json' --data @"$file"
     done | sort -n | sed -n 3p)

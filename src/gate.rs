@@ -41,8 +41,8 @@ struct ParsedDocuments(Mutex<lru::LruCache<String, ExecutableDocument>>);
 impl ParsedDocuments {
     /// How many documents are kept.
     const CAPACITY: usize = 256;
-    /// Longer documents are parsed every time, so the texts kept stay
-    /// under a megabyte.
+    /// Longer documents are parsed every time, so the texts kept come to
+    /// at most a mebibyte.
     const MAX_LEN: usize = 4 * 1024;
 
     fn new() -> Self {

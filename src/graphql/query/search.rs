@@ -246,7 +246,7 @@ fn named(names: &str, phrase: &str) -> ApiResult<(String, String)> {
     let (exact, prefix, inside) = (exact?, prefix?, inside?);
     Ok((
         format!("{names} LIKE {inside}"),
-        format!("CASE WHEN {names} LIKE {exact} THEN 0 WHEN {names} LIKE {prefix} THEN 1 ELSE 2 END"),
+        format!("CASE WHEN {names} LIKE {exact} THEN 0 WHEN {names} LIKE {prefix} THEN 1 ELSE {NAMED} END"),
     ))
 }
 

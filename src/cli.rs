@@ -28,7 +28,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default): migrates and, when empty, seeds the database first.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply, roll back or inspect schema migrations.
     Migrate {
         #[command(subcommand)]
@@ -89,6 +89,11 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8000")]
     pub listen_addr: String,
+
+    /// Address and port of the operators' listener, which serves `/metrics` (Prometheus) and nothing else;
+    /// loopback by default, so the public address never shows them. `off` serves no metrics.
+    #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9464")]
+    pub metrics_addr: String,
 
     /// Most database connections held open at once.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10)]

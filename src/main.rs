@@ -28,8 +28,8 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Pretty => logs.init(),
     }
 
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::from_env())) {
-        Command::Serve(args) => serve(cli.database_url, args).await,
+    match cli.command.unwrap_or_else(|| Command::Serve(Box::new(ServeArgs::from_env()))) {
+        Command::Serve(args) => serve(cli.database_url, *args).await,
         Command::Migrate { action } => migrate(&cli.database_url, action).await,
         Command::Seed(args) => seed_database(&cli.database_url, args).await,
         Command::ExportSchema => {
@@ -93,6 +93,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
             cors_origins: args.cors_origins.clone(),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             executor: ExecutorOptions { fast_path: args.fast_path, ..ExecutorOptions::default() },
+            metrics_addr: (args.metrics_addr != "off").then(|| args.metrics_addr.clone()),
             ..ServerOptions::default()
         },
     };
@@ -104,6 +105,10 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "listening on http://{addr} (GraphiQL at http://{addr}/graphiql)"
     );
+    match app.metrics_addr() {
+        Some(metrics) => tracing::info!("metrics on http://{metrics}/metrics"),
+        None => tracing::info!("no metrics listener (--metrics-addr off)"),
+    }
     app.run_until(startup::shutdown_signal()).await.context("serving HTTP")?;
     Ok(())
 }

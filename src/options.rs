@@ -30,6 +30,8 @@ pub struct ServerOptions {
     pub health_interval: Duration,
     /// How operations run: the fast path, schema extensions.
     pub executor: ExecutorOptions,
+    /// Where `/metrics` is served, apart from the API; `None`: nowhere.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +47,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(20),
             health_interval: Duration::from_secs(1),
             executor: ExecutorOptions::default(),
+            metrics_addr: Some("127.0.0.1:0".to_owned()),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::db;
 use crate::events::EventBus;
 use crate::gate::Gate;
 use crate::graphql::{Executor, Registry};
-use crate::http::{AppState, Health, router};
+use crate::http::{AppState, Health, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::options::ServerOptions;
 use crate::persisted::Persisted;
@@ -49,6 +49,8 @@ pub async fn prepare_database(url: &str, max_connections: u32) -> anyhow::Result
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    /// The operators' listener: `/metrics`, off the public address.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     shutdown: watch::Sender<bool>,
     /// Background work that lives as long as the server: the change
@@ -84,6 +86,14 @@ impl Application {
         let health = Arc::new(Health::new());
         tasks.push(health.monitor(db.clone(), metrics.clone(), options.health_interval));
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
+        let metrics_listener = match &options.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics address {addr} (--metrics-addr; `off` for none)"))?,
+            ),
+            None => None,
+        };
         let (shutdown, stopping) = watch::channel(false);
         let state = AppState {
             executor: Executor::new(Registry { db, events, metrics: Some(metrics.clone()) }, options.executor.clone()),
@@ -96,12 +106,17 @@ impl Application {
             health,
             shutdown: stopping,
         };
-        Ok(Application { listener, state, shutdown, tasks, grace: options.shutdown_grace })
+        Ok(Application { listener, metrics_listener, state, shutdown, tasks, grace: options.shutdown_grace })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address `/metrics` is served on, if any.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves; then stops accepting connections,
@@ -113,6 +128,15 @@ impl Application {
     ) -> std::io::Result<()> {
         let stopping = self.shutdown;
         let (signalled, mut signal) = watch::channel(false);
+        // The operators' listener lives as long as the server and stops with it.
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
         let serve = axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopping.send(true);
@@ -129,7 +153,7 @@ impl Application {
                 Ok(())
             }
         };
-        for task in self.tasks {
+        for task in self.tasks.into_iter().chain(metrics) {
             task.abort();
         }
         served

@@ -1,5 +1,5 @@
 //! The HTTP surface: `/graphql`, `/graphql/ws`, `/graphiql`, `/health`,
-//! `/ready`, `/metrics`, and what wraps every route: a request id, a trace
+//! `/ready`, `/metrics` (on its own listener), and what wraps every route: a request id, a trace
 //! span, metrics, CORS, compression, and a panic turned into a 500.
 
 mod graphiql;
@@ -219,6 +219,12 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
+/// The operators' routes: `/metrics` alone, served on its own address so
+/// the public one never shows it.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics_text)).with_state(state)
+}
+
 /// The application's routes, without binding anything: tests and the server share it.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
@@ -231,7 +237,6 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
-        .route("/metrics", get(metrics_text))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panicked))

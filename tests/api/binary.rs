@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 async fn the_binary_starts_seeded_logs_json_and_stops_on_sigterm() {
     let file = std::env::temp_dir().join(format!("pr_binary_{}.db", std::process::id()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_partnership-registry"))
-        .args(["--log-format", "json", "serve", "--listen-addr", "127.0.0.1:0"])
+        .args(["--log-format", "json", "serve", "--listen-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"])
         .env("DATABASE_URL", format!("sqlite://{}", file.display()))
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
@@ -26,19 +26,24 @@ async fn the_binary_starts_seeded_logs_json_and_stops_on_sigterm() {
         }
     });
     let mut seen = Vec::new();
-    let address = tokio::time::timeout(Duration::from_secs(60), async {
+    let (address, metrics) = tokio::time::timeout(Duration::from_secs(60), async {
+        let after = |line: &str, prefix: &str| {
+            line.find(prefix).and_then(|at| line[at + prefix.len()..].split([' ', '"', '/']).next().map(str::to_owned))
+        };
+        let (mut address, mut metrics) = (None, None);
         while let Some(line) = lines.recv().await {
             seen.push(line.clone());
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on http://".len()..];
-                return rest.split([' ', '"']).next().map(str::to_owned);
+            address = address.or(after(&line, "listening on http://"));
+            metrics = metrics.or(after(&line, "metrics on http://"));
+            if let (Some(address), Some(metrics)) = (&address, &metrics) {
+                return Some((address.clone(), metrics.clone()));
             }
         }
         None
     })
     .await
     .expect("the server says where it listens within a minute")
-    .expect("an address");
+    .expect("an address for the API and one for metrics");
 
     let client = reqwest::Client::new();
     let body: Value = client
@@ -51,6 +56,12 @@ async fn the_binary_starts_seeded_logs_json_and_stops_on_sigterm() {
         .await
         .expect("json");
     assert_eq!(body["data"]["partner"], json!({ "acronym": "UNODC", "parent": { "slug": "united-nations" } }));
+    let status = |url: String| {
+        let client = client.clone();
+        async move { client.get(url).send().await.expect("the server answers").status() }
+    };
+    assert_eq!(status(format!("http://{address}/metrics")).await, 404, "metrics are not on the public address");
+    assert_eq!(status(format!("http://{metrics}/metrics")).await, 200);
 
     let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(term.success());

@@ -27,6 +27,8 @@ pub fn postgres_base_url() -> String {
 /// A running server on its own database.
 pub struct TestApp {
     pub address: SocketAddr,
+    /// The operators' listener (`/metrics`), when the options give one.
+    pub metrics_address: Option<SocketAddr>,
     pub client: reqwest::Client,
     /// A connection of the test's own to the same database, for arranging and re-reading.
     pub db: DatabaseConnection,
@@ -86,6 +88,7 @@ async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, opti
     });
     let app = Application::with_connection(conn, "127.0.0.1:0", &options).await.expect("the server binds");
     let address = app.local_addr().expect("the server has an address");
+    let metrics_address = app.metrics_addr();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -93,6 +96,7 @@ async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, opti
     let db = Database::connect(url).await.expect("the test connects");
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::new(),
         db,
         pool_statements,
@@ -107,6 +111,11 @@ async fn serve(backend: Backend, url: &str, database: Option<TestDatabase>, opti
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
+    }
+
+    /// `/metrics` on the operators' listener.
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.metrics_address.expect("the server serves metrics"))
     }
 
     /// Starts the server's shutdown and waits until it has stopped serving.

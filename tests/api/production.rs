@@ -56,7 +56,7 @@ on_both_databases! {
     async fn metrics_count_requests_operations_and_statements(app) {
         app.graphql_with("query Partners { partners(first: 3) { nodes { name } } }", json!({}), &[]).await;
         app.graphql("{ nope }", json!({})).await;
-        let text = app.client.get(app.url("/metrics")).send().await.expect("answer").text().await.expect("text");
+        let text = app.client.get(app.metrics_url()).send().await.expect("answer").text().await.expect("text");
         for expected in [
             r#"registry_graphql_operations_total{operation="Partners",outcome="ok"} 1"#,
             r#"registry_graphql_operations_total{operation="anonymous",outcome="GRAPHQL_VALIDATION_FAILED"} 1"#,
@@ -69,6 +69,17 @@ on_both_databases! {
         ] {
             assert!(text.contains(expected), "/metrics lacks {expected}:\n{text}");
         }
+    }
+
+    async fn metrics_are_not_served_on_the_public_address(app) {
+        let public = app.client.get(app.url("/metrics")).send().await.expect("answer");
+        assert_eq!(public.status(), 404);
+        let private = app.client.get(app.metrics_url()).send().await.expect("answer");
+        assert_eq!(private.status(), 200);
+        assert_eq!(app.metrics_address.map(|a| a.ip().is_loopback()), Some(true), "loopback by default");
+        // The operators' listener serves nothing else.
+        let other = app.client.get(app.metrics_url().replace("/metrics", "/graphql")).send().await.expect("answer");
+        assert_eq!(other.status(), 404);
     }
 
     async fn large_responses_are_compressed(app) {

@@ -39,7 +39,7 @@ done
 
 # Serves with one build ("ENV=VALUE … BINARY") and measures both queries.
 measure() {
-    env DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off RUST_LOG=warn $1 serve &
+    env DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off BUDGET_PER_ADDRESS=0 RUST_LOG=warn $1 serve &
     local server=$!
     wait_ready "$PORT"
     for run in q1:8 one-partner:16; do

@@ -26,7 +26,7 @@ graphql_body "$query" >"$work/body.json"
 # Instructions the server ran serving `n` requests, start and stop included.
 count() {
     local binary=$1 n=$2 out="$work/callgrind.$RANDOM"
-    DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off RUST_LOG=warn \
+    DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off BUDGET_PER_ADDRESS=0 RUST_LOG=warn \
         valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" serve >/dev/null 2>&1 &
     local server=$!
     wait_ready "$PORT"

@@ -54,7 +54,7 @@ if [ "$logging" != "-1" ]; then
     echo "warning: log_min_duration_statement is $logging on $DB: statements are logged, figures will be low" >&2
 fi
 
-DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off RUST_LOG=warn "$BIN" serve &
+DATABASE_URL="$PG/$DB" LISTEN_ADDR="127.0.0.1:$PORT" METRICS_ADDR=off BUDGET_PER_ADDRESS=0 RUST_LOG=warn "$BIN" serve &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true' EXIT
 wait_ready "$PORT"

@@ -95,6 +95,20 @@ pub struct ServeArgs {
     #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9464")]
     pub metrics_addr: String,
 
+    /// Points of document cost (the `cost` extension) each API token may spend a minute, all at once if it likes;
+    /// over it, requests are answered 429 RATE_LIMITED. 0 turns token budgets off.
+    #[arg(long, env = "BUDGET_PER_TOKEN", default_value_t = crate::options::DEFAULT_BUDGET_PER_TOKEN)]
+    pub budget_per_token: u32,
+
+    /// Points each IP address may spend a minute on requests without a token. 0 turns address budgets off.
+    #[arg(long, env = "BUDGET_PER_ADDRESS", default_value_t = crate::options::DEFAULT_BUDGET_PER_ADDRESS)]
+    pub budget_per_address: u32,
+
+    /// Behind a proxy: the header it sets to the client's address (e.g. `X-Forwarded-For`; its last entry counts).
+    /// Without it, each connection's peer is the client, and behind a proxy every client would share one budget.
+    #[arg(long, env = "CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<axum::http::HeaderName>,
+
     /// Most database connections held open at once.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,

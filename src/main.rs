@@ -94,6 +94,9 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             executor: ExecutorOptions { fast_path: args.fast_path, ..ExecutorOptions::default() },
             metrics_addr: (args.metrics_addr != "off").then(|| args.metrics_addr.clone()),
+            budget_per_token: args.budget_per_token,
+            budget_per_address: args.budget_per_address,
+            client_address_header: args.client_address_header.clone(),
             ..ServerOptions::default()
         },
     };

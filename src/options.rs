@@ -32,6 +32,13 @@ pub struct ServerOptions {
     pub executor: ExecutorOptions,
     /// Where `/metrics` is served, apart from the API; `None`: nowhere.
     pub metrics_addr: Option<String>,
+    /// Points of document cost each API token may spend a minute; 0: no budget.
+    pub budget_per_token: u32,
+    /// Points each IP address may spend a minute on requests without a token; 0: no budget.
+    pub budget_per_address: u32,
+    /// A header naming the client's address, set by a proxy in front (its last entry counts);
+    /// without one, the connection's peer is the client.
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
 
 impl Default for ServerOptions {
@@ -48,9 +55,19 @@ impl Default for ServerOptions {
             health_interval: Duration::from_secs(1),
             executor: ExecutorOptions::default(),
             metrics_addr: Some("127.0.0.1:0".to_owned()),
+            budget_per_token: DEFAULT_BUDGET_PER_TOKEN,
+            budget_per_address: DEFAULT_BUDGET_PER_ADDRESS,
+            client_address_header: None,
         }
     }
 }
+
+/// A token's points a minute: 76 of the costliest reads the registry's
+/// example (Q1, 13,051 points) describes, or 500,000 lookups of one record.
+pub const DEFAULT_BUDGET_PER_TOKEN: u32 = 1_000_000;
+
+/// An address's points a minute without a token: a quarter of a token's.
+pub const DEFAULT_BUDGET_PER_ADDRESS: u32 = 250_000;
 
 /// Two operations per core: enough to keep every core busy while others
 /// wait on the database, few enough that memory stays bounded under load.

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use crate::budget::Budgets;
 use crate::db;
 use crate::events::EventBus;
 use crate::gate::Gate;
@@ -95,6 +96,17 @@ impl Application {
             None => None,
         };
         let (shutdown, stopping) = watch::channel(false);
+        let budgets = Arc::new(Budgets::new(options.budget_per_token, options.budget_per_address));
+        tasks.push(tokio::spawn({
+            let budgets = budgets.clone();
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    budgets.forget_idle();
+                }
+            }
+        }));
         let state = AppState {
             executor: Executor::new(Registry { db, events, metrics: Some(metrics.clone()) }, options.executor.clone()),
             executions: Arc::new(Semaphore::new(options.max_concurrent_queries.max(1))),
@@ -104,6 +116,7 @@ impl Application {
             ),
             metrics,
             health,
+            budgets: budgets.clone(),
             shutdown: stopping,
         };
         Ok(Application { listener, metrics_listener, state, shutdown, tasks, grace: options.shutdown_grace })
@@ -137,7 +150,9 @@ impl Application {
                 }
             })
         });
-        let serve = axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+        // Each request knows its peer: the address budgets count by.
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopping.send(true);
             let _ = signalled.send(true);

@@ -7,23 +7,28 @@
 //! variable, a persisted query not found) is 400 under
 //! `application/graphql-response+json` and 200 under `application/json`;
 //! so are a timeout (504) and an unavailable database (503). A response
-//! that ran is 200. A mutation over GET is 405 with `Allow: POST`.
+//! that ran is 200. A mutation over GET is 405 with `Allow: POST`. An
+//! operation the client's budget cannot pay for is 429 with `Retry-After`;
+//! every operation's answer reports the budget in `RateLimit` and
+//! `RateLimit-Policy` headers (and, when it ran, in `extensions.rateLimit`).
 
 use std::time::Instant;
 
 use async_graphql::ServerError;
 use async_graphql::parser::types::OperationType;
 use axum::body::{Body, to_bytes};
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::transport::{self, Incoming, MediaType, TransportError};
-use super::{AppState, RequestId};
+use super::{AppState, RATELIMIT, RATELIMIT_POLICY, RequestId};
 use crate::auth::{AuthError, Role};
+use crate::budget::{Client, Over, Spent};
 use crate::error::ApiError;
-use crate::gate::{Params, Refused, coded};
+use crate::gate::{Admitted, Params, Refused, coded};
 use crate::graphql::Asker;
 use crate::graphql::lang::Lang;
 
@@ -33,6 +38,42 @@ struct Answer {
     body: Vec<u8>,
     /// A mutation sent by GET: 405 with `Allow: POST`.
     post_only: bool,
+    /// What the operation spent of the client's budget, or why it could not.
+    budget: Budget,
+}
+
+/// An operation's budget, as its answer reports it.
+#[derive(Clone, Debug, Default)]
+enum Budget {
+    /// Budgets are off for this kind of client.
+    #[default]
+    Off,
+    Spent(Spent),
+    Over(Over),
+}
+
+impl Budget {
+    /// The `RateLimit-Policy`, `RateLimit` and `Retry-After` headers.
+    fn write(&self, headers: &mut HeaderMap) {
+        let values = match self {
+            Budget::Off => return,
+            Budget::Spent(spent) => (spent.policy_header(), spent.header(), None),
+            Budget::Over(over) => (
+                format!("\"{}\";q={};w=60", over.policy, over.limit),
+                format!("\"{}\";r=0;t={}", over.policy, over.retry_after_seconds.unwrap_or(60)),
+                over.retry_after_seconds,
+            ),
+        };
+        let (policy, remaining, retry_after) = values;
+        for (name, value) in [(RATELIMIT_POLICY, policy), (RATELIMIT, remaining)] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
 }
 
 /// Serialises straight to bytes: a big result is never held twice.
@@ -75,7 +116,29 @@ fn refused_status(media: MediaType, code: &str) -> StatusCode {
 }
 
 fn refused(media: MediaType, refused: &Refused) -> Answer {
-    Answer { status: refused_status(media, refused.code()), body: errors_body(&refused.errors), post_only: false }
+    Answer {
+        status: refused_status(media, refused.code()),
+        body: errors_body(&refused.errors),
+        post_only: false,
+        budget: Budget::Off,
+    }
+}
+
+/// 429 whatever the media type: the request is fine, the client must wait.
+fn rate_limited(over: Over) -> Answer {
+    let mut error = coded("RATE_LIMITED", over.message());
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("cost", over.cost);
+    extensions.set("limit", over.limit);
+    if let Some(seconds) = over.retry_after_seconds {
+        extensions.set("retryAfterSeconds", seconds);
+    }
+    Answer {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        body: errors_body(&[error]),
+        post_only: false,
+        budget: Budget::Over(over),
+    }
 }
 
 pub async fn graphql(
@@ -84,6 +147,7 @@ pub async fn graphql(
     headers: HeaderMap,
     RawQuery(raw_query): RawQuery,
     request_id: Option<axum::Extension<RequestId>>,
+    peer: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     body: Body,
 ) -> Response {
     let header_text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
@@ -141,27 +205,38 @@ pub async fn graphql(
     }
     let lang = header_text(header::ACCEPT_LANGUAGE).map(Lang::from_accept_language).unwrap_or_default();
     let request_id = request_id.map(|r| r.0.0.clone()).unwrap_or_default();
+    let client = Client::of(&caller, state.client_address(&headers, peer.map(|p| p.0.0)));
     let asker = Asker { caller, lang };
     match incoming {
         Incoming::Single(params) => {
-            let answer = run(&state, params, via_get, media, &asker, &request_id).await;
+            let answer = run(&state, params, via_get, media, &asker, &client, &request_id).await;
             let mut response = json_response(answer.status, media, answer.body);
             if answer.post_only {
                 response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             }
+            answer.budget.write(response.headers_mut());
             response
         }
         Incoming::Batch(batch) => {
             // One after the other: a batch takes no more of the server at once than one request.
             let mut bytes = vec![b'['];
+            // The headers tell the budget after the last operation, or the
+            // first the budget could not pay for.
+            let mut budget = Budget::Off;
             for (i, params) in batch.into_iter().enumerate() {
                 if i > 0 {
                     bytes.push(b',');
                 }
-                bytes.extend(run(&state, params, via_get, media, &asker, &request_id).await.body);
+                let answer = run(&state, params, via_get, media, &asker, &client, &request_id).await;
+                bytes.extend(answer.body);
+                if !matches!(budget, Budget::Over(_)) {
+                    budget = answer.budget;
+                }
             }
             bytes.push(b']');
-            json_response(StatusCode::OK, media, bytes)
+            let mut response = json_response(StatusCode::OK, media, bytes);
+            budget.write(response.headers_mut());
+            response
         }
     }
 }
@@ -173,32 +248,65 @@ fn unauthenticated(message: &str) -> Response {
     response
 }
 
-/// Admits, runs and measures one operation.
+/// Admits, charges, runs and measures one operation.
 async fn run(
     state: &AppState,
     params: Params,
     via_get: bool,
     media: MediaType,
     asker: &Asker,
+    client: &Client,
     request_id: &str,
 ) -> Answer {
-    let started = Instant::now();
     let metrics = &state.metrics;
     // Refused operations are not allowed to claim a label of their own.
     let asked = metrics.known_operation_label(params.operation_name.as_deref());
-    let admitted = match state.gate.admit(params) {
+    let admitted = state.gate.admit(params);
+    // A document refused before it runs costs a point; one admitted, its cost.
+    let cost = admitted.as_ref().map_or(1, |admitted| admitted.analysis.measure.cost);
+    let budget = match state.budgets.spend(client, cost) {
+        Ok(Some(spent)) => Budget::Spent(spent),
+        Ok(None) => Budget::Off,
+        Err(over) => {
+            metrics.operations.with_label_values(&[asked.as_str(), "RATE_LIMITED"]).inc();
+            tracing::info!(operation = %asked, cost = over.cost, policy = over.policy, "operation over budget");
+            return rate_limited(over);
+        }
+    };
+    let admitted = match admitted {
         Ok(admitted) => admitted,
         Err(no) => {
             metrics.operations.with_label_values(&[asked.as_str(), no.code()]).inc();
             tracing::info!(operation = %asked, outcome = no.code(), "operation refused before running");
-            return refused(media, &no);
+            return Answer { budget, ..refused(media, &no) };
         }
     };
+    let answer = execute(state, admitted, via_get, media, asker, &budget, request_id).await;
+    Answer { budget, ..answer }
+}
+
+/// Runs and measures an admitted operation the budget paid for.
+async fn execute(
+    state: &AppState,
+    admitted: Admitted,
+    via_get: bool,
+    media: MediaType,
+    asker: &Asker,
+    budget: &Budget,
+    request_id: &str,
+) -> Answer {
+    let started = Instant::now();
+    let metrics = &state.metrics;
     let label = metrics.operation_label(admitted.operation_name.as_deref());
     match admitted.operation_type {
         OperationType::Mutation if via_get => {
             let error = coded("METHOD_NOT_ALLOWED", "mutations are sent with POST");
-            return Answer { status: StatusCode::METHOD_NOT_ALLOWED, body: errors_body(&[error]), post_only: true };
+            return Answer {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                body: errors_body(&[error]),
+                post_only: true,
+                budget: Budget::Off,
+            };
         }
         OperationType::Subscription => {
             let error =
@@ -233,6 +341,18 @@ async fn run(
     }
     executed.mask_internal(request_id);
     executed.set_extension("cost", cost);
+    if let Budget::Spent(spent) = budget {
+        executed.set_extension(
+            "rateLimit",
+            async_graphql::value!({
+                "policy": spent.policy,
+                "limit": spent.limit,
+                "remaining": spent.remaining,
+                "resetSeconds": spent.reset_seconds,
+                "cost": spent.cost,
+            }),
+        );
+    }
     let statements = executed.statements();
     let outcome = executed.first_code().unwrap_or("ok");
     metrics.operations.with_label_values(&[label.as_str(), outcome]).inc();
@@ -253,7 +373,7 @@ async fn run(
         // while the answer is on its way.
         tokio::task::spawn_blocking(move || drop(executed));
     }
-    Answer { status: StatusCode::OK, body, post_only: false }
+    Answer { status: StatusCode::OK, body, post_only: false, budget: Budget::Off }
 }
 
 /// From this size on, a result is freed off the request's path.

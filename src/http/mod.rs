@@ -8,13 +8,14 @@ mod health;
 pub mod transport;
 mod ws;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,6 +28,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthError, Caller};
+use crate::budget::Budgets;
 use crate::gate::Gate;
 use crate::graphql::Executor;
 use crate::metrics::Metrics;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Whether the database answered lately.
     pub health: Arc<Health>,
+    /// What each client may still spend.
+    pub budgets: Arc<Budgets>,
     /// Flips to true when the server starts shutting down; open WebSockets close.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -52,6 +56,16 @@ pub struct AppState {
 impl AppState {
     pub fn db(&self) -> &DatabaseConnection {
         self.executor.db()
+    }
+
+    /// The client's address: the last entry of the configured proxy
+    /// header when it holds one, else the connection's peer.
+    pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
+        let forwarded = self.options.client_address_header.as_ref().and_then(|name| {
+            let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+            value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+        });
+        forwarded.or(peer.map(|p| p.ip())).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
     }
 }
 
@@ -144,6 +158,12 @@ pub struct RequestId(pub String);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// What is left of the client's budget (IETF draft-ietf-httpapi-ratelimit-headers).
+pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
+/// The client's budget: its size and window (the same draft).
+pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
 async fn request_id(mut request: Request, next: Next) -> Response {
     let given = request
         .headers()
@@ -214,7 +234,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
                 header::ACCEPT_LANGUAGE,
                 REQUEST_ID,
             ])
-            .expose_headers([REQUEST_ID])
+            .expose_headers([REQUEST_ID, RATELIMIT, RATELIMIT_POLICY, header::RETRY_AFTER])
             .max_age(Duration::from_secs(600)),
     )
 }

@@ -33,6 +33,7 @@ use tokio::task::AbortHandle;
 
 use super::{AppState, RequestId};
 use crate::auth::{self, AuthError, Caller, Role};
+use crate::budget::Client;
 use crate::error::ApiError;
 use crate::gate::Params;
 use crate::graphql::lang::Lang;
@@ -49,8 +50,10 @@ pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     request_id: Option<axum::Extension<RequestId>>,
+    peer: Option<axum::Extension<axum::extract::connect_info::ConnectInfo<std::net::SocketAddr>>>,
     ws: WebSocketUpgrade,
 ) -> HttpResponse {
+    let address = state.client_address(&headers, peer.map(|p| p.0.0));
     let lang = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -65,6 +68,7 @@ pub async fn upgrade(
     ws.on_upgrade(move |socket| async move {
         let connection = Connection {
             state,
+            address,
             lang,
             authorization,
             request_id,
@@ -149,6 +153,8 @@ struct Running {
 
 struct Connection {
     state: AppState,
+    /// The client's address, for the budget of operations sent without a token.
+    address: std::net::IpAddr,
     lang: Lang,
     /// The upgrade request's own `Authorization` header, if any.
     authorization: Option<HeaderValue>,
@@ -338,6 +344,7 @@ impl Connection {
                 let operation = Operation {
                     request_id: self.request_id.clone(),
                     state: self.state.clone(),
+                    client: Client::of(&caller, self.address),
                     asker: Asker { caller, lang: self.lang },
                     id: id.clone(),
                     generation,
@@ -453,6 +460,8 @@ struct Operation {
     request_id: String,
     state: AppState,
     asker: Asker,
+    /// Whose budget the operation spends.
+    client: Client,
     id: String,
     generation: u64,
     outbox: mpsc::Sender<Message>,
@@ -468,7 +477,19 @@ impl Operation {
     async fn run(self, params: Params, started: oneshot::Sender<()>) {
         let mut started = Some(started);
         // The same checks as over HTTP: persisted documents, limits, required variables.
-        let admitted = match self.state.gate.admit(params) {
+        let admitted = self.state.gate.admit(params);
+        // Each operation spends its cost, as over HTTP; a refused document a point.
+        let cost = admitted.as_ref().map_or(1, |admitted| admitted.analysis.measure.cost);
+        if let Err(over) = self.state.budgets.spend(&self.client, cost) {
+            if let Some(started) = started.take() {
+                let _ = started.send(());
+            }
+            let errors = json!([{ "message": over.message(), "extensions": {
+                "code": "RATE_LIMITED", "cost": over.cost, "limit": over.limit, "retryAfterSeconds": over.retry_after_seconds
+            } }]);
+            return self.finish(Outcome::Refused(errors));
+        }
+        let admitted = match admitted {
             Ok(admitted) => admitted,
             Err(refused) => {
                 if let Some(started) = started.take() {

@@ -5,6 +5,7 @@ mod adversarial;
 mod auth;
 mod binary;
 mod browser;
+mod budgets;
 mod dataset;
 mod fields;
 mod filters;

@@ -119,8 +119,9 @@ mod largest_pages {
     use crate::helpers::{Backend, spawn_app_with};
 
     async fn app(backend: Backend) -> TestApp {
+        // Documents far costlier than any default allows: no cost limit, no budget.
         let limits = Limits { max_cost: u64::MAX, ..Limits::default() };
-        spawn_app_with(backend, ServerOptions { limits, ..crate::helpers::options() }).await
+        spawn_app_with(backend, ServerOptions { limits, budget_per_address: 0, ..crate::helpers::options() }).await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

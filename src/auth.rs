@@ -64,6 +64,8 @@ pub enum AuthError {
     Revoked,
     #[error("the token could not be checked")]
     Database(#[from] DbErr),
+    #[error("the token could not be checked in time")]
+    TimedOut,
 }
 
 /// A fresh token: `prt_` and 43 base64url characters (256 bits).

@@ -191,10 +191,19 @@ pub async fn graphql(
         let error = coded("UNAVAILABLE", ApiError::Unavailable.to_string());
         return json_response(refused_status(media, "UNAVAILABLE"), media, errors_body(&[error]));
     }
-    let caller = match super::caller(&state, headers.get(header::AUTHORIZATION)).await {
+    // The time limit counts from here: the token lookup is part of the operation's time.
+    let arrived = tokio::time::Instant::now();
+    let caller = match super::caller(&state, headers.get(header::AUTHORIZATION), arrived + state.gate.limits.timeout)
+        .await
+    {
         Ok(caller) => caller,
         Err(AuthError::Database(_)) => {
             return transport_error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", &ApiError::Unavailable.to_string());
+        }
+        Err(AuthError::TimedOut) => {
+            let limit = state.gate.limits.timeout.as_millis();
+            let message = format!("the token could not be checked within {limit} ms; the request was cancelled");
+            return transport_error(StatusCode::GATEWAY_TIMEOUT, "TIMEOUT", &message);
         }
         Err(e) => return unauthenticated(&e.to_string()),
     };
@@ -209,7 +218,7 @@ pub async fn graphql(
     let asker = Asker { caller, lang };
     match incoming {
         Incoming::Single(params) => {
-            let answer = run(&state, params, via_get, media, &asker, &client, &request_id).await;
+            let answer = run(&state, params, via_get, media, &asker, &client, &request_id, arrived).await;
             let mut response = json_response(answer.status, media, answer.body);
             if answer.post_only {
                 response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -227,7 +236,9 @@ pub async fn graphql(
                 if i > 0 {
                     bytes.push(b',');
                 }
-                let answer = run(&state, params, via_get, media, &asker, &client, &request_id).await;
+                // Each operation has the whole limit, the first counting from the request's arrival.
+                let since = if i == 0 { arrived } else { tokio::time::Instant::now() };
+                let answer = run(&state, params, via_get, media, &asker, &client, &request_id, since).await;
                 bytes.extend(answer.body);
                 if !matches!(budget, Budget::Over(_)) {
                     budget = answer.budget;
@@ -257,6 +268,7 @@ async fn run(
     asker: &Asker,
     client: &Client,
     request_id: &str,
+    since: tokio::time::Instant,
 ) -> Answer {
     let metrics = &state.metrics;
     // Refused operations are not allowed to claim a label of their own.
@@ -281,7 +293,7 @@ async fn run(
             return Answer { budget, ..refused(media, &no) };
         }
     };
-    let answer = execute(state, admitted, via_get, media, asker, &budget, request_id).await;
+    let answer = execute(state, admitted, via_get, media, asker, &budget, request_id, since).await;
     Answer { budget, ..answer }
 }
 
@@ -294,6 +306,7 @@ async fn execute(
     asker: &Asker,
     budget: &Budget,
     request_id: &str,
+    since: tokio::time::Instant,
 ) -> Answer {
     let started = Instant::now();
     let metrics = &state.metrics;
@@ -322,7 +335,7 @@ async fn execute(
         return refused(media, &Refused { errors: vec![coded("UNAVAILABLE", ApiError::Unavailable.to_string())] });
     }
     let timeout = state.gate.limits.timeout;
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = since + timeout;
     // Waiting for a turn counts against the timeout: a full queue answers in time too.
     let executed = match tokio::time::timeout_at(deadline, state.executions.acquire()).await {
         Ok(_permit) => state.executor.execute_by(asker.clone(), admitted.request, deadline).await.ok(),

@@ -145,10 +145,20 @@ impl Default for Health {
 /// without one, the token's holder with a valid one, and a refusal for a
 /// malformed, unknown or revoked token, even where reads are public, so a
 /// client never mistakes a bad credential for an anonymous session.
-pub async fn caller(state: &AppState, header: Option<&HeaderValue>) -> Result<Caller, AuthError> {
+pub async fn caller(
+    state: &AppState,
+    header: Option<&HeaderValue>,
+    deadline: tokio::time::Instant,
+) -> Result<Caller, AuthError> {
     let Some(header) = header else { return Ok(Caller::Anonymous) };
     let token = auth::bearer(header.to_str().map_err(|_| AuthError::Malformed)?)?;
-    auth::authenticate(state.db(), token).await
+    authenticate(state, token, deadline).await
+}
+
+/// Looks the token up by `deadline`: a database that accepts the query and
+/// never answers must not hold the request past its time limit.
+pub async fn authenticate(state: &AppState, token: &str, deadline: tokio::time::Instant) -> Result<Caller, AuthError> {
+    tokio::time::timeout_at(deadline, auth::authenticate(state.db(), token)).await.unwrap_or(Err(AuthError::TimedOut))
 }
 
 /// The request's id: the client's `x-request-id` if it is a plain one, else

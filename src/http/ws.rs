@@ -398,9 +398,12 @@ impl Connection {
             Some(_) if !self.state.health.is_up() => return Err(Next::Close(1011, "Database unavailable".into())),
             Some(header) => {
                 let token = auth::bearer(header).map_err(|_| forbidden())?;
-                match auth::authenticate(self.state.db(), token).await {
+                let deadline = tokio::time::Instant::now() + self.state.gate.limits.timeout;
+                match super::authenticate(&self.state, token, deadline).await {
                     Ok(caller) => caller,
-                    Err(AuthError::Database(_)) => return Err(Next::Close(1011, "Database unavailable".into())),
+                    Err(AuthError::Database(_) | AuthError::TimedOut) => {
+                        return Err(Next::Close(1011, "Database unavailable".into()));
+                    }
                     Err(_) => return Err(forbidden()),
                 }
             }

@@ -5,6 +5,8 @@
 //! other test running beside it, so the server reaches it through a TCP
 //! proxy the test controls: cutting the proxy is, for the server, exactly
 //! the database going down (connections reset, new ones refused);
+//! stalling it is a database that keeps its connections and answers
+//! nothing (a hung host, a network that drops without resetting);
 //! restoring it is the database coming back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,11 +22,36 @@ use crate::helpers::{Backend, TestApp, error_code, spawn_app, spawn_app_at};
 use crate::mutations::{UPDATE_PARTNER, create_partner};
 use crate::ws_client::WsClient;
 
-/// A TCP proxy to PostgreSQL that can be cut and restored.
+/// A TCP proxy to PostgreSQL that can be cut, stalled and restored.
 struct Proxy {
     port: u16,
     open: Arc<AtomicBool>,
+    /// Whether bytes go through; while not, they are held, connections kept.
+    flowing: Arc<AtomicBool>,
     links: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+/// Copies one direction of a link, holding the bytes while the proxy stalls.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    flowing: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        while !flowing.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl Proxy {
@@ -32,17 +59,24 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("the proxy binds");
         let port = listener.local_addr().expect("an address").port();
         let open = Arc::new(AtomicBool::new(true));
+        let flowing = Arc::new(AtomicBool::new(true));
         let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (accepting, linked) = (open.clone(), links.clone());
+        let (accepting, linked, flows) = (open.clone(), links.clone(), flowing.clone());
         tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
                 if !accepting.load(Ordering::SeqCst) {
                     continue; // dropped: refused, as by a database that is down
                 }
                 let upstream = upstream.clone();
+                let flowing = flows.clone();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    if let Ok(server) = TcpStream::connect(&upstream).await {
+                        let (from_client, to_client) = client.into_split();
+                        let (from_server, to_server) = server.into_split();
+                        tokio::join!(
+                            pump(from_client, to_server, flowing.clone()),
+                            pump(from_server, to_client, flowing)
+                        );
                     }
                 });
                 if let Ok(mut links) = linked.lock() {
@@ -50,7 +84,12 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, open, links }
+        Proxy { port, open, flowing, links }
+    }
+
+    /// The database hangs: connections stay open, nothing comes back.
+    fn stall(&self) {
+        self.flowing.store(false, Ordering::SeqCst);
     }
 
     /// The database is down: every connection reset, new ones dropped.
@@ -66,6 +105,7 @@ impl Proxy {
     /// The database is back.
     fn restore(&self) {
         self.open.store(true, Ordering::SeqCst);
+        self.flowing.store(true, Ordering::SeqCst);
     }
 }
 
@@ -88,17 +128,30 @@ async fn ready_becomes(app: &TestApp, status: u16) -> Duration {
 
 /// A server on `database`'s PostgreSQL database, reached through `proxy`.
 async fn behind(proxy: &Proxy, direct: &TestApp) -> TestApp {
+    behind_with(proxy, direct, crate::helpers::options()).await
+}
+
+async fn behind_with(
+    proxy: &Proxy,
+    direct: &TestApp,
+    options: partnership_registry::options::ServerOptions,
+) -> TestApp {
     let (_, name) = direct.database_url.rsplit_once('/').expect("a database name");
     let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
-    spawn_app_at(Backend::Postgres, &url, crate::helpers::options()).await
+    spawn_app_at(Backend::Postgres, &url, options).await
+}
+
+/// A proxy in front of the test's PostgreSQL.
+async fn proxy_to_postgres() -> Proxy {
+    let upstream = crate::helpers::postgres_base_url();
+    let host = upstream.split('@').nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("127.0.0.1:5432");
+    Proxy::start(host.to_owned()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_survives_its_database_going_away_and_coming_back() {
     let direct = spawn_app(Backend::Postgres).await;
-    let upstream = crate::helpers::postgres_base_url();
-    let host = upstream.split('@').nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("127.0.0.1:5432");
-    let proxy = Proxy::start(host.to_owned()).await;
+    let proxy = proxy_to_postgres().await;
     let app = behind(&proxy, &direct).await;
     let editor = direct.token(Role::Editor).await;
     let partner = create_partner(&direct, &editor, "outlives-outages").await;
@@ -144,6 +197,72 @@ async fn a_server_survives_its_database_going_away_and_coming_back() {
     app.data_as(&editor, UPDATE_PARTNER, input).await;
     let event = watcher.message().await;
     assert_eq!(event["payload"]["data"]["partnerChanged"]["version"], 3, "{event}");
+}
+
+/// A database that accepts and answers nothing: requests end with
+/// `TIMEOUT` within the limit, never hang; `/ready` tells; requests then
+/// fail at once with `UNAVAILABLE`; and when the database answers again the
+/// server serves again, with no restart, its pool's held connections
+/// included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_survives_a_hung_database() {
+    let direct = spawn_app(Backend::Postgres).await;
+    let proxy = proxy_to_postgres().await;
+    let limit = Duration::from_secs(2);
+    let mut options = crate::helpers::options();
+    options.limits.timeout = limit;
+    let app = behind_with(&proxy, &direct, options).await;
+    let editor = direct.token(Role::Editor).await;
+    let partner = create_partner(&direct, &editor, "outlives-a-hang").await;
+    const READ: &str = r#"{ partner(slug: "outlives-a-hang") { version } }"#;
+    assert_eq!(app.data(READ, json!({})).await["partner"]["version"], 1);
+
+    proxy.stall();
+    // Reads and a write, at once, each on a connection that will never answer.
+    let started = std::time::Instant::now();
+    let update = json!({ "input": { "id": partner, "expectedVersion": 1, "nameEn": "Written into a hang" } });
+    let reads = futures_util::future::join_all((0..4).map(|_| app.graphql(READ, json!({}))));
+    let write = app.graphql_as(&editor, UPDATE_PARTNER, update);
+    let (reads, write) = tokio::time::timeout(limit * 5, async { tokio::join!(reads, write) })
+        .await
+        .expect("no request hangs on a hung database");
+    let took = started.elapsed();
+    let answers: Vec<(String, serde_json::Value)> =
+        reads.into_iter().chain([write]).map(|body| (error_code(&body).to_owned(), body)).collect();
+    for (code, body) in &answers {
+        assert!(
+            code == "TIMEOUT" || code == "UNAVAILABLE",
+            "a hung database is a TIMEOUT (or, once noticed, UNAVAILABLE): {body:#}"
+        );
+    }
+    assert!(answers.iter().any(|(code, _)| code == "TIMEOUT"), "{answers:?}");
+    // The limit, plus the grace a committing write has to learn its fate.
+    assert!(took < limit * 3, "every request ended within the limit: {took:?}");
+    let noticed = ready_becomes(&app, 503).await;
+    assert!(noticed < Duration::from_secs(10), "/ready took {noticed:?} to notice");
+    let started = std::time::Instant::now();
+    assert_eq!(error_code(&app.graphql(READ, json!({})).await), "UNAVAILABLE");
+    assert!(started.elapsed() < Duration::from_secs(1), "once noticed, requests fail at once: {:?}", started.elapsed());
+
+    proxy.restore();
+    let recovered = ready_becomes(&app, 200).await;
+    let timed_out = answers.iter().filter(|(code, _)| code == "TIMEOUT").count();
+    println!(
+        "hung database: {} requests ended in {took:.2?} ({timed_out} TIMEOUT, the rest UNAVAILABLE; limit {limit:?}); \
+         /ready said 503 {noticed:.2?} later; ready again {recovered:.2?} after the database answered",
+        answers.len()
+    );
+    // Every request works again, on every connection of the pool: the ones
+    // held through the hang are either healthy again or replaced.
+    for _ in 0..12 {
+        let version = app.data(READ, json!({})).await["partner"]["version"].as_i64();
+        assert!(matches!(version, Some(1 | 2)), "{version:?}");
+    }
+    // The write timed out, so it either committed or not; the record says which, and a new write works.
+    let version = direct.data(READ, json!({})).await["partner"]["version"].as_i64().expect("a version");
+    let input = json!({ "input": { "id": partner, "expectedVersion": version, "nameEn": "After the hang" } });
+    let after = app.data_as(&editor, UPDATE_PARTNER, input).await;
+    assert_eq!(after["updatePartner"]["version"].as_i64(), Some(version + 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,8 @@ pub enum Command {
     Seed(SeedArgs),
     /// Print the GraphQL schema (SDL), as committed in `schema.graphql`.
     ExportSchema,
+    /// Print every fact of the dataset with its source passage (Markdown), as committed in `data/SOURCES.md`.
+    ExportSources,
     /// Create, list or revoke API tokens.
     Token {
         #[command(subcommand)]

@@ -36,6 +36,11 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
+        Command::ExportSources => {
+            let file = serde_json::from_str(seed::dataset::REGISTRY_JSON).context("data/registry.json is invalid")?;
+            print!("{}", seed::provenance::sources_markdown(&file));
+            Ok(())
+        }
         Command::Token { action } => manage_tokens(&cli.database_url, action).await,
     }
 }

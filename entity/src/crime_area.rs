@@ -12,6 +12,8 @@ crate::positional_model! {
         pub slug: String,
         pub name_en: String,
         pub name_fr: String,
+        /// The fields no cited page states (reference knowledge), as the dataset's keys, space-separated.
+        pub reference_fields: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

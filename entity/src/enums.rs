@@ -84,6 +84,9 @@ pub enum AgreementKind {
     /// Membership of a body or network run by the partner.
     #[sea_orm(string_value = "MEMBERSHIP")]
     Membership,
+    /// The sources describe the cooperation without naming its instrument.
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
 }
 
 /// Where an agreement stands.
@@ -103,6 +106,9 @@ pub enum AgreementStatus {
     /// Ended early by either party.
     #[sea_orm(string_value = "TERMINATED")]
     Terminated,
+    /// The sources do not say where it stands.
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
 }
 
 /// Where a project stands.
@@ -122,6 +128,9 @@ pub enum ProjectStatus {
     /// Interrupted for now.
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
+    /// The sources do not say where it stands.
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
 }
 
 /// The form a funding takes.
@@ -141,6 +150,9 @@ pub enum FundingKind {
     /// A share of a budget financed jointly with others.
     #[sea_orm(string_value = "CO_FINANCING")]
     CoFinancing,
+    /// The sources do not say what form it takes.
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
 }
 
 /// How far a funding has progressed.
@@ -157,6 +169,9 @@ pub enum FundingStatus {
     /// Paid out.
     #[sea_orm(string_value = "DISBURSED")]
     Disbursed,
+    /// The sources do not say how far it has progressed.
+    #[sea_orm(string_value = "UNKNOWN")]
+    Unknown,
 }
 
 /// What an API token may do.

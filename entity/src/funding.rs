@@ -21,6 +21,8 @@ crate::positional_model! {
         pub committed_on: Option<Date>,
         pub source_url: Option<String>,
         pub version: i32,
+        /// The fields no cited page states (reference knowledge), as the dataset's keys, space-separated.
+        pub reference_fields: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -4,20 +4,27 @@
 pub mod row;
 
 pub mod agreement;
+pub mod agreement_source;
 pub mod api_token;
 pub mod change_log;
 pub mod crime_area;
+pub mod crime_area_source;
 pub mod enums;
 pub mod funding;
+pub mod funding_source;
 pub mod links;
 pub mod partner;
 pub mod partner_crime_area;
+pub mod partner_source;
 pub mod policing_goal;
+pub mod policing_goal_source;
 pub mod project;
 pub mod project_country;
 pub mod project_crime_area;
 pub mod project_policing_goal;
+pub mod project_source;
 pub mod search;
+pub mod source;
 
 pub mod prelude {
     pub use crate::agreement::Entity as Agreement;
@@ -32,6 +39,7 @@ pub mod prelude {
     pub use crate::project_country::Entity as ProjectCountry;
     pub use crate::project_crime_area::Entity as ProjectCrimeArea;
     pub use crate::project_policing_goal::Entity as ProjectPolicingGoal;
+    pub use crate::source::Entity as Source;
 }
 
 use sea_orm::EntityTrait;

@@ -6,8 +6,9 @@
 use sea_orm::{Linked, RelationDef, RelationTrait};
 
 use crate::{
-    agreement, crime_area, funding, partner, partner_crime_area, policing_goal, project, project_crime_area,
-    project_policing_goal,
+    agreement, agreement_source, crime_area, crime_area_source, funding, funding_source, partner, partner_crime_area,
+    partner_source, policing_goal, policing_goal_source, project, project_crime_area, project_policing_goal,
+    project_source, source,
 };
 
 macro_rules! links {
@@ -81,5 +82,35 @@ links! {
     PolicingGoalProjects: policing_goal -> project = [
         project_policing_goal::Relation::PolicingGoal.def().rev(),
         project_policing_goal::Relation::Project.def(),
+    ];
+    /// The source pages a crime area's facts come from.
+    CrimeAreaSources: crime_area -> source = [
+        crime_area_source::Relation::CrimeArea.def().rev(),
+        crime_area_source::Relation::Source.def(),
+    ];
+    /// The source pages a Global Policing Goal's facts come from.
+    PolicingGoalSources: policing_goal -> source = [
+        policing_goal_source::Relation::PolicingGoal.def().rev(),
+        policing_goal_source::Relation::Source.def(),
+    ];
+    /// The source pages a partner's facts come from.
+    PartnerSources: partner -> source = [
+        partner_source::Relation::Partner.def().rev(),
+        partner_source::Relation::Source.def(),
+    ];
+    /// The source pages an agreement's facts come from.
+    AgreementSources: agreement -> source = [
+        agreement_source::Relation::Agreement.def().rev(),
+        agreement_source::Relation::Source.def(),
+    ];
+    /// The source pages a project's facts come from.
+    ProjectSources: project -> source = [
+        project_source::Relation::Project.def().rev(),
+        project_source::Relation::Source.def(),
+    ];
+    /// The source pages a funding's facts come from.
+    FundingSources: funding -> source = [
+        funding_source::Relation::Funding.def().rev(),
+        funding_source::Relation::Source.def(),
     ];
 }

@@ -12,6 +12,10 @@ crate::positional_model! {
         pub number: i32,
         pub name_en: String,
         pub name_fr: String,
+        pub description_en: Option<String>,
+        pub description_fr: Option<String>,
+        /// The fields no cited page states (reference knowledge), as the dataset's keys, space-separated.
+        pub reference_fields: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

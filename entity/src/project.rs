@@ -34,6 +34,8 @@ crate::positional_model! {
         #[serde(skip)]
         pub search_text: String,
         pub version: i32,
+        /// The fields no cited page states (reference knowledge), as the dataset's keys, space-separated.
+        pub reference_fields: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -10,6 +10,7 @@ mod m20261122_000004_create_funding;
 mod m20261122_000005_create_change_log_and_api_token;
 mod m20261123_000006_add_change_log_batch;
 mod m20261204_000007_index_search;
+mod m20261205_000008_add_provenance;
 mod util;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_change_log_and_api_token::Migration),
             Box::new(m20261123_000006_add_change_log_batch::Migration),
             Box::new(m20261204_000007_index_search::Migration),
+            Box::new(m20261205_000008_add_provenance::Migration),
         ]
     }
 }

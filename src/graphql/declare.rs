@@ -533,6 +533,7 @@ mod tests {
                 slug: "terrorism".into(),
                 name_en: String::new(),
                 name_fr: String::new(),
+                reference_fields: String::new(),
                 created_at: chrono::DateTime::UNIX_EPOCH,
                 updated_at: chrono::DateTime::UNIX_EPOCH,
             };

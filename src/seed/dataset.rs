@@ -7,14 +7,17 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    agreement, crime_area, funding, partner, partner_crime_area, policing_goal, project, project_country,
-    project_crime_area, project_policing_goal,
+    agreement, agreement_source, crime_area, crime_area_source, funding, funding_source, partner, partner_crime_area,
+    partner_source, policing_goal, policing_goal_source, project, project_country, project_crime_area,
+    project_policing_goal, project_source, source,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ColumnType, ConnectionTrait, DbErr, EntityName, EntityTrait,
     IdenStatic, Iterable, Set, TransactionSession, TransactionTrait, Value,
 };
 use serde::Deserialize;
+
+use super::provenance::{self, Facts};
 
 /// The dataset file, as shipped.
 pub const REGISTRY_JSON: &str = include_str!("../../data/registry.json");
@@ -32,9 +35,12 @@ pub struct Dataset {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     pub key: String,
     pub title: String,
+    /// The page's languages: `fr`, `en` or `fr+en`.
+    pub lang: String,
     pub url: Option<String>,
 }
 
@@ -123,14 +129,14 @@ fn value_of(column: impl ColumnTrait, json: &serde_json::Value) -> Result<Value,
 
 #[derive(Debug, Deserialize)]
 pub struct CrimeArea {
-    pub source: String,
+    pub facts: Facts,
     #[serde(flatten)]
     pub columns: Columns,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct PolicingGoal {
-    pub source: String,
+    pub facts: Facts,
     #[serde(flatten)]
     pub columns: Columns,
 }
@@ -143,7 +149,7 @@ pub struct Partner {
     pub parent: Option<String>,
     #[serde(default)]
     pub crime_areas: Vec<String>,
-    pub source: String,
+    pub facts: Facts,
     #[serde(flatten)]
     pub columns: Columns,
 }
@@ -153,7 +159,7 @@ pub struct Agreement {
     pub reference: String,
     /// The partner's slug.
     pub partner: String,
-    pub source: String,
+    pub facts: Facts,
     #[serde(flatten)]
     pub columns: Columns,
 }
@@ -170,7 +176,7 @@ pub struct Project {
     pub policing_goals: Vec<i32>,
     #[serde(default)]
     pub countries: Vec<String>,
-    pub source: String,
+    pub facts: Facts,
     #[serde(flatten)]
     pub columns: Columns,
 }
@@ -181,7 +187,7 @@ pub struct Funding {
     pub project: String,
     /// The funder's slug.
     pub funder: String,
-    pub source: String,
+    pub facts: Facts,
     #[serde(flatten)]
     pub columns: Columns,
 }
@@ -207,17 +213,75 @@ impl std::fmt::Display for Counts {
     }
 }
 
+/// The source pages as written: each key's row id and address.
+pub struct Sources {
+    order: Vec<String>,
+    rows: HashMap<String, (i64, Option<String>)>,
+}
+
+impl Sources {
+    /// The ids of the pages `facts` cite, and the first of their addresses
+    /// (what the deprecated `sourceUrl` answers).
+    fn cited(&self, facts: &Facts) -> (Vec<i64>, Option<String>) {
+        let keys = facts.sources(&self.order);
+        let rows: Vec<&(i64, Option<String>)> = keys.iter().filter_map(|key| self.rows.get(*key)).collect();
+        (rows.iter().map(|(id, _)| *id).collect(), rows.iter().find_map(|(_, url)| url.clone()))
+    }
+}
+
+/// Writes the dataset's source pages.
+pub async fn insert_sources(txn: &impl ConnectionTrait, data: &Dataset, now: DateTime<Utc>) -> Result<Sources, DbErr> {
+    let mut rows = HashMap::new();
+    for s in &data.sources {
+        let row = source::ActiveModel {
+            key: Set(s.key.clone()),
+            title: Set(s.title.clone()),
+            languages: Set(s.lang.clone()),
+            url: Set(s.url.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        rows.insert(s.key.clone(), (row.id, s.url.clone()));
+    }
+    Ok(Sources { order: data.sources.iter().map(|s| s.key.clone()).collect(), rows })
+}
+
+/// Writes the links of one record to the pages it cites.
+async fn insert_links<A>(txn: &impl ConnectionTrait, source_ids: &[i64], link: impl Fn(i64) -> A) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
+    if source_ids.is_empty() {
+        return Ok(());
+    }
+    <A::Entity as EntityTrait>::insert_many(source_ids.iter().map(|&id| link(id))).exec_without_returning(txn).await?;
+    Ok(())
+}
+
 /// Writes the dataset's crime areas; returns their ids by slug.
 pub async fn insert_crime_areas(
     txn: &impl ConnectionTrait,
     data: &Dataset,
+    sources: &Sources,
     now: DateTime<Utc>,
 ) -> Result<HashMap<String, i64>, DbErr> {
     let mut ids = HashMap::new();
     for (i, c) in data.crime_areas.iter().enumerate() {
         let mut row = crime_area::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
         c.columns.set_on(&mut row, &format!("#{}", i + 1))?;
+        row.reference_fields = Set(c.facts.reference_fields());
         let row = row.insert(txn).await?;
+        let (source_ids, _) = sources.cited(&c.facts);
+        insert_links(txn, &source_ids, |source_id| crime_area_source::ActiveModel {
+            crime_area_id: Set(row.id),
+            source_id: Set(source_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
         ids.insert(row.slug.clone(), row.id);
     }
     Ok(ids)
@@ -227,21 +291,38 @@ pub async fn insert_crime_areas(
 pub async fn insert_policing_goals(
     txn: &impl ConnectionTrait,
     data: &Dataset,
+    sources: &Sources,
     now: DateTime<Utc>,
 ) -> Result<HashMap<i32, i64>, DbErr> {
     let mut ids = HashMap::new();
     for (i, g) in data.policing_goals.iter().enumerate() {
         let mut row = policing_goal::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
         g.columns.set_on(&mut row, &format!("#{}", i + 1))?;
+        row.reference_fields = Set(g.facts.reference_fields());
         let row = row.insert(txn).await?;
+        let (source_ids, _) = sources.cited(&g.facts);
+        insert_links(txn, &source_ids, |source_id| policing_goal_source::ActiveModel {
+            policing_goal_id: Set(row.id),
+            source_id: Set(source_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
         ids.insert(row.number, row.id);
     }
     Ok(ids)
 }
 
-/// Parses the shipped dataset.
+/// Parses the shipped dataset, refusing it unless every fact has its
+/// provenance (see [`provenance::problems`]).
 pub fn parse() -> Result<Dataset, DbErr> {
-    serde_json::from_str(REGISTRY_JSON).map_err(|e| DbErr::Custom(format!("data/registry.json is invalid: {e}")))
+    let invalid = |e: serde_json::Error| DbErr::Custom(format!("data/registry.json is invalid: {e}"));
+    let file: serde_json::Value = serde_json::from_str(REGISTRY_JSON).map_err(invalid)?;
+    let problems = provenance::problems(&file);
+    if !problems.is_empty() {
+        return Err(DbErr::Custom(format!("data/registry.json breaks its provenance rules:\n{}", problems.join("\n"))));
+    }
+    serde_json::from_value(file).map_err(invalid)
 }
 
 /// Writes the whole dataset in one transaction: all of it or nothing.
@@ -250,17 +331,10 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
     let txn = db.begin().await?;
     let now = Utc::now();
     let missing = |what: &str, key: &str| DbErr::Custom(format!("data/registry.json: unknown {what} `{key}`"));
-    let source_urls: HashMap<&str, Option<String>> =
-        data.sources.iter().map(|s| (s.key.as_str(), s.url.clone())).collect();
-    let url = |key: &str| -> Result<Option<String>, DbErr> {
-        source_urls.get(key).cloned().ok_or_else(|| missing("source", key))
-    };
 
-    for source in data.crime_areas.iter().map(|c| &c.source).chain(data.policing_goals.iter().map(|g| &g.source)) {
-        url(source)?;
-    }
-    let crime_areas = insert_crime_areas(&txn, &data, now).await?;
-    let goals = insert_policing_goals(&txn, &data, now).await?;
+    let sources = insert_sources(&txn, &data, now).await?;
+    let crime_areas = insert_crime_areas(&txn, &data, &sources, now).await?;
+    let goals = insert_policing_goals(&txn, &data, &sources, now).await?;
 
     let mut partners: HashMap<&str, i64> = HashMap::new();
     for p in &data.partners {
@@ -268,18 +342,27 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
             Some(slug) => Some(*partners.get(slug.as_str()).ok_or_else(|| missing("parent partner", slug))?),
             None => None,
         };
+        let (source_ids, source_url) = sources.cited(&p.facts);
         let mut row = partner::ActiveModel {
             slug: Set(p.slug.clone()),
             parent_id: Set(parent_id),
-            source_url: Set(url(&p.source)?),
+            source_url: Set(source_url),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         };
         p.columns.set_on(&mut row, &p.slug)?;
+        row.reference_fields = Set(p.facts.reference_fields());
         let row = row.insert(&txn).await?;
         partners.insert(p.slug.as_str(), row.id);
+        insert_links(&txn, &source_ids, |source_id| partner_source::ActiveModel {
+            partner_id: Set(row.id),
+            source_id: Set(source_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
         for slug in &p.crime_areas {
             let crime_area_id = *crime_areas.get(slug.as_str()).ok_or_else(|| missing("crime area", slug))?;
             partner_crime_area::Entity::insert(partner_crime_area::ActiveModel {
@@ -296,35 +379,53 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
     let mut agreements = HashMap::new();
     for a in &data.agreements {
         let partner_id = *partners.get(a.partner.as_str()).ok_or_else(|| missing("partner", &a.partner))?;
+        let (source_ids, source_url) = sources.cited(&a.facts);
         let mut row = agreement::ActiveModel {
             partner_id: Set(partner_id),
             reference: Set(a.reference.clone()),
-            source_url: Set(url(&a.source)?),
+            source_url: Set(source_url),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         };
         a.columns.set_on(&mut row, &a.reference)?;
+        row.reference_fields = Set(a.facts.reference_fields());
         let row = row.insert(&txn).await?;
         agreements.insert(a.reference.as_str(), row.id);
+        insert_links(&txn, &source_ids, |source_id| agreement_source::ActiveModel {
+            agreement_id: Set(row.id),
+            source_id: Set(source_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
     }
 
     let mut projects = HashMap::new();
     for p in &data.projects {
         let agreement_id = *agreements.get(p.agreement.as_str()).ok_or_else(|| missing("agreement", &p.agreement))?;
+        let (source_ids, source_url) = sources.cited(&p.facts);
         let mut row = project::ActiveModel {
             agreement_id: Set(agreement_id),
             code: Set(p.code.clone()),
-            source_url: Set(url(&p.source)?),
+            source_url: Set(source_url),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         };
         p.columns.set_on(&mut row, &p.code)?;
+        row.reference_fields = Set(p.facts.reference_fields());
         let row = row.insert(&txn).await?;
         projects.insert(p.code.as_str(), row.id);
+        insert_links(&txn, &source_ids, |source_id| project_source::ActiveModel {
+            project_id: Set(row.id),
+            source_id: Set(source_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
         for slug in &p.crime_areas {
             let crime_area_id = *crime_areas.get(slug.as_str()).ok_or_else(|| missing("crime area", slug))?;
             project_crime_area::Entity::insert(project_crime_area::ActiveModel {
@@ -360,17 +461,26 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
     }
 
     for (i, f) in data.fundings.iter().enumerate() {
+        let (source_ids, source_url) = sources.cited(&f.facts);
         let mut row = funding::ActiveModel {
             project_id: Set(*projects.get(f.project.as_str()).ok_or_else(|| missing("project", &f.project))?),
             funder_id: Set(*partners.get(f.funder.as_str()).ok_or_else(|| missing("funder", &f.funder))?),
-            source_url: Set(url(&f.source)?),
+            source_url: Set(source_url),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         };
         f.columns.set_on(&mut row, &format!("#{} of {}", i + 1, f.project))?;
-        row.insert(&txn).await?;
+        row.reference_fields = Set(f.facts.reference_fields());
+        let row = row.insert(&txn).await?;
+        insert_links(&txn, &source_ids, |source_id| funding_source::ActiveModel {
+            funding_id: Set(row.id),
+            source_id: Set(source_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
     }
 
     txn.commit().await?;

@@ -2,6 +2,7 @@
 //! synthetic data of any size for benchmarks and scale tests.
 
 pub mod dataset;
+pub mod provenance;
 pub mod synthetic;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait};

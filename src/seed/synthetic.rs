@@ -10,7 +10,7 @@ use entity::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, Iterable, PaginatorTrait, QuerySelect, Set, TransactionSession,
+    ActiveEnum, ConnectionTrait, DbErr, EntityTrait, Iterable, PaginatorTrait, QuerySelect, Set, TransactionSession,
     TransactionTrait,
 };
 
@@ -29,13 +29,20 @@ const TOPICS: [(&str, &str); 6] = [
 /// Countries synthetic partners sit in and projects benefit (ISO 3166-1 alpha-2).
 const COUNTRIES: [&str; 12] = ["FR", "NE", "ML", "IQ", "CO", "BR", "KE", "ID", "UA", "PH", "SN", "TD"];
 
+/// Every value of an enum but `UNKNOWN`: synthetic records know where
+/// they stand, and the sets stay as they were before `UNKNOWN` existed.
+fn known<E: Iterable + ActiveEnum<Value = String>>() -> Vec<E> {
+    E::iter().filter(|value| value.to_value() != "UNKNOWN").collect()
+}
+
 /// The ids of the crime areas and Global Policing Goals, written from the
 /// real dataset first if the registry has none yet.
 async fn reference_ids(txn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(Vec<i64>, Vec<i64>), DbErr> {
     if crime_area::Entity::find().count(txn).await? == 0 {
         let data = super::dataset::parse()?;
-        super::dataset::insert_crime_areas(txn, &data, now).await?;
-        super::dataset::insert_policing_goals(txn, &data, now).await?;
+        let sources = super::dataset::insert_sources(txn, &data, now).await?;
+        super::dataset::insert_crime_areas(txn, &data, &sources, now).await?;
+        super::dataset::insert_policing_goals(txn, &data, &sources, now).await?;
     }
     let areas = crime_area::Entity::find().select_only().column(crime_area::Column::Id).into_tuple().all(txn).await?;
     let goals =
@@ -137,8 +144,8 @@ pub async fn load<C: TransactionTrait>(
                 reference: Set(format!("S{seed}-AGR-{i:08}")),
                 title_en: Set(format!("Synthetic agreement {i}")),
                 title_fr: Set(format!("Accord synthétique {i}")),
-                kind: Set(pick(&mut rng, &AgreementKind::iter().collect::<Vec<_>>())),
-                status: Set(pick(&mut rng, &AgreementStatus::iter().collect::<Vec<_>>())),
+                kind: Set(pick(&mut rng, &known::<AgreementKind>())),
+                status: Set(pick(&mut rng, &known::<AgreementStatus>())),
                 signed_year: Set(Some(chrono::Datelike::year(&signed))),
                 signed_on: Set(Some(signed)),
                 effective_from: Set(Some(signed + Duration::days(30))),
@@ -168,7 +175,7 @@ pub async fn load<C: TransactionTrait>(
                 code: Set(format!("S{seed}-PRJ-{i:08}")),
                 name_en: Set(format!("Synthetic project {i}")),
                 name_fr: Set(format!("Projet synthétique {i}")),
-                status: Set(pick(&mut rng, &ProjectStatus::iter().collect::<Vec<_>>())),
+                status: Set(pick(&mut rng, &known::<ProjectStatus>())),
                 starts_on: Set(Some(starts)),
                 ends_on: Set(Some(starts + Duration::days(rng.random_range(90..2_000)))),
                 description_en: Set(Some(format!("Synthetic project on {}.", topic.0))),
@@ -221,8 +228,8 @@ pub async fn load<C: TransactionTrait>(
             funding::ActiveModel {
                 project_id: Set(project_ids[i / shape.fundings_per_project]),
                 funder_id: Set(pick(&mut rng, &partner_ids)),
-                kind: Set(pick(&mut rng, &FundingKind::iter().collect::<Vec<_>>())),
-                status: Set(pick(&mut rng, &FundingStatus::iter().collect::<Vec<_>>())),
+                kind: Set(pick(&mut rng, &known::<FundingKind>())),
+                status: Set(pick(&mut rng, &known::<FundingStatus>())),
                 amount_minor: Set(disclosed.then(|| rng.random_range(1_000..500_000_000))),
                 currency: Set(Some(pick(&mut rng, &currencies).to_owned())),
                 version: Set(1),

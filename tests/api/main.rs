@@ -21,6 +21,7 @@ mod outage;
 mod over_http;
 mod pagination;
 mod production;
+mod provenance;
 mod relations;
 mod rendering;
 mod schema;

@@ -133,7 +133,7 @@ on_both_databases! {
         sorted.sort();
         sorted.reverse();
         assert_eq!(names, sorted);
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 13);
     }
 
     async fn a_cursor_only_continues_its_own_ordering(app) {

@@ -77,17 +77,27 @@ on_both_databases! {
     }
 
     async fn policing_goals_link_projects_both_ways(app) {
-        let data = app.data(r#"{ project(code: "SHARAKA") { policingGoals { number projects(first: 100) { nodes { code } } } } }"#, json!({})).await;
+        // The sources link no project to a goal: the test links one of its own to two.
+        let editor = app.token(partnership_registry::auth::Role::Editor).await;
+        let agreement = app.data(r#"{ agreement(reference: "EU-PROJECT-FUNDING") { id } }"#, json!({})).await["agreement"]["id"].clone();
+        let input = json!({ "agreementId": agreement, "code": "TEST-GOALS", "nameEn": "Test", "nameFr": "Test", "status": "ACTIVE", "policingGoals": [1, 7] });
+        app.data_as(&editor, crate::mutations::CREATE_PROJECT, json!({ "input": input })).await;
+        let data = app.data(r#"{ project(code: "TEST-GOALS") { policingGoals { number projects(first: 100) { nodes { code } } } } }"#, json!({})).await;
         let goals = data["project"]["policingGoals"].as_array().cloned().unwrap_or_default();
-        assert!(goals.iter().any(|g| g["number"] == 1), "SHARAKA counters terrorism: {goals:?}");
+        assert_eq!(goals.iter().map(|g| g["number"].clone()).collect::<Vec<_>>(), [json!(1), json!(7)]);
         for goal in &goals {
             let codes: Vec<&str> = goal["projects"]["nodes"].as_array().into_iter().flatten().filter_map(|p| p["code"].as_str()).collect();
-            assert!(codes.contains(&"SHARAKA"));
+            assert_eq!(codes, ["TEST-GOALS"]);
         }
     }
 
     async fn projects_name_their_beneficiary_countries_in_both_languages(app) {
-        let data = app.data(r#"{ project(code: "G5-SAHEL-POLICE-COMPONENT") { countries { code en: name(lang: EN) fr: name(lang: FR) } } }"#, json!({})).await;
+        // The sources name one beneficiary country (Iraq): the test's own project has several.
+        let editor = app.token(partnership_registry::auth::Role::Editor).await;
+        let agreement = app.data(r#"{ agreement(reference: "G5-SAHEL-POLICE-SUPPORT") { id } }"#, json!({})).await["agreement"]["id"].clone();
+        let input = json!({ "agreementId": agreement, "code": "TEST-SAHEL", "nameEn": "Test", "nameFr": "Test", "status": "ACTIVE", "countries": ["TD", "BF", "NE", "ML", "MR"] });
+        app.data_as(&editor, crate::mutations::CREATE_PROJECT, json!({ "input": input })).await;
+        let data = app.data(r#"{ project(code: "TEST-SAHEL") { countries { code en: name(lang: EN) fr: name(lang: FR) } } }"#, json!({})).await;
         let countries = data["project"]["countries"].as_array().cloned().unwrap_or_default();
         let codes: Vec<&str> = countries.iter().filter_map(|c| c["code"].as_str()).collect();
         assert_eq!(codes, ["BF", "ML", "MR", "NE", "TD"]);

@@ -1,9 +1,9 @@
 //! `Agreement`: what formalises a partnership.
 
 use entity::enums::{AgreementKind, AgreementStatus};
-use entity::links::{AgreementPartner, AgreementProjects};
+use entity::links::{AgreementPartner, AgreementProjects, AgreementSources};
 
-use super::{Change, Partner, Project};
+use super::{Change, Partner, Project, Source};
 use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
 use crate::graphql::input::{ProjectFilter, ProjectOrder};
@@ -40,8 +40,15 @@ object! {
         /// The last day it applies, if it ends.
         fn expires_on() reads(expires_on) -> Option<Date> { expires_on.map(Date) }
 
-        /// The public page this record's facts come from.
+        /// The first of `sources` with a public address; for a record written through the API, the page its writer gave.
+        #[graphql(deprecation = "Use `sources`: a record may rely on several pages.")]
         fn source_url() reads(source_url) -> Option<&str> { source_url }
+
+        /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
+        fn sources() -> List<Source> = linked(AgreementSources);
+
+        /// The fields whose value in `lang` no cited page states: reference knowledge (an official website, the name in the other language…). Every other field with a value is stated by one of `sources`, as the dataset recorded it; `history` shows what changed since.
+        fn reference_fields(lang) reads(reference_fields) -> Vec<&str> { super::reference_fields(reference_fields, lang) }
 
         /// The partner on the other side of the agreement.
         fn partner() -> Inline<Partner> = to_one(AgreementPartner);

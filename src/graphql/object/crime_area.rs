@@ -1,8 +1,8 @@
 //! `CrimeArea`: a field of crime partners and projects work on.
 
-use entity::links::{CrimeAreaPartners, CrimeAreaProjects};
+use entity::links::{CrimeAreaPartners, CrimeAreaProjects, CrimeAreaSources};
 
-use super::{Partner, Project};
+use super::{Partner, Project, Source};
 use crate::graphql::declare::object;
 use crate::graphql::input::{PartnerFilter, PartnerOrder, ProjectFilter, ProjectOrder};
 
@@ -15,6 +15,12 @@ object! {
 
         /// The crime area's name.
         fn name(lang) reads(name_en, name_fr) -> &str { lang.pick(name_en, name_fr) }
+
+        /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
+        fn sources() -> List<Source> = linked(CrimeAreaSources);
+
+        /// The fields whose value in `lang` no cited page states: reference knowledge (an official website, the name in the other language…). Every other field with a value is stated by one of `sources`, as the dataset recorded it; `history` shows what changed since.
+        fn reference_fields(lang) reads(reference_fields) -> Vec<&str> { super::reference_fields(reference_fields, lang) }
 
         /// The partners that work on this crime area.
         fn partners() -> Connection<Partner> = nested(CrimeAreaPartners, PartnerFilter, PartnerOrder);

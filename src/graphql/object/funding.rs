@@ -2,9 +2,9 @@
 
 use async_graphql::Object;
 use entity::enums::{FundingKind, FundingStatus};
-use entity::links::{FundingFunder, FundingProject};
+use entity::links::{FundingFunder, FundingProject, FundingSources};
 
-use super::{Change, Partner, Project};
+use super::{Change, Partner, Project, Source};
 use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
 use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, currency_exponent, format_minor};
@@ -61,8 +61,15 @@ object! {
         /// The day the funding was committed, when known.
         fn committed_on() reads(committed_on) -> Option<Date> { committed_on.map(Date) }
 
-        /// The public page this record's facts come from.
+        /// The first of `sources` with a public address; for a record written through the API, the page its writer gave.
+        #[graphql(deprecation = "Use `sources`: a record may rely on several pages.")]
         fn source_url() reads(source_url) -> Option<&str> { source_url }
+
+        /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
+        fn sources() -> List<Source> = linked(FundingSources);
+
+        /// The fields whose value in `lang` no cited page states: reference knowledge (an official website, the name in the other language…). Every other field with a value is stated by one of `sources`, as the dataset recorded it; `history` shows what changed since.
+        fn reference_fields(lang) reads(reference_fields) -> Vec<&str> { super::reference_fields(reference_fields, lang) }
 
         /// The funded project.
         fn project() -> Inline<Project> = to_one(FundingProject);

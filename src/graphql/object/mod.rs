@@ -17,6 +17,7 @@ mod funding;
 mod partner;
 mod policing_goal;
 mod project;
+mod source;
 
 pub use agreement::Agreement;
 pub use change::Change;
@@ -26,6 +27,7 @@ pub use funding::{Funding, Money};
 pub use partner::Partner;
 pub use policing_goal::PolicingGoal;
 pub use project::Project;
+pub use source::{Source, reference_fields};
 
 use async_graphql::Interface;
 
@@ -39,5 +41,6 @@ pub enum Node {
     Funding(Funding),
     CrimeArea(CrimeArea),
     PolicingGoal(PolicingGoal),
+    Source(Source),
     Change(Change),
 }

@@ -2,9 +2,11 @@
 
 use entity::enums::{PartnerKind, Sector};
 use entity::funding;
-use entity::links::{PartnerAgreements, PartnerChildren, PartnerCrimeAreas, PartnerFundingsProvided, PartnerParent};
+use entity::links::{
+    PartnerAgreements, PartnerChildren, PartnerCrimeAreas, PartnerFundingsProvided, PartnerParent, PartnerSources,
+};
 
-use super::{Agreement, Change, Country, CrimeArea, Funding, Money};
+use super::{Agreement, Change, Country, CrimeArea, Funding, Money, Source};
 use crate::graphql::declare::object;
 use crate::graphql::input::{
     AgreementFilter, AgreementOrder, FundingFilter, FundingOrder, PartnerFilter, PartnerOrder,
@@ -44,8 +46,15 @@ object! {
         /// The partner's official website.
         fn website() reads(website) -> Option<&str> { website }
 
-        /// The public page this record's facts come from.
+        /// The first of `sources` with a public address; for a record written through the API, the page its writer gave.
+        #[graphql(deprecation = "Use `sources`: a record may rely on several pages.")]
         fn source_url() reads(source_url) -> Option<&str> { source_url }
+
+        /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
+        fn sources() -> List<Source> = linked(PartnerSources);
+
+        /// The fields whose value in `lang` no cited page states: reference knowledge (an official website, the name in the other language…). Every other field with a value is stated by one of `sources`, as the dataset recorded it; `history` shows what changed since.
+        fn reference_fields(lang) reads(reference_fields) -> Vec<&str> { super::reference_fields(reference_fields, lang) }
 
         /// The organisation this partner is part of (UNODC → the United Nations).
         fn parent() -> Option<Partner> = to_one(PartnerParent);

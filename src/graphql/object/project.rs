@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use entity::enums::ProjectStatus;
 use entity::links::{
     ProjectAgreement, ProjectCrimeAreas, ProjectFunders, ProjectFundings, ProjectPartner, ProjectPolicingGoals,
+    ProjectSources,
 };
 use entity::{funding, project_country};
 use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{Agreement, Change, Country, CrimeArea, Funding, Money, Partner, PolicingGoal};
+use super::{Agreement, Change, Country, CrimeArea, Funding, Money, Partner, PolicingGoal, Source};
 use crate::error::ApiError;
 use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
@@ -42,8 +43,15 @@ object! {
         /// The day it ends or ended, when known.
         fn ends_on() reads(ends_on) -> Option<Date> { ends_on.map(Date) }
 
-        /// The public page this record's facts come from.
+        /// The first of `sources` with a public address; for a record written through the API, the page its writer gave.
+        #[graphql(deprecation = "Use `sources`: a record may rely on several pages.")]
         fn source_url() reads(source_url) -> Option<&str> { source_url }
+
+        /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
+        fn sources() -> List<Source> = linked(ProjectSources);
+
+        /// The fields whose value in `lang` no cited page states: reference knowledge (an official website, the name in the other language…). Every other field with a value is stated by one of `sources`, as the dataset recorded it; `history` shows what changed since.
+        fn reference_fields(lang) reads(reference_fields) -> Vec<&str> { super::reference_fields(reference_fields, lang) }
 
         /// The agreement the project runs under.
         fn agreement() -> Inline<Agreement> = to_one(ProjectAgreement);

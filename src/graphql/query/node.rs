@@ -10,7 +10,7 @@ use crate::graphql::batch::RowId;
 use crate::graphql::context::db;
 use crate::graphql::id;
 use crate::graphql::node::{NodeType, Wanted};
-use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Node, Partner, PolicingGoal, Project};
+use crate::graphql::object::{Agreement, Change, CrimeArea, Funding, Node, Partner, PolicingGoal, Project, Source};
 use crate::graphql::sql;
 
 /// The most ids `nodes` takes at once.
@@ -75,6 +75,7 @@ async fn fetch(db: &CountingDb, type_name: &str, ids: &[i64]) -> ApiResult<HashM
         Funding::TYPE_NAME => of::<Funding>(db, ids, Node::Funding).await,
         CrimeArea::TYPE_NAME => of::<CrimeArea>(db, ids, Node::CrimeArea).await,
         PolicingGoal::TYPE_NAME => of::<PolicingGoal>(db, ids, Node::PolicingGoal).await,
+        Source::TYPE_NAME => of::<Source>(db, ids, Node::Source).await,
         Change::TYPE_NAME => of::<Change>(db, ids, Node::Change).await,
         other => Err(ApiError::bad_input("id", format!("no object type is called `{other}`"))),
     }

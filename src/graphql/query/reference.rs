@@ -1,7 +1,7 @@
-//! `crimeArea`, `crimeAreas`, `policingGoal`, `policingGoals`.
+//! `crimeArea`, `crimeAreas`, `policingGoal`, `policingGoals`, `source`, `sources`.
 
 use async_graphql::{Context, ID};
-use entity::{crime_area, policing_goal};
+use entity::{crime_area, policing_goal, source};
 use sea_orm::{EntityTrait, QueryOrder};
 
 use super::lookup;
@@ -11,7 +11,7 @@ use crate::graphql::context::db;
 use crate::graphql::declare::object;
 use crate::graphql::list::List;
 use crate::graphql::node::NodeType;
-use crate::graphql::object::{CrimeArea, PolicingGoal};
+use crate::graphql::object::{CrimeArea, PolicingGoal, Source};
 
 object! {
     root ReferenceQuery {
@@ -43,5 +43,18 @@ object! {
             let rows = policing_goal::Entity::find().order_by_asc(policing_goal::Column::Number).all(db(ctx)?).await?;
             Ok(List(PolicingGoal::all(&Group::new(rows))))
         }
+
+        /// One source page, by global `id` or by `key` (give exactly one); null when there is none.
+        async fn source(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(desc = "The page's global id.")] id: Option<ID>,
+            #[graphql(desc = "The page's key, e.g. `united-nations-entities`.")] key: Option<String>,
+        ) -> ApiResult<Option<Source>> {
+            lookup(ctx, id, key, source::Column::Key, "key").await
+        }
+
+        /// The public pages the registry's facts come from, in the order they were recorded.
+        fn sources() -> Connection<Source> = list;
     }
 }

@@ -236,8 +236,8 @@ async fn a_server_survives_a_hung_database() {
         );
     }
     assert!(answers.iter().any(|(code, _)| code == "TIMEOUT"), "{answers:?}");
-    // The limit, plus the grace a committing write has to learn its fate.
-    assert!(took < limit * 3, "every request ended within the limit: {took:?}");
+    // The token lookup included: the limit counts from each request's arrival.
+    assert!(took < limit + Duration::from_millis(500), "every request ended within the limit: {took:?}");
     let noticed = ready_becomes(&app, 503).await;
     assert!(noticed < Duration::from_secs(10), "/ready took {noticed:?} to notice");
     let started = std::time::Instant::now();

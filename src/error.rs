@@ -80,6 +80,14 @@ impl From<sea_orm::DbErr> for ApiError {
             Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)) => {
                 return ApiError::Unavailable;
             }
+            Some(sqlx::Error::Database(db))
+                if db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")) =>
+            {
+                // PostgreSQL ending or refusing the connection (a restart, a
+                // shutdown: SQLSTATE classes 08 and 57P) is an outage, not a
+                // failure of ours.
+                return ApiError::Unavailable;
+            }
             Some(sqlx::Error::Database(db)) => {
                 // PostgreSQL: deadlock, serialization failure, foreign-key and
                 // unique violations; SQLite: busy, foreign key, unique.

@@ -81,7 +81,9 @@ impl From<sea_orm::DbErr> for ApiError {
                 return ApiError::Unavailable;
             }
             Some(sqlx::Error::Database(db))
-                if db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")) =>
+                if db
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")) =>
             {
                 // PostgreSQL ending or refusing the connection (a restart, a
                 // shutdown: SQLSTATE classes 08 and 57P) is an outage, not a

@@ -80,8 +80,15 @@ async fn acknowledged_writes_survive_a_kill(backend: Backend) {
     let writers: Vec<_> = (0..WRITERS)
         .map(|n| tokio::spawn(writer(client.clone(), endpoint.clone(), token.clone(), n, acked.clone())))
         .collect();
-    // Let the writers get going, then kill the server where it stands.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Once every writer has been answered, and a little more, kill the server where it stands.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while acked.lock().expect("not poisoned").len() < WRITERS {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("every writer is answered within a minute");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     server.kill();
     let _ = server.wait().await;
     let mut attempted = 0;

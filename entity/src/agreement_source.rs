@@ -1,28 +1,3 @@
-//! `agreement_source`: a agreement relies on a source page.
+//! `agreement_source`: an agreement relies on a source page.
 
-use sea_orm::entity::prelude::*;
-
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "agreement_source")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub agreement_id: i64,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub source_id: i64,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::agreement::Entity",
-        from = "Column::AgreementId",
-        to = "super::agreement::Column::Id"
-    )]
-    Agreement,
-    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
-    Source,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+crate::source_link!("agreement_source", agreement, agreement_id, AgreementId);

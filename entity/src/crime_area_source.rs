@@ -1,28 +1,3 @@
 //! `crime_area_source`: a crime area relies on a source page.
 
-use sea_orm::entity::prelude::*;
-
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "crime_area_source")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub crime_area_id: i64,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub source_id: i64,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::crime_area::Entity",
-        from = "Column::CrimeAreaId",
-        to = "super::crime_area::Column::Id"
-    )]
-    CrimeArea,
-    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
-    Source,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+crate::source_link!("crime_area_source", crime_area, crime_area_id, CrimeAreaId);

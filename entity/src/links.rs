@@ -85,32 +85,32 @@ links! {
     ];
     /// The source pages a crime area's facts come from.
     CrimeAreaSources: crime_area -> source = [
-        crime_area_source::Relation::CrimeArea.def().rev(),
+        crime_area_source::Relation::Record.def().rev(),
         crime_area_source::Relation::Source.def(),
     ];
     /// The source pages a Global Policing Goal's facts come from.
     PolicingGoalSources: policing_goal -> source = [
-        policing_goal_source::Relation::PolicingGoal.def().rev(),
+        policing_goal_source::Relation::Record.def().rev(),
         policing_goal_source::Relation::Source.def(),
     ];
     /// The source pages a partner's facts come from.
     PartnerSources: partner -> source = [
-        partner_source::Relation::Partner.def().rev(),
+        partner_source::Relation::Record.def().rev(),
         partner_source::Relation::Source.def(),
     ];
     /// The source pages an agreement's facts come from.
     AgreementSources: agreement -> source = [
-        agreement_source::Relation::Agreement.def().rev(),
+        agreement_source::Relation::Record.def().rev(),
         agreement_source::Relation::Source.def(),
     ];
     /// The source pages a project's facts come from.
     ProjectSources: project -> source = [
-        project_source::Relation::Project.def().rev(),
+        project_source::Relation::Record.def().rev(),
         project_source::Relation::Source.def(),
     ];
     /// The source pages a funding's facts come from.
     FundingSources: funding -> source = [
-        funding_source::Relation::Funding.def().rev(),
+        funding_source::Relation::Record.def().rev(),
         funding_source::Relation::Source.def(),
     ];
 }

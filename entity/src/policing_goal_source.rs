@@ -1,28 +1,3 @@
-//! `policing_goal_source`: a policing goal relies on a source page.
+//! `policing_goal_source`: a Global Policing Goal relies on a source page.
 
-use sea_orm::entity::prelude::*;
-
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "policing_goal_source")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub policing_goal_id: i64,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub source_id: i64,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::policing_goal::Entity",
-        from = "Column::PolicingGoalId",
-        to = "super::policing_goal::Column::Id"
-    )]
-    PolicingGoal,
-    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
-    Source,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+crate::source_link!("policing_goal_source", policing_goal, policing_goal_id, PolicingGoalId);

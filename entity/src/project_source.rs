@@ -1,24 +1,3 @@
 //! `project_source`: a project relies on a source page.
 
-use sea_orm::entity::prelude::*;
-
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "project_source")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub project_id: i64,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub source_id: i64,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(belongs_to = "super::project::Entity", from = "Column::ProjectId", to = "super::project::Column::Id")]
-    Project,
-    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
-    Source,
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+crate::source_link!("project_source", project, project_id, ProjectId);

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::source::SourceLink;
 use entity::{
     agreement, agreement_source, crime_area, crime_area_source, funding, funding_source, partner, partner_crime_area,
     partner_source, policing_goal, policing_goal_source, project, project_country, project_crime_area,
@@ -250,14 +251,17 @@ pub async fn insert_sources(txn: &impl ConnectionTrait, data: &Dataset, now: Dat
 }
 
 /// Writes the links of one record to the pages it cites.
-async fn insert_links<A>(txn: &impl ConnectionTrait, source_ids: &[i64], link: impl Fn(i64) -> A) -> Result<(), DbErr>
-where
-    A: ActiveModelTrait + Send,
-{
+async fn insert_links<L: SourceLink + Send>(
+    txn: &impl ConnectionTrait,
+    record_id: i64,
+    source_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     if source_ids.is_empty() {
         return Ok(());
     }
-    <A::Entity as EntityTrait>::insert_many(source_ids.iter().map(|&id| link(id))).exec_without_returning(txn).await?;
+    let links = source_ids.iter().map(|&source_id| L::link(record_id, source_id, now));
+    <L::Entity as EntityTrait>::insert_many(links).exec_without_returning(txn).await?;
     Ok(())
 }
 
@@ -275,13 +279,7 @@ pub async fn insert_crime_areas(
         row.reference_fields = Set(c.facts.reference_fields());
         let row = row.insert(txn).await?;
         let (source_ids, _) = sources.cited(&c.facts);
-        insert_links(txn, &source_ids, |source_id| crime_area_source::ActiveModel {
-            crime_area_id: Set(row.id),
-            source_id: Set(source_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
+        insert_links::<crime_area_source::ActiveModel>(txn, row.id, &source_ids, now).await?;
         ids.insert(row.slug.clone(), row.id);
     }
     Ok(ids)
@@ -301,13 +299,7 @@ pub async fn insert_policing_goals(
         row.reference_fields = Set(g.facts.reference_fields());
         let row = row.insert(txn).await?;
         let (source_ids, _) = sources.cited(&g.facts);
-        insert_links(txn, &source_ids, |source_id| policing_goal_source::ActiveModel {
-            policing_goal_id: Set(row.id),
-            source_id: Set(source_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
+        insert_links::<policing_goal_source::ActiveModel>(txn, row.id, &source_ids, now).await?;
         ids.insert(row.number, row.id);
     }
     Ok(ids)
@@ -356,13 +348,7 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         row.reference_fields = Set(p.facts.reference_fields());
         let row = row.insert(&txn).await?;
         partners.insert(p.slug.as_str(), row.id);
-        insert_links(&txn, &source_ids, |source_id| partner_source::ActiveModel {
-            partner_id: Set(row.id),
-            source_id: Set(source_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
+        insert_links::<partner_source::ActiveModel>(&txn, row.id, &source_ids, now).await?;
         for slug in &p.crime_areas {
             let crime_area_id = *crime_areas.get(slug.as_str()).ok_or_else(|| missing("crime area", slug))?;
             partner_crime_area::Entity::insert(partner_crime_area::ActiveModel {
@@ -393,13 +379,7 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         row.reference_fields = Set(a.facts.reference_fields());
         let row = row.insert(&txn).await?;
         agreements.insert(a.reference.as_str(), row.id);
-        insert_links(&txn, &source_ids, |source_id| agreement_source::ActiveModel {
-            agreement_id: Set(row.id),
-            source_id: Set(source_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
+        insert_links::<agreement_source::ActiveModel>(&txn, row.id, &source_ids, now).await?;
     }
 
     let mut projects = HashMap::new();
@@ -419,13 +399,7 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         row.reference_fields = Set(p.facts.reference_fields());
         let row = row.insert(&txn).await?;
         projects.insert(p.code.as_str(), row.id);
-        insert_links(&txn, &source_ids, |source_id| project_source::ActiveModel {
-            project_id: Set(row.id),
-            source_id: Set(source_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
+        insert_links::<project_source::ActiveModel>(&txn, row.id, &source_ids, now).await?;
         for slug in &p.crime_areas {
             let crime_area_id = *crime_areas.get(slug.as_str()).ok_or_else(|| missing("crime area", slug))?;
             project_crime_area::Entity::insert(project_crime_area::ActiveModel {
@@ -474,13 +448,7 @@ pub async fn load<C: TransactionTrait>(db: &C) -> Result<Counts, DbErr> {
         f.columns.set_on(&mut row, &format!("#{} of {}", i + 1, f.project))?;
         row.reference_fields = Set(f.facts.reference_fields());
         let row = row.insert(&txn).await?;
-        insert_links(&txn, &source_ids, |source_id| funding_source::ActiveModel {
-            funding_id: Set(row.id),
-            source_id: Set(source_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
+        insert_links::<funding_source::ActiveModel>(&txn, row.id, &source_ids, now).await?;
     }
 
     txn.commit().await?;

@@ -26,10 +26,6 @@ pub enum ApiError {
     /// The token's role is not enough for this.
     #[error("{0}")]
     Forbidden(String),
-    /// A subscriber fell so far behind that events were dropped for it; its
-    /// subscription ends and it should re-read what it shows, then resubscribe.
-    #[error("this subscription fell {missed} writes behind and was ended; re-read and subscribe again")]
-    Lagged { missed: u64 },
     /// The database cannot be reached; retry later.
     #[error("the registry's database is unavailable; retry shortly")]
     Unavailable,
@@ -58,7 +54,6 @@ impl ApiError {
             ApiError::StaleVersion { .. } => "STALE_VERSION",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::Lagged { .. } => "SUBSCRIBER_LAGGED",
             ApiError::Unavailable => "UNAVAILABLE",
             ApiError::Timeout(_) => "TIMEOUT",
             ApiError::Internal(_) => "INTERNAL",

@@ -2,21 +2,22 @@
 //! every server replica.
 //!
 //! The change history is the source of every event: each write records its
-//! entries in `change_log` under one batch id. On PostgreSQL the write sends
-//! `NOTIFY registry_changes, '<batch>'` inside its own transaction, so the
-//! notification exists exactly when the change is committed; every replica
-//! `LISTEN`s, reads the batch's entries back and hands them to its
-//! subscribers. A replica whose listening connection drops reconnects and
-//! reads back what was committed meanwhile, so a change is not lost for
-//! it either. On SQLite, which has one process and no such channel, a
-//! write hands its entries over right after committing.
+//! entries in `change_log` as the last statements of its transaction, and
+//! entry ids follow commit order (the migration numbering them says how).
+//! Each process runs one reader that delivers every entry above the last
+//! one it delivered, in id order, whenever it is woken: by the write itself
+//! in this process, and on PostgreSQL by `NOTIFY registry_changes`, which
+//! the write queues inside its transaction so that every replica hears of
+//! it at commit. A listener that loses its connection listens again and
+//! wakes the reader, which then reads what was committed meanwhile: nothing
+//! is skipped and nothing is delivered twice, whatever the outage.
 //!
 //! Fan-out is a bounded broadcast of one message per write: publishing
 //! never waits for a subscriber. A subscriber that falls more than
 //! [`CAPACITY`] writes behind loses its place and its subscription ends
-//! with an error (see [`crate::graphql::subscription`]).
+//! with an error (see [`crate::graphql::subscription`]); it resumes from
+//! the cursor of the last event it received, read back from the history.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinHandle;
 
 /// The PostgreSQL notification channel.
@@ -191,66 +192,82 @@ impl ChangeEvent {
 /// The changes of one write, in the order they were recorded.
 pub type Batch = Arc<Vec<ChangeEvent>>;
 
+/// History entries read per statement by the reader and by a resuming
+/// subscriber.
+pub const PAGE: u64 = 500;
+
 /// Fans committed changes out to this process's subscribers.
+///
+/// Entry ids follow commit order (see the migration numbering them), so
+/// one reader per process delivers every entry above the last one it
+/// delivered, in id order: nothing committed is skipped, nothing is sent
+/// twice, however late a transaction commits or however long the reader
+/// was cut off. Writes only wake the reader: on PostgreSQL through
+/// `NOTIFY` (for every replica) and in process (for this one), on SQLite
+/// in process.
 #[derive(Clone)]
 pub struct EventBus {
     sender: broadcast::Sender<Batch>,
+    wake: Arc<Notify>,
     via_postgres: bool,
 }
 
 impl EventBus {
     pub fn new(backend: DbBackend) -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
-        EventBus { sender, via_postgres: backend == DbBackend::Postgres }
+        EventBus { sender, wake: Arc::new(Notify::new()), via_postgres: backend == DbBackend::Postgres }
     }
 
-    /// A receiver of every write committed from now on.
+    /// A receiver of every write delivered from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Batch> {
         self.sender.subscribe()
     }
 
-    /// Called inside the write's transaction: on PostgreSQL, queues the
-    /// notification, which the database delivers at commit and drops on
-    /// rollback.
-    pub async fn notify_in(&self, txn: &impl ConnectionTrait, batch: &str) -> Result<(), DbErr> {
-        if !self.via_postgres {
+    /// Records a write's history entries, as the last statements of its
+    /// transaction (on PostgreSQL the numbering lock is held from the first
+    /// entry to the commit, so late is short), and queues the notification
+    /// PostgreSQL delivers to every replica at commit and drops on rollback.
+    pub async fn record_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        entries: Vec<change_log::ActiveModel>,
+    ) -> Result<(), DbErr> {
+        if entries.is_empty() {
             return Ok(());
         }
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), batch.into()],
-        ))
-        .await
-        .map(|_| ())
+        change_log::Entity::insert_many(entries).exec_without_returning(txn).await?;
+        if self.via_postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, '')",
+                [CHANNEL.into()],
+            ))
+            .await?;
+        }
+        Ok(())
     }
 
-    /// Called once the write is committed: on SQLite, delivers its entries.
-    pub fn committed(&self, entries: &[change_log::Model]) {
-        if !self.via_postgres {
-            self.deliver(entries);
-        }
+    /// Called once a write is committed: this process's reader goes to read it.
+    pub fn committed(&self) {
+        self.wake.notify_one();
     }
 
-    fn deliver(&self, entries: &[change_log::Model]) {
-        let events: Vec<ChangeEvent> = entries.iter().filter_map(ChangeEvent::of).collect();
-        if !events.is_empty() {
-            // No receiver is not an error: nobody is subscribed.
-            let _ = self.sender.send(Arc::new(events));
+    /// Starts this process's reader from the newest entry recorded, and on
+    /// PostgreSQL the listener waking it for every replica's writes; returns
+    /// once `LISTEN` is in effect, so nothing committed after the server
+    /// starts is missed.
+    pub async fn start(&self, db: &DatabaseConnection) -> Result<Vec<JoinHandle<()>>, DbErr> {
+        let mut tasks = Vec::new();
+        if self.via_postgres {
+            let listener = listen(db).await?;
+            let wake = self.wake.clone();
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move { keep_listening(listener, &db, &wake).await }));
         }
-    }
-
-    /// On PostgreSQL, starts listening for every replica's writes and
-    /// returns once `LISTEN` is in effect, so nothing committed after the
-    /// server starts is missed. On SQLite, does nothing.
-    pub async fn start(&self, db: &DatabaseConnection) -> Result<Option<JoinHandle<()>>, DbErr> {
-        if !self.via_postgres {
-            return Ok(None);
-        }
-        let listener = listen(db).await?;
-        let newest = newest_entry(db).await?;
-        let mut reader = Reader { bus: self.clone(), db: db.clone(), seen: Seen::default(), newest };
-        Ok(Some(tokio::spawn(async move { reader.run(listener).await })))
+        let mut reader = Reader { sender: self.sender.clone(), db: db.clone(), after: newest_entry(db).await? };
+        let wake = self.wake.clone();
+        tasks.push(tokio::spawn(async move { reader.run(&wake).await }));
+        Ok(tasks)
     }
 }
 
@@ -262,7 +279,35 @@ async fn listen(db: &DatabaseConnection) -> Result<sqlx::postgres::PgListener, D
     Ok(listener)
 }
 
-async fn newest_entry(db: &DatabaseConnection) -> Result<i64, DbErr> {
+/// Wakes the reader for every notification, and once more each time the
+/// listening connection is back: what was committed while it was gone is
+/// read then.
+async fn keep_listening(mut listener: sqlx::postgres::PgListener, db: &DatabaseConnection, wake: &Notify) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(_)) => wake.notify_one(),
+            // The connection dropped and sqlx has listened again on a new one.
+            Ok(None) => {
+                tracing::info!("change listener reconnected");
+                wake.notify_one();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "change listener lost the database; reconnecting");
+                listener = loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if let Ok(listener) = listen(db).await {
+                        break listener;
+                    }
+                };
+                tracing::info!("change listener reconnected");
+                wake.notify_one();
+            }
+        }
+    }
+}
+
+/// The newest history entry's id (0 when there is none).
+pub async fn newest_entry(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let newest = change_log::Entity::find()
         .select_only()
         .column(change_log::Column::Id)
@@ -273,126 +318,57 @@ async fn newest_entry(db: &DatabaseConnection) -> Result<i64, DbErr> {
     Ok(newest.unwrap_or(0))
 }
 
-/// The batches delivered lately, so one read back after a reconnection is
-/// not delivered twice.
-#[derive(Default)]
-struct Seen {
-    order: VecDeque<String>,
-    set: HashSet<String>,
+/// Up to [`PAGE`] history entries after entry `after`, in id (commit) order.
+pub async fn entries_after(db: &impl ConnectionTrait, after: i64) -> Result<Vec<change_log::Model>, DbErr> {
+    change_log::Entity::find()
+        .filter(change_log::Column::Id.gt(after))
+        .order_by_asc(change_log::Column::Id)
+        .limit(PAGE)
+        .all(db)
+        .await
 }
 
-impl Seen {
-    const KEEP: usize = 4096;
-
-    /// Whether `batch` is new (and now remembered).
-    fn first_time(&mut self, batch: &str) -> bool {
-        if self.set.contains(batch) {
-            return false;
-        }
-        self.set.insert(batch.to_owned());
-        self.order.push_back(batch.to_owned());
-        if self.order.len() > Self::KEEP
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-        true
-    }
+/// The events of `entries`, one batch per write.
+pub fn batches(entries: &[change_log::Model]) -> Vec<Batch> {
+    entries
+        .chunk_by(|a, b| a.batch.is_some() && a.batch == b.batch)
+        .map(|write| Arc::new(write.iter().filter_map(ChangeEvent::of).collect::<Vec<_>>()))
+        .filter(|events| !events.is_empty())
+        .collect()
 }
 
-/// Reads notified batches back from `change_log` and delivers them.
+/// Delivers every entry committed after the last one it delivered.
 struct Reader {
-    bus: EventBus,
+    sender: broadcast::Sender<Batch>,
     db: DatabaseConnection,
-    seen: Seen,
-    /// The newest history entry delivered or present at start.
-    newest: i64,
+    /// The newest entry delivered, or present when the server started.
+    after: i64,
 }
 
 impl Reader {
-    async fn run(&mut self, mut listener: sqlx::postgres::PgListener) {
+    async fn run(&mut self, wake: &Notify) {
         loop {
-            let failure = match listener.try_recv().await {
-                Ok(Some(notification)) => match self.read_batch(notification.payload()).await {
-                    Ok(()) => continue,
-                    Err(e) => e.to_string(),
-                },
-                // The connection dropped and sqlx has already listened again on
-                // a new one: what was notified in between is read back.
-                Ok(None) => match self.catch_up().await {
-                    Ok(()) => {
-                        tracing::info!("change listener reconnected");
-                        continue;
-                    }
-                    Err(e) => e.to_string(),
-                },
-                Err(e) => e.to_string(),
-            };
-            tracing::warn!(error = %failure, "change listener lost the database; reconnecting");
-            listener = self.reconnect().await;
+            wake.notified().await;
+            while let Err(e) = self.deliver_new().await {
+                tracing::warn!(error = %e, "cannot read changes; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
     }
 
-    async fn read_batch(&mut self, batch: &str) -> Result<(), DbErr> {
-        if self.seen.set.contains(batch) {
-            return Ok(());
-        }
-        let entries = change_log::Entity::find()
-            .filter(change_log::Column::Batch.eq(batch))
-            .order_by_asc(change_log::Column::Id)
-            .all(&self.db)
-            .await?;
-        self.seen.first_time(batch);
-        tracing::debug!(batch, entries = entries.len(), "change batch delivered");
-        self.publish(&entries);
-        Ok(())
-    }
-
-    fn publish(&mut self, entries: &[change_log::Model]) {
-        if let Some(last) = entries.iter().map(|e| e.id).max() {
-            self.newest = self.newest.max(last);
-        }
-        self.bus.deliver(entries);
-    }
-
-    /// Listens again, then delivers what was committed meanwhile; retries
-    /// (every second at most) until the database answers.
-    async fn reconnect(&mut self) -> sqlx::postgres::PgListener {
+    async fn deliver_new(&mut self) -> Result<(), DbErr> {
         loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let Ok(listener) = listen(&self.db).await else { continue };
-            if self.catch_up().await.is_ok() {
-                tracing::info!("change listener reconnected");
-                return listener;
+            let entries = entries_after(&self.db, self.after).await?;
+            let Some(last) = entries.last().map(|e| e.id) else { return Ok(()) };
+            for batch in batches(&entries) {
+                tracing::debug!(entries = batch.len(), "change batch delivered");
+                // No receiver is not an error: nobody is subscribed.
+                let _ = self.sender.send(batch);
+            }
+            self.after = last;
+            if (entries.len() as u64) < PAGE {
+                return Ok(());
             }
         }
-    }
-
-    /// Delivers the batches recorded since the newest one delivered. Ids are
-    /// handed out before commit, so a write may commit after one with a
-    /// higher id: look back a little further, and skip what was delivered.
-    async fn catch_up(&mut self) -> Result<(), DbErr> {
-        const LOOK_BACK: i64 = 1_000;
-        let entries = change_log::Entity::find()
-            .filter(change_log::Column::Id.gt(self.newest - LOOK_BACK))
-            .filter(change_log::Column::Batch.is_not_null())
-            .order_by_asc(change_log::Column::Id)
-            .all(&self.db)
-            .await?;
-        let mut batches: Vec<(String, Vec<change_log::Model>)> = Vec::new();
-        for entry in entries {
-            let Some(batch) = entry.batch.clone() else { continue };
-            match batches.iter_mut().find(|(b, _)| *b == batch) {
-                Some((_, group)) => group.push(entry),
-                None => batches.push((batch, vec![entry])),
-            }
-        }
-        for (batch, group) in batches {
-            if self.seen.first_time(&batch) {
-                tracing::debug!(batch, entries = group.len(), "change batch read back after a reconnection");
-                self.publish(&group);
-            }
-        }
-        Ok(())
     }
 }

@@ -82,8 +82,7 @@ impl Application {
         }
         let metrics = Arc::new(Metrics::new().context("setting up metrics")?);
         let events = EventBus::new(db.get_database_backend());
-        let mut tasks: Vec<JoinHandle<()>> =
-            events.start(&db).await.context("listening for changes")?.into_iter().collect();
+        let mut tasks: Vec<JoinHandle<()>> = events.start(&db).await.context("listening for changes")?;
         let health = Arc::new(Health::new());
         tasks.push(health.monitor(db.clone(), metrics.clone(), options.health_interval));
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;

@@ -11,6 +11,7 @@ mod m20261122_000005_create_change_log_and_api_token;
 mod m20261123_000006_add_change_log_batch;
 mod m20261204_000007_index_search;
 mod m20261205_000008_add_provenance;
+mod m20261205_000009_number_changes_in_commit_order;
 mod util;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_add_change_log_batch::Migration),
             Box::new(m20261204_000007_index_search::Migration),
             Box::new(m20261205_000008_add_provenance::Migration),
+            Box::new(m20261205_000009_number_changes_in_commit_order::Migration),
         ]
     }
 }

@@ -1,9 +1,10 @@
 //! Live changes, over graphql-transport-ws (`/graphql/ws`). Every event is
-//! a committed change (see [`crate::events`]); a subscriber that falls too
-//! far behind gets a `SUBSCRIBER_LAGGED` error and its subscription ends.
+//! a committed change (see [`crate::events`]), delivered once and in commit
+//! order. A subscription given a cursor (`after`) first reads the history
+//! from there; one that falls behind the live broadcast reads its way back
+//! the same way, so neither misses a change.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Subscription};
 use futures_util::StreamExt;
@@ -11,7 +12,7 @@ use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
-use crate::events::{ChangeAction, ChangeEvent, RecordKind};
+use crate::events::{self, Batch, ChangeAction, ChangeEvent, RecordKind};
 use crate::graphql::context::{db, request};
 use crate::graphql::id;
 use crate::graphql::node::{NodeType, Wanted};
@@ -24,7 +25,10 @@ use crate::graphql::sql;
 pub struct SubscriptionRoot;
 
 /// One committed change, as a subscriber receives it.
-pub struct ChangeNotice(Arc<ChangeEvent>);
+pub struct ChangeNotice(ChangeEvent);
+
+/// The type name inside a subscription cursor.
+const CURSOR: &str = "ChangeCursor";
 
 /// A committed change to a partner, agreement, project or funding.
 #[Object(name = "ChangeEvent")]
@@ -77,6 +81,12 @@ impl ChangeNotice {
         }
     }
 
+    /// The change's place in commit order: subscribe again with it as
+    /// `after` to receive every change that followed, none twice.
+    async fn cursor(&self) -> String {
+        id::encode(CURSOR, self.0.change_id)
+    }
+
     /// The history entry of the change, with the record before and after.
     async fn change(&self, ctx: &Context<'_>) -> ApiResult<Option<Change>> {
         let group = sql::fetch_by_ids::<entity::change_log::Entity>(db(ctx)?, &[self.0.change_id], Wanted::ALL).await?;
@@ -87,26 +97,95 @@ impl ChangeNotice {
 /// What a subscription field returns: its events, or one error if it could not start.
 type Notices = BoxStream<'static, ApiResult<ChangeNotice>>;
 
-/// The events passing `keep`, until the channel closes or the subscriber lags.
-fn notices(ctx: &Context<'_>, keep: impl Fn(&ChangeEvent) -> bool + Send + Sync + 'static) -> ApiResult<Notices> {
-    let receiver = request(ctx)?.events.subscribe();
-    let state = Some((receiver, VecDeque::<ChangeEvent>::new(), keep));
-    Ok(futures_util::stream::unfold(state, |state| async move {
-        let (mut receiver, mut pending, keep) = state?;
-        loop {
-            if let Some(event) = pending.pop_front() {
-                return Some((Ok(ChangeNotice(Arc::new(event))), Some((receiver, pending, keep))));
-            }
-            match receiver.recv().await {
-                Ok(batch) => pending.extend(batch.iter().filter(|e| keep(e)).cloned()),
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    return Some((Err(ApiError::Lagged { missed }), None));
+/// The events passing `keep` after the change of cursor `after` (or from
+/// now on), until the server stops.
+fn notices(
+    ctx: &Context<'_>,
+    after: Option<&str>,
+    keep: impl Fn(&ChangeEvent) -> bool + Send + Sync + 'static,
+) -> ApiResult<Notices> {
+    let data = request(ctx)?;
+    // Subscribed before the starting point is read, so no change falls between.
+    let receiver = data.events.subscribe();
+    let not_a_cursor = || ApiError::bad_input("after", "`after` is not the cursor of a change event");
+    let after = after.map(|cursor| id::decode_as("after", CURSOR, cursor).map_err(|_| not_a_cursor())).transpose()?;
+    let db = data.db.pool().clone();
+    let start = async move {
+        let newest = events::newest_entry(&db).await?;
+        let (examined, replaying) = match after {
+            Some(after) if after > newest => return Err(not_a_cursor()),
+            Some(after) => (after, true),
+            None => (newest, false),
+        };
+        Ok(Feed { receiver, pending: VecDeque::new(), keep, db, examined, replaying })
+    };
+    Ok(futures_util::stream::once(start)
+        .flat_map(|feed| match feed {
+            Ok(feed) => futures_util::stream::unfold(Some(feed), |feed| async move {
+                let mut feed = feed?;
+                match feed.next().await? {
+                    Ok(notice) => Some((Ok(notice), Some(feed))),
+                    Err(e) => Some((Err(e), None)),
                 }
+            })
+            .boxed(),
+            Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+        })
+        .boxed())
+}
+
+/// One subscription's place in the stream of changes.
+struct Feed<K> {
+    receiver: broadcast::Receiver<Batch>,
+    /// Events passing `keep`, examined and not yet sent.
+    pending: VecDeque<ChangeEvent>,
+    keep: K,
+    db: sea_orm::DatabaseConnection,
+    /// The newest change examined: nothing at or below it is sent again.
+    examined: i64,
+    /// Reading the history after `examined` rather than the live broadcast.
+    replaying: bool,
+}
+
+impl<K: Fn(&ChangeEvent) -> bool> Feed<K> {
+    /// The next event; none once the server stops.
+    async fn next(&mut self) -> Option<ApiResult<ChangeNotice>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(Ok(ChangeNotice(event)));
+            }
+            if self.replaying {
+                let entries = match events::entries_after(&self.db, self.examined).await {
+                    Ok(entries) => entries,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                self.replaying = entries.len() as u64 == events::PAGE;
+                self.take(&events::batches(&entries));
+                if let Some(last) = entries.last() {
+                    self.examined = self.examined.max(last.id);
+                }
+                continue;
+            }
+            match self.receiver.recv().await {
+                Ok(batch) => self.take(std::slice::from_ref(&batch)),
+                // The broadcast dropped events for this subscriber: the
+                // history still has them.
+                Err(broadcast::error::RecvError::Lagged(_)) => self.replaying = true,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
-    })
-    .boxed())
+    }
+
+    fn take(&mut self, batches: &[Batch]) {
+        for event in batches.iter().flat_map(|batch| batch.iter()) {
+            if event.change_id > self.examined {
+                self.examined = event.change_id;
+                if (self.keep)(event) {
+                    self.pending.push_back(event.clone());
+                }
+            }
+        }
+    }
 }
 
 /// A subscription that could not start: its one item is the error.
@@ -116,17 +195,25 @@ fn or_error(notices: ApiResult<Notices>) -> Notices {
 
 /// Changes to records of `kind`: all of them, or only those under `parent`,
 /// a global id of `parent_type` given in the argument `field`.
-fn changes_under(ctx: &Context<'_>, kind: RecordKind, field: &str, parent_type: &str, parent: Option<&ID>) -> Notices {
+fn changes_under(
+    ctx: &Context<'_>,
+    kind: RecordKind,
+    field: &str,
+    parent_type: &str,
+    parent: Option<&ID>,
+    after: Option<&str>,
+) -> Notices {
     let parent = parent.map(|id| id::decode_as(field, parent_type, id)).transpose();
-    or_error(
-        parent
-            .and_then(|parent| notices(ctx, move |e| e.kind == kind && parent.is_none_or(|p| e.parents.contains(&p)))),
-    )
+    or_error(parent.and_then(|parent| {
+        notices(ctx, after, move |e| e.kind == kind && parent.is_none_or(|p| e.parents.contains(&p)))
+    }))
 }
 
 /// Live changes, over graphql-transport-ws at `/graphql/ws`: each event is a
-/// committed change. A subscriber that falls more than 1,024 writes behind
-/// gets a `SUBSCRIBER_LAGGED` error and its subscription ends.
+/// committed change, sent once, in commit order. Every field takes `after`,
+/// the `cursor` of the last event a subscriber received: the subscription
+/// then starts with every change since, so one that reconnects (to this
+/// server or another replica) misses nothing.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every change to one partner.
@@ -134,10 +221,13 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The partner to watch (global id).")] id: ID,
+        #[graphql(desc = "Start after the change of this cursor (an event's `cursor`), not now.")] after: Option<
+            String,
+        >,
     ) -> Notices {
         or_error(
             id::decode_as("id", Partner::TYPE_NAME, &id)
-                .and_then(|id| notices(ctx, move |e| e.kind == RecordKind::Partner && e.id == id)),
+                .and_then(|id| notices(ctx, after.as_deref(), move |e| e.kind == RecordKind::Partner && e.id == id)),
         )
     }
 
@@ -147,8 +237,18 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only the agreements of this partner (global id).")] partner_id: Option<ID>,
+        #[graphql(desc = "Start after the change of this cursor (an event's `cursor`), not now.")] after: Option<
+            String,
+        >,
     ) -> Notices {
-        changes_under(ctx, RecordKind::Agreement, "partnerId", Partner::TYPE_NAME, partner_id.as_ref())
+        changes_under(
+            ctx,
+            RecordKind::Agreement,
+            "partnerId",
+            Partner::TYPE_NAME,
+            partner_id.as_ref(),
+            after.as_deref(),
+        )
     }
 
     /// Changes to projects: all of them, or those under one agreement.
@@ -156,8 +256,18 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only the projects under this agreement (global id).")] agreement_id: Option<ID>,
+        #[graphql(desc = "Start after the change of this cursor (an event's `cursor`), not now.")] after: Option<
+            String,
+        >,
     ) -> Notices {
-        changes_under(ctx, RecordKind::Project, "agreementId", Agreement::TYPE_NAME, agreement_id.as_ref())
+        changes_under(
+            ctx,
+            RecordKind::Project,
+            "agreementId",
+            Agreement::TYPE_NAME,
+            agreement_id.as_ref(),
+            after.as_deref(),
+        )
     }
 
     /// Changes to fundings: all of them, or those of one project.
@@ -165,8 +275,11 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only the fundings of this project (global id).")] project_id: Option<ID>,
+        #[graphql(desc = "Start after the change of this cursor (an event's `cursor`), not now.")] after: Option<
+            String,
+        >,
     ) -> Notices {
-        changes_under(ctx, RecordKind::Funding, "projectId", Project::TYPE_NAME, project_id.as_ref())
+        changes_under(ctx, RecordKind::Funding, "projectId", Project::TYPE_NAME, project_id.as_ref(), after.as_deref())
     }
 
     /// Every change to every partner, agreement, project and funding, or to those of the kinds given.
@@ -174,7 +287,83 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only changes to records of these kinds.")] kinds: Option<Vec<RecordKind>>,
+        #[graphql(desc = "Start after the change of this cursor (an event's `cursor`), not now.")] after: Option<
+            String,
+        >,
     ) -> Notices {
-        or_error(notices(ctx, move |e| kinds.as_ref().is_none_or(|k| k.contains(&e.kind))))
+        or_error(notices(ctx, after.as_deref(), move |e| kinds.as_ref().is_none_or(|k| k.contains(&e.kind))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A subscriber the broadcast dropped events for reads them back from
+    //! the history: the broadcast here holds one write, and three arrive
+    //! while the subscriber is not reading.
+
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use entity::change_log;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ActiveModelTrait, Database, DatabaseConnection, Set};
+
+    use super::*;
+
+    async fn record(db: &DatabaseConnection, partner: i64, version: i32) -> change_log::Model {
+        let now = Utc::now();
+        change_log::ActiveModel {
+            entity: Set("partner".into()),
+            entity_id: Set(partner),
+            action: Set(if version == 1 { "CREATE" } else { "UPDATE" }.into()),
+            actor: Set("test".into()),
+            at: Set(now),
+            before: Set(None),
+            after: Set(Some(serde_json::json!({ "version": version }))),
+            batch: Set(Some(format!("{partner}-{version}"))),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("the entry is recorded")
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_lagged_reads_the_history_and_misses_nothing() {
+        let db = Database::connect("sqlite::memory:").await.expect("an in-memory database");
+        Migrator::up(&db, None).await.expect("migrated");
+        let (sender, receiver) = broadcast::channel::<Batch>(1);
+        let mut feed = Feed {
+            receiver,
+            pending: VecDeque::new(),
+            keep: |e: &ChangeEvent| e.id != 2,
+            db: db.clone(),
+            examined: events::newest_entry(&db).await.expect("newest"),
+            replaying: false,
+        };
+        let mut written = Vec::new();
+        for (partner, version) in [(1, 1), (2, 1), (1, 2)] {
+            let entry = record(&db, partner, version).await;
+            sender.send(Arc::new(ChangeEvent::of(&entry).into_iter().collect())).expect("a receiver");
+            written.push(entry);
+        }
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let notice = feed.next().await.expect("an event").expect("no error");
+            seen.push((notice.0.id, notice.0.version));
+        }
+        assert_eq!(seen, [(1, Some(1)), (1, Some(2))], "both changes to partner 1, in order, none of partner 2");
+        assert_eq!(feed.examined, written[2].id);
+
+        // Live again: a change already read back is not sent twice, a new one is.
+        let again = ChangeEvent::of(&written[2]).into_iter().collect();
+        sender.send(Arc::new(again)).expect("a receiver");
+        let next = record(&db, 1, 3).await;
+        sender.send(Arc::new(ChangeEvent::of(&next).into_iter().collect())).expect("a receiver");
+        let notice = feed.next().await.expect("an event").expect("no error");
+        assert_eq!((notice.0.change_id, notice.0.version), (next.id, Some(3)));
+        assert!(feed.pending.is_empty());
     }
 }

@@ -12,9 +12,9 @@
 //!   the operation first.
 //!
 //! Each connection has a bounded outbox: a client that stops reading stalls
-//! only its own operations, whose events then pile up in the change
-//! broadcast until they are dropped for it (`SUBSCRIBER_LAGGED`); writers
-//! and other subscribers never wait for it.
+//! only its own operations; the change broadcast drops what they leave
+//! unread, and they read it back from the history when the client reads
+//! again. Writers and other subscribers never wait for it.
 
 use std::collections::HashMap;
 

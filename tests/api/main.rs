@@ -8,6 +8,7 @@ mod browser;
 mod budgets;
 mod crash;
 mod dataset;
+mod events;
 mod fields;
 mod filters;
 mod helpers;

@@ -202,7 +202,7 @@ impl AgreementMutation {
             "input.reference",
         ))?;
         let after = Some(snapshot(&row)?);
-        write.record(RecordKind::Agreement, row.id, ChangeAction::Create, None, after).await?;
+        write.record(RecordKind::Agreement, row.id, ChangeAction::Create, None, after);
         write.commit().await?;
         Ok(Agreement::one(row))
     }
@@ -267,7 +267,7 @@ impl AgreementMutation {
             "input.reference",
         ))?;
         let after = snapshot(&row)?;
-        write.record(RecordKind::Agreement, id, ChangeAction::Update, Some(before), Some(after)).await?;
+        write.record(RecordKind::Agreement, id, ChangeAction::Update, Some(before), Some(after));
         write.commit().await?;
         Ok(Agreement::one(row))
     }
@@ -312,14 +312,14 @@ impl AgreementMutation {
         delete_where::<agreement::Entity>(txn, agreement::Column::Id, &[row_id]).await?;
 
         let before = Some(before::<agreement::Entity>(snapshot(&current)?, expected_version));
-        write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, before, None).await?;
+        write.record(RecordKind::Agreement, row_id, ChangeAction::Delete, before, None);
         for p in &projects {
             let before = Some(snapshot(p)?);
-            write.record(RecordKind::Project, p.id, ChangeAction::Delete, before, None).await?;
+            write.record(RecordKind::Project, p.id, ChangeAction::Delete, before, None);
         }
         for f in &fundings {
             let before = Some(snapshot(f)?);
-            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None).await?;
+            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None);
         }
         write.commit().await?;
         let mut deleted = vec![id.clone()];

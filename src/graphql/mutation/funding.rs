@@ -162,7 +162,7 @@ impl FundingMutation {
         fields.set(&mut row, project_id, funder_id);
         let row = row.insert(txn).await?;
         let after = Some(snapshot(&row)?);
-        write.record(RecordKind::Funding, row.id, ChangeAction::Create, None, after).await?;
+        write.record(RecordKind::Funding, row.id, ChangeAction::Create, None, after);
         write.commit().await?;
         Ok(Funding::one(row))
     }
@@ -219,7 +219,7 @@ impl FundingMutation {
         row.updated_at = Set(write.now);
         let row = row.update(txn).await?;
         let after = snapshot(&row)?;
-        write.record(RecordKind::Funding, id, ChangeAction::Update, Some(before), Some(after)).await?;
+        write.record(RecordKind::Funding, id, ChangeAction::Update, Some(before), Some(after));
         write.commit().await?;
         Ok(Funding::one(row))
     }
@@ -239,7 +239,7 @@ impl FundingMutation {
             funding::Entity::find_by_id(row_id).one(&write.txn).await?.ok_or_else(|| not_found(RecordKind::Funding))?;
         delete_where::<funding::Entity>(&write.txn, funding::Column::Id, &[row_id]).await?;
         let before = Some(before::<funding::Entity>(snapshot(&current)?, expected_version));
-        write.record(RecordKind::Funding, row_id, ChangeAction::Delete, before, None).await?;
+        write.record(RecordKind::Funding, row_id, ChangeAction::Delete, before, None);
         write.commit().await?;
         Ok(Deletion { id: id.clone(), database_id: row_id, deleted: vec![id] })
     }

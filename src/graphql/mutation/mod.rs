@@ -53,9 +53,10 @@ pub struct Write {
     pub txn: CountingTxn,
     pub now: DateTime<Utc>,
     actor: String,
-    /// Names this write's history entries and its notification.
+    /// Groups this write's history entries.
     batch: String,
-    entries: Vec<change_log::Model>,
+    /// Recorded at commit, so the numbering lock is held briefly.
+    entries: Vec<change_log::ActiveModel>,
     bus: EventBus,
     writes: Arc<Writes>,
 }
@@ -138,16 +139,16 @@ impl Write {
         Ok(())
     }
 
-    /// Records a change in `change_log` (the source of its event).
-    pub async fn record(
+    /// Records a change in `change_log` (the source of its event) when the write commits.
+    pub fn record(
         &mut self,
         kind: RecordKind,
         id: i64,
         action: ChangeAction,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
-    ) -> ApiResult<()> {
-        let entry = change_log::ActiveModel {
+    ) {
+        self.entries.push(change_log::ActiveModel {
             entity: Set(kind.table().to_owned()),
             entity_id: Set(id),
             action: Set(action.as_str().to_owned()),
@@ -159,25 +160,22 @@ impl Write {
             created_at: Set(self.now),
             updated_at: Set(self.now),
             ..Default::default()
-        }
-        .insert(&self.txn)
-        .await?;
-        self.entries.push(entry);
-        Ok(())
+        });
     }
 
-    /// Sends the notification (PostgreSQL, inside the transaction), commits
-    /// and announces. It runs to the end even if the request is cancelled
-    /// meanwhile, so a commit is never left unannounced.
+    /// Records the history entries (and on PostgreSQL queues the
+    /// notification), commits and wakes this process's event reader. It
+    /// runs to the end even if the request is cancelled meanwhile, so a
+    /// commit is never left unannounced.
     pub async fn commit(self) -> ApiResult<()> {
-        let Write { txn, batch, entries, bus, writes, .. } = self;
+        let Write { txn, entries, bus, writes, .. } = self;
         // From here the operation has (or may have) made a change: a
         // timeout waits for it instead of reporting it cancelled.
         writes.begin_commit();
         tokio::spawn(async move {
-            bus.notify_in(&txn, &batch).await?;
+            bus.record_in(&txn, entries).await?;
             txn.commit().await?;
-            bus.committed(&entries);
+            bus.committed();
             Ok::<_, ApiError>(())
         })
         .await

@@ -265,7 +265,7 @@ impl PartnerMutation {
         )
         .await?;
         let after = partner_snapshot(txn, &row).await?;
-        write.record(RecordKind::Partner, row.id, ChangeAction::Create, None, Some(after)).await?;
+        write.record(RecordKind::Partner, row.id, ChangeAction::Create, None, Some(after));
         write.commit().await?;
         Ok(Partner::one(row))
     }
@@ -328,7 +328,7 @@ impl PartnerMutation {
             .await?;
         }
         let after = partner_snapshot(txn, &row).await?;
-        write.record(RecordKind::Partner, id, ChangeAction::Update, Some(before), Some(after)).await?;
+        write.record(RecordKind::Partner, id, ChangeAction::Update, Some(before), Some(after));
         write.commit().await?;
         Ok(Partner::one(row))
     }
@@ -400,20 +400,20 @@ impl PartnerMutation {
         for p in partners.iter().filter(|p| p.id == row_id).chain(partners.iter().filter(|p| p.id != row_id)) {
             let snapshot = snapshot(p)?;
             let before = if p.id == row_id { before::<partner::Entity>(snapshot, expected_version) } else { snapshot };
-            write.record(RecordKind::Partner, p.id, ChangeAction::Delete, Some(before), None).await?;
+            write.record(RecordKind::Partner, p.id, ChangeAction::Delete, Some(before), None);
             deleted.push(ID(id::encode(Partner::TYPE_NAME, p.id)));
         }
         for a in &agreements {
             let before = Some(snapshot(a)?);
-            write.record(RecordKind::Agreement, a.id, ChangeAction::Delete, before, None).await?;
+            write.record(RecordKind::Agreement, a.id, ChangeAction::Delete, before, None);
         }
         for p in &projects {
             let before = Some(snapshot(p)?);
-            write.record(RecordKind::Project, p.id, ChangeAction::Delete, before, None).await?;
+            write.record(RecordKind::Project, p.id, ChangeAction::Delete, before, None);
         }
         for f in fundings.values() {
             let before = Some(snapshot(f)?);
-            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None).await?;
+            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None);
         }
         write.commit().await?;
         deleted.extend(global_ids(RecordKind::Agreement, &agreement_ids));

@@ -283,7 +283,7 @@ impl ProjectMutation {
         ))?;
         links.write(&write, row.id).await?;
         let after = Some(project_snapshot(&write.txn, &row).await?);
-        write.record(RecordKind::Project, row.id, ChangeAction::Create, None, after).await?;
+        write.record(RecordKind::Project, row.id, ChangeAction::Create, None, after);
         write.commit().await?;
         Ok(Project::one(row))
     }
@@ -343,7 +343,7 @@ impl ProjectMutation {
         ))?;
         links.write(&write, id).await?;
         let after = project_snapshot(&write.txn, &row).await?;
-        write.record(RecordKind::Project, id, ChangeAction::Update, Some(before), Some(after)).await?;
+        write.record(RecordKind::Project, id, ChangeAction::Update, Some(before), Some(after));
         write.commit().await?;
         Ok(Project::one(row))
     }
@@ -379,10 +379,10 @@ impl ProjectMutation {
         delete_project_links(txn, &[row_id]).await?;
         delete_where::<funding::Entity>(txn, funding::Column::Id, &funding_ids).await?;
         delete_where::<project::Entity>(txn, project::Column::Id, &[row_id]).await?;
-        write.record(RecordKind::Project, row_id, ChangeAction::Delete, Some(before), None).await?;
+        write.record(RecordKind::Project, row_id, ChangeAction::Delete, Some(before), None);
         for f in &fundings {
             let before = Some(snapshot(f)?);
-            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None).await?;
+            write.record(RecordKind::Funding, f.id, ChangeAction::Delete, before, None);
         }
         write.commit().await?;
         let mut deleted = vec![id.clone()];

@@ -94,7 +94,12 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20).measurement_time(Duration::from_secs(10));
     let asker = Asker { caller: Caller::Anonymous, lang: Lang::En };
     for (backend, db) in &backends {
-        let registry = Registry { db: db.clone(), events: EventBus::new(db.get_database_backend()), metrics: None };
+        let registry = Registry {
+            db: db.clone(),
+            replicas: None,
+            events: EventBus::new(db.get_database_backend()),
+            metrics: None,
+        };
         let executor = Executor::new(registry, ExecutorOptions::default());
         for (name, query) in [("q1_nested", Q1), ("search_page", SEARCH_PAGE), ("search_filtered", SEARCH)] {
             let check = rt.block_on(executor.execute(asker.clone(), query.into()));

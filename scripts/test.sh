@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on SQLite and on PostgreSQL, with what it needs:
 # PostgreSQL reachable (started if it is installed but down) and Debian's
-# Chromium for the GraphiQL browser test (installed if missing). Fails,
-# never skips, when either cannot be had.
+# Chromium for the GraphiQL browser test (installed if missing), and a
+# streaming replica of that PostgreSQL on a second port (scripts/replica.sh).
+# Fails, never skips, when any cannot be had.
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh subscriptions   # arguments go to `cargo test` as a filter
@@ -38,6 +39,13 @@ if ! pg_up; then
     echo "FATAL: PostgreSQL is not reachable at $pg_host:$pg_port; the PostgreSQL half of the suite cannot run" >&2
     exit 1
 fi
+
+# A streaming replica of that cluster on a second port, for the read-replica tests.
+if ! bash scripts/replica.sh; then
+    echo "FATAL: no streaming replica could be started; the read-replica tests cannot run" >&2
+    exit 1
+fi
+export TEST_POSTGRES_REPLICA_PORT="${REPLICA_PORT:-5433}"
 
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM" ]; then

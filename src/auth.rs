@@ -24,7 +24,13 @@ pub enum Caller {
     /// No token: may read unless reads require a token.
     Anonymous,
     /// A valid, unrevoked token.
-    Token { id: i64, name: String, role: Role },
+    Token {
+        id: i64,
+        name: String,
+        role: Role,
+        /// The primary's WAL position after the token's last write, if recorded.
+        written_lsn: Option<i64>,
+    },
 }
 
 impl Caller {
@@ -37,6 +43,23 @@ impl Caller {
     }
 
     /// The name recorded in the change history.
+    /// The API token's row id; none without a token.
+    pub fn token_id(&self) -> Option<i64> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Token { id, .. } => Some(*id),
+        }
+    }
+
+    /// Where the primary's WAL stood after the caller's last write, as the
+    /// token's row said when the request began.
+    pub fn written_lsn(&self) -> Option<i64> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Token { written_lsn, .. } => *written_lsn,
+        }
+    }
+
     pub fn actor(&self) -> &str {
         match self {
             Caller::Anonymous => "anonymous",
@@ -96,7 +119,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Call
     match row {
         None => Err(AuthError::Unknown),
         Some(row) if row.revoked_at.is_some() => Err(AuthError::Revoked),
-        Some(row) => Ok(Caller::Token { id: row.id, name: row.name, role: row.role }),
+        Some(row) => Ok(Caller::Token { id: row.id, name: row.name, role: row.role, written_lsn: row.written_lsn }),
     }
 }
 
@@ -175,7 +198,7 @@ mod tests {
 
     #[test]
     fn roles_include_the_weaker_ones() {
-        let editor = Caller::Token { id: 1, name: "e".into(), role: Role::Editor };
+        let editor = Caller::Token { id: 1, name: "e".into(), role: Role::Editor, written_lsn: None };
         assert!(editor.has(Role::Viewer) && editor.has(Role::Editor) && !editor.has(Role::Admin));
         assert!(!Caller::Anonymous.has(Role::Viewer));
     }

@@ -111,6 +111,15 @@ pub struct ServeArgs {
     #[arg(long, env = "CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
 
+    /// A PostgreSQL streaming replica to read from (repeat for several; the environment variable takes a
+    /// comma-separated list). Writes, subscriptions and change events stay on DATABASE_URL, the primary.
+    #[arg(long = "database-replica-url", env = "DATABASE_REPLICA_URLS", value_delimiter = ',')]
+    pub database_replica_urls: Vec<String>,
+
+    /// How long a read waits for a replica to replay its token's last write before reading from the primary.
+    #[arg(long, env = "REPLICA_WAIT_MS", default_value_t = 500)]
+    pub replica_wait_ms: u64,
+
     /// Most database connections held open at once.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,

@@ -2,7 +2,7 @@
 //! every SQL statement a request costs.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::metrics::Metrics;
@@ -52,14 +52,65 @@ pub struct Counting<C> {
 }
 
 /// A request's counting handle on the pool.
-pub type CountingDb = Counting<DatabaseConnection>;
+pub type CountingDb = Counting<Route>;
+
+/// Where a request's statements go: its reads to `read` (a replica, or
+/// the primary) until it begins a write; the write, and every read after
+/// it, to the primary, so a request sees what it wrote.
+#[derive(Clone)]
+pub struct Route {
+    read: DatabaseConnection,
+    primary: DatabaseConnection,
+    wrote: Arc<AtomicBool>,
+}
+
+impl Route {
+    fn conn(&self) -> &DatabaseConnection {
+        if self.wrote.load(Ordering::Relaxed) { &self.primary } else { &self.read }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Route {
+    fn get_database_backend(&self) -> DbBackend {
+        self.primary.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.conn().execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.conn().execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.conn().query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.conn().query_all_raw(stmt).await
+    }
+}
 
 /// A transaction whose statements count towards its request.
 pub type CountingTxn = Counting<DatabaseTransaction>;
 
 impl CountingDb {
+    /// Everything on `conn`.
     pub fn new(conn: DatabaseConnection) -> Self {
-        Counting { conn, statements: Arc::new(AtomicU64::new(0)), metrics: None }
+        Self::reading(conn.clone(), conn)
+    }
+
+    /// Reads on `read` until the request writes; writes on `primary`.
+    pub fn reading(read: DatabaseConnection, primary: DatabaseConnection) -> Self {
+        let route = Route { read, primary, wrote: Arc::new(AtomicBool::new(false)) };
+        Counting { conn: route, statements: Arc::new(AtomicU64::new(0)), metrics: None }
+    }
+
+    /// Counts statements run for this request elsewhere (choosing a replica).
+    pub fn add_statements(&self, n: u64) {
+        self.statements.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Also reports the rows of every statement to `metrics`.
@@ -78,16 +129,17 @@ impl CountingDb {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
+        self.conn.wrote.store(true, Ordering::Relaxed);
         Ok(Counting {
-            conn: self.conn.begin_with_options(options).await?,
+            conn: self.conn.primary.begin_with_options(options).await?,
             statements: self.statements.clone(),
             metrics: self.metrics.clone(),
         })
     }
 
-    /// The pool underneath, for work that is not the request's own.
+    /// The primary's pool, for work that is not the request's own.
     pub fn pool(&self) -> &DatabaseConnection {
-        &self.conn
+        &self.conn.primary
     }
 }
 

@@ -20,5 +20,6 @@ pub mod limits;
 pub mod metrics;
 pub mod options;
 pub mod persisted;
+pub mod replicas;
 pub mod seed;
 pub mod startup;

@@ -39,6 +39,11 @@ pub struct ServerOptions {
     /// A header naming the client's address, set by a proxy in front (its last entry counts);
     /// without one, the connection's peer is the client.
     pub client_address_header: Option<axum::http::HeaderName>,
+    /// PostgreSQL streaming replicas to read from (none: every read on the primary).
+    pub database_replica_urls: Vec<String>,
+    /// How long a read waits for a replica to replay its caller's last write
+    /// before reading from the primary instead.
+    pub replica_wait: Duration,
 }
 
 impl Default for ServerOptions {
@@ -58,6 +63,8 @@ impl Default for ServerOptions {
             budget_per_token: DEFAULT_BUDGET_PER_TOKEN,
             budget_per_address: DEFAULT_BUDGET_PER_ADDRESS,
             client_address_header: None,
+            database_replica_urls: Vec::new(),
+            replica_wait: Duration::from_millis(500),
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::http::{AppState, Health, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::options::ServerOptions;
 use crate::persisted::Persisted;
+use crate::replicas::Replicas;
 use crate::seed;
 
 /// How to run the server.
@@ -85,6 +86,17 @@ impl Application {
         let mut tasks: Vec<JoinHandle<()>> = events.start(&db).await.context("listening for changes")?;
         let health = Arc::new(Health::new());
         tasks.push(health.monitor(db.clone(), metrics.clone(), options.health_interval));
+        let replicas = if options.database_replica_urls.is_empty() {
+            None
+        } else {
+            let pool = u32::try_from(options.max_concurrent_queries).unwrap_or(u32::MAX).max(1);
+            let replicas =
+                Replicas::connect(db.clone(), &options.database_replica_urls, pool, options.replica_wait).await?;
+            tracing::info!(replicas = options.database_replica_urls.len(), "reading from replicas");
+            let replicas = Arc::new(replicas);
+            tasks.push(replicas.clone().monitor(options.health_interval));
+            Some(replicas)
+        };
         let listener = TcpListener::bind(listen_addr).await.with_context(|| format!("binding {listen_addr}"))?;
         let metrics_listener = match &options.metrics_addr {
             Some(addr) => Some(
@@ -107,7 +119,10 @@ impl Application {
             }
         }));
         let state = AppState {
-            executor: Executor::new(Registry { db, events, metrics: Some(metrics.clone()) }, options.executor.clone()),
+            executor: Executor::new(
+                Registry { db, replicas: replicas.clone(), events, metrics: Some(metrics.clone()) },
+                options.executor.clone(),
+            ),
             executions: Arc::new(Semaphore::new(options.max_concurrent_queries.max(1))),
             options: Arc::new(options.clone()),
             gate: Arc::new(

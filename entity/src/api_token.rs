@@ -13,6 +13,9 @@ pub struct Model {
     pub token_sha256: String,
     pub role: Role,
     pub revoked_at: Option<DateTimeUtc>,
+    /// PostgreSQL: the primary's WAL position (in bytes) after this token's
+    /// last write; reads with the token wait for a replica to replay it.
+    pub written_lsn: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,7 @@ mod m20261123_000006_add_change_log_batch;
 mod m20261204_000007_index_search;
 mod m20261205_000008_add_provenance;
 mod m20261205_000009_number_changes_in_commit_order;
+mod m20261205_000010_add_api_token_written_lsn;
 mod util;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_index_search::Migration),
             Box::new(m20261205_000008_add_provenance::Migration),
             Box::new(m20261205_000009_number_changes_in_commit_order::Migration),
+            Box::new(m20261205_000010_add_api_token_written_lsn::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::lang::Lang;
 use crate::graphql::node::Wanted;
+use crate::replicas::Replicas;
 
 /// Per-request data: the counting connection, the caller's language and
 /// identity, and where committed changes are announced.
@@ -19,6 +20,8 @@ pub struct RequestData {
     pub lang: Lang,
     pub caller: Caller,
     pub events: EventBus,
+    /// The read replicas, told of each write so its author reads it back.
+    pub replicas: Option<Arc<Replicas>>,
     /// Whether the fast path is on for this request (see
     /// [`crate::graphql::Executor`]): objects resolved in place and
     /// written as JSON where they resolve, reads narrowed to the columns

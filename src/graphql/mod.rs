@@ -41,6 +41,7 @@ use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
 use crate::metrics::Metrics;
+use crate::replicas::Replicas;
 
 type RegistrySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -60,11 +61,12 @@ pub fn type_registry() -> async_graphql::registry::Registry {
     registry
 }
 
-/// What a request runs against: the database, where changes are announced,
-/// and where what it cost is reported.
+/// What a request runs against: the database (and its read replicas),
+/// where changes are announced, and where what it cost is reported.
 #[derive(Clone)]
 pub struct Registry {
     pub db: DatabaseConnection,
+    pub replicas: Option<Arc<Replicas>>,
     pub events: EventBus,
     pub metrics: Option<Arc<Metrics>>,
 }
@@ -144,14 +146,35 @@ impl Executor {
         &self.registry.db
     }
 
+    /// The read replicas, if any.
+    pub fn replicas(&self) -> Option<&Replicas> {
+        self.registry.replicas.as_deref()
+    }
+
     /// Whether operations take the fast path.
     pub fn fast(&self) -> bool {
         self.fast
     }
 
-    /// The per-request data of one operation, on its own counting connection.
-    fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
-        let mut db = CountingDb::new(self.registry.db.clone());
+    /// The per-request data of one query or mutation, on its own counting
+    /// connection, reading from a replica when there are some.
+    async fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
+        let Some(replicas) = &self.registry.replicas else { return self.request_data_on(asker, None, 0) };
+        let (read, statements) = replicas.reader(asker.caller.written_lsn()).await;
+        self.request_data_on(asker, Some(read), statements)
+    }
+
+    /// The per-request data of one operation reading from `read` (the
+    /// primary when `None`), having cost `statements` already.
+    fn request_data_on(
+        &self,
+        asker: Asker,
+        read: Option<DatabaseConnection>,
+        statements: u64,
+    ) -> (RequestData, CountingDb) {
+        let primary = self.registry.db.clone();
+        let mut db = CountingDb::reading(read.unwrap_or_else(|| primary.clone()), primary);
+        db.add_statements(statements);
         if let Some(metrics) = &self.registry.metrics {
             db = db.with_metrics(metrics.clone());
         }
@@ -161,6 +184,7 @@ impl Executor {
                 lang: asker.lang,
                 caller: asker.caller,
                 events: self.registry.events.clone(),
+                replicas: self.registry.replicas.clone(),
                 fast: self.fast,
                 fields: Default::default(),
                 writes_text: Default::default(),
@@ -174,7 +198,7 @@ impl Executor {
     /// asker's language unless the query says otherwise; the statements it
     /// cost go in `extensions.sqlStatements`.
     pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
-        let (data, db) = self.request_data(asker);
+        let (data, db) = self.request_data(asker).await;
         let response = self.schema.execute(request.data(data)).await;
         Executed::new(response, db.statements())
     }
@@ -190,7 +214,7 @@ impl Executor {
         request: async_graphql::Request,
         deadline: tokio::time::Instant,
     ) -> Result<Executed, TimedOut> {
-        let (data, db) = self.request_data(asker);
+        let (data, db) = self.request_data(asker).await;
         let writes = data.writes.clone();
         let execution = self.schema.execute(request.data(data));
         tokio::pin!(execution);
@@ -208,13 +232,14 @@ impl Executor {
     }
 
     /// Runs a subscription (or, once, a query or mutation): each event's
-    /// answer with the statements it cost so far.
+    /// answer with the statements it cost so far. It reads the primary,
+    /// where each event's change is committed by the time it is sent.
     pub fn execute_stream(
         &self,
         asker: Asker,
         request: async_graphql::Request,
     ) -> impl Stream<Item = Executed> + Send + 'static {
-        let (data, db) = self.request_data(asker);
+        let (data, db) = self.request_data_on(asker, None, 0);
         self.schema.execute_stream(request.data(data)).map(move |response| Executed::new(response, db.statements()))
     }
 }

@@ -15,11 +15,18 @@ pub async fn health() -> Json<Value> {
 /// `/ready`: the database answers, as the monitor last saw it (every
 /// second, on a connection of its own); 503 while it does not. A load
 /// balancer polling this does not add to the pool's load, and a pool busy
-/// with long queries does not read as an outage.
+/// with long queries does not read as an outage. With read replicas, each
+/// is listed as up or not and how many bytes of WAL it is behind the
+/// primary; a replica down only sends reads elsewhere, so it never makes
+/// the server unready.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if state.health.is_up() {
-        (StatusCode::OK, Json(json!({ "status": "ready" })))
+    let (status, mut body) = if state.health.is_up() {
+        (StatusCode::OK, json!({ "status": "ready" }))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": "database unreachable" })))
+        (StatusCode::SERVICE_UNAVAILABLE, json!({ "status": "unavailable", "reason": "database unreachable" }))
+    };
+    if let Some(replicas) = state.executor.replicas() {
+        body["replicas"] = Value::Array(replicas.status());
     }
+    (status, Json(body))
 }

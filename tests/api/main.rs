@@ -27,6 +27,7 @@ mod production;
 mod provenance;
 mod relations;
 mod rendering;
+mod replicas;
 mod schema;
 mod search;
 mod statements;

@@ -18,12 +18,13 @@ use entity::change_log;
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, Set, SqlErr};
 
-use crate::db::CountingTxn;
+use crate::db::{CountingDb, CountingTxn};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, EventBus, RecordKind, with_entity};
 use crate::graphql::context::{Writes, request};
 use crate::graphql::id;
 use crate::graphql::sql::column_in;
+use crate::replicas;
 
 /// Everything that can be written. Every mutation needs a token with the
 /// EDITOR role.
@@ -59,6 +60,9 @@ pub struct Write {
     entries: Vec<change_log::ActiveModel>,
     bus: EventBus,
     writes: Arc<Writes>,
+    /// With read replicas: the token to record the commit's WAL position
+    /// in, so the writer's next reads wait for a replica to have it.
+    replicas: Option<(i64, CountingDb)>,
 }
 
 impl Write {
@@ -79,6 +83,7 @@ impl Write {
             entries: Vec::new(),
             bus: data.events.clone(),
             writes: data.writes.clone(),
+            replicas: data.replicas.as_ref().and(data.caller.token_id()).map(|token| (token, data.db.clone())),
         })
     }
 
@@ -168,7 +173,7 @@ impl Write {
     /// runs to the end even if the request is cancelled meanwhile, so a
     /// commit is never left unannounced.
     pub async fn commit(self) -> ApiResult<()> {
-        let Write { txn, entries, bus, writes, .. } = self;
+        let Write { txn, entries, bus, writes, replicas, .. } = self;
         // From here the operation has (or may have) made a change: a
         // timeout waits for it instead of reporting it cancelled.
         writes.begin_commit();
@@ -176,6 +181,13 @@ impl Write {
             bus.record_in(&txn, entries).await?;
             txn.commit().await?;
             bus.committed();
+            if let Some((token, db)) = replicas {
+                // The write is made whatever happens here: at worst the writer's
+                // next read comes from a replica that has not replayed it yet.
+                if let Err(e) = replicas::record_write(&db, token).await {
+                    tracing::warn!(error = %e, "cannot record the primary's WAL position after a write");
+                }
+            }
             Ok::<_, ApiError>(())
         })
         .await

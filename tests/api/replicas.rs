@@ -1,0 +1,172 @@
+//! Reads on a real streaming replica (scripts/replica.sh starts one: a
+//! pg_basebackup of the test cluster on a second port). The replica's
+//! replay is paused to make it visibly behind: other callers then read the
+//! old state from it, while the writer reads its own write, and `/ready`
+//! reports the lag.
+
+use std::time::Duration;
+
+use partnership_registry::auth::Role;
+use partnership_registry::options::ServerOptions;
+use partnership_registry::startup::Application;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::mutations::UPDATE_PARTNER;
+use crate::ws_client::WsClient;
+
+/// The test database's URL on the replica.
+fn on_replica(primary_url: &str) -> String {
+    let port = std::env::var("TEST_POSTGRES_REPLICA_PORT").unwrap_or_else(|_| "5433".to_owned());
+    let name = primary_url.rsplit('/').next().expect("a database name");
+    format!("postgres://postgres@127.0.0.1:{port}/{name}")
+}
+
+/// A connection to the test database on the replica, once replay has created it.
+async fn replica_connection(url: &str) -> DatabaseConnection {
+    for _ in 0..100 {
+        if let Ok(db) = Database::connect(url).await {
+            return db;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the replica must serve {url} (scripts/replica.sh starts one)");
+}
+
+/// Pauses the replica's replay until dropped.
+struct Paused(DatabaseConnection);
+
+impl Paused {
+    async fn replay(db: &DatabaseConnection) -> Self {
+        db.execute_unprepared("SELECT pg_wal_replay_pause()").await.expect("replay pauses");
+        Paused(db.clone())
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        let db = self.0.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(async {
+                    let _ = db.execute_unprepared("SELECT pg_wal_replay_resume()").await;
+                });
+            }
+        })
+        .join();
+    }
+}
+
+const NAME: &str = r#"query($slug: String!) { partner(slug: $slug) { name(lang: EN) version } }"#;
+
+async fn name_as(app: &TestApp, token: Option<&str>, slug: &str) -> Value {
+    let body = match token {
+        Some(token) => app.graphql_as(token, NAME, json!({ "slug": slug })).await,
+        None => app.graphql(NAME, json!({ "slug": slug })).await,
+    };
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["partner"]["name"].clone()
+}
+
+async fn ready(app: &TestApp) -> Value {
+    app.client.get(app.url("/ready")).send().await.expect("/ready answers").json().await.expect("JSON")
+}
+
+/// Polls `check` (every 100 ms, 15 s at most) until it holds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..150 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never: {what}");
+}
+
+// One test, because pausing replay pauses it for every database of the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
+    let primary = spawn_app(Backend::Postgres).await;
+    let replica_url = on_replica(&primary.database_url);
+    let replica = replica_connection(&replica_url).await;
+    let reading_replica = || ServerOptions {
+        database_replica_urls: vec![replica_url.clone()],
+        replica_wait: Duration::from_millis(300),
+        ..crate::helpers::options()
+    };
+    let app = primary.replica_with(reading_replica()).await;
+    let other = primary.replica_with(reading_replica()).await;
+    let editor = app.token(Role::Editor).await;
+    let viewer = app.token(Role::Viewer).await;
+    let slug = "unodc";
+    let before = name_as(&primary, None, slug).await;
+    eventually("the replica has the seeded registry", || async { name_as(&app, None, slug).await == before }).await;
+    let status = ready(&app).await;
+    assert_eq!(
+        (status["status"].as_str(), status["replicas"][0]["up"].as_bool()),
+        (Some("ready"), Some(true)),
+        "{status}"
+    );
+
+    let paused = Paused::replay(&replica).await;
+    let id = primary.partner_id(slug).await;
+    let mut watcher = WsClient::connect(&app, None).await;
+    watcher
+        .subscribe(
+            "w",
+            "subscription($id: ID!) { partnerChanged(id: $id) { node { ... on Partner { name(lang: EN) } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    watcher.nothing_pending().await;
+    let input = json!({ "input": { "id": id, "expectedVersion": 1, "nameEn": "Renamed on the primary" } });
+    let written = app.data_as(&editor, UPDATE_PARTNER, input).await;
+    assert_eq!(written["updatePartner"]["name"], "Renamed on the primary", "a mutation reads back from the primary");
+
+    // Other callers read the replica, which has not replayed the write.
+    assert_eq!(name_as(&app, None, slug).await, before, "an anonymous read is served by the replica");
+    assert_eq!(name_as(&app, Some(&viewer), slug).await, before, "so is another token's");
+    // The writer waits for the replica, gives up after 300 ms, and reads the primary.
+    assert_eq!(name_as(&app, Some(&editor), slug).await, "Renamed on the primary", "the writer reads its write");
+    assert_eq!(name_as(&other, Some(&editor), slug).await, "Renamed on the primary", "through any server");
+    assert_eq!(name_as(&other, None, slug).await, before, "where others still read the replica");
+    // A subscriber reads the record as committed, from the primary.
+    let message = watcher.message().await;
+    assert_eq!(message["payload"]["data"]["partnerChanged"]["node"]["name"], "Renamed on the primary", "{message}");
+    eventually("/ready reports the replica behind", || async {
+        ready(&app).await["replicas"][0]["lagBytes"].as_i64().is_some_and(|lag| lag > 0)
+    })
+    .await;
+
+    drop(paused);
+    eventually("the replica catches up", || async { name_as(&app, None, slug).await == "Renamed on the primary" })
+        .await;
+    eventually("/ready reports no lag", || async { ready(&app).await["replicas"][0]["lagBytes"].as_i64() == Some(0) })
+        .await;
+    // With replay running, the writer's next write is read back at once.
+    let input = json!({ "input": { "id": id, "expectedVersion": 2, "nameEn": "Renamed again" } });
+    app.data_as(&editor, UPDATE_PARTNER, input).await;
+    assert_eq!(name_as(&app, Some(&editor), slug).await, "Renamed again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_is_not_a_standby_is_refused_at_start() {
+    let primary = spawn_app(Backend::Postgres).await;
+    let options =
+        ServerOptions { database_replica_urls: vec![primary.database_url.clone()], ..crate::helpers::options() };
+    let refused = Application::with_connection(primary.db.clone(), "127.0.0.1:0", &options).await;
+    let error = format!("{:#}", refused.err().expect("the server refuses to start"));
+    assert!(error.contains("replica 1 is not a standby"), "{error}");
+
+    let sqlite = spawn_app(Backend::Sqlite).await;
+    let options =
+        ServerOptions { database_replica_urls: vec![on_replica(&primary.database_url)], ..crate::helpers::options() };
+    let refused = Application::with_connection(sqlite.db.clone(), "127.0.0.1:0", &options).await;
+    let error = format!("{:#}", refused.err().expect("the server refuses to start"));
+    assert!(error.contains("need PostgreSQL"), "{error}");
+}

@@ -355,11 +355,19 @@ mod replicas {
         assert_eq!(committed.len(), 8 * 6 + 1 + 4 * 3, "every acknowledged write is in the history");
         let slow_at = committed.iter().position(|c| c["recordId"] == slow.as_str()).expect("the slow write");
         assert_eq!(slow_at, 8 * 6, "the slow write committed after the whole first load");
+        let mut delivered = Vec::new();
         for (client, server) in [(&mut on_a, "a"), (&mut on_b, "b")] {
             let received: Vec<Value> = events(client, "all", committed.len()).await.iter().map(change).collect();
             assert_eq!(received, committed, "server {server}: every change, once, in commit order");
             client.nothing_pending().await;
+            delivered.push(received.len());
         }
+        println!(
+            "events: {} committed; delivered in commit order, none twice, to a subscriber on each server: {delivered:?}; \
+             {} listening connections killed",
+            committed.len(),
+            kills.load(Ordering::SeqCst)
+        );
 
         // Leaves server a after 20 events; resumes on b from the last it got.
         let first = events(&mut leaving, "all", 20).await;

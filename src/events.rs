@@ -19,6 +19,7 @@
 //! the cursor of the last event it received, read back from the history.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_graphql::Enum;
@@ -209,18 +210,29 @@ pub const PAGE: u64 = 500;
 pub struct EventBus {
     sender: broadcast::Sender<Batch>,
     wake: Arc<Notify>,
+    /// The newest entry the reader has handed to the broadcast (or found
+    /// when the server started): every entry above it is still to come.
+    delivered: Arc<AtomicI64>,
     via_postgres: bool,
 }
 
 impl EventBus {
     pub fn new(backend: DbBackend) -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
-        EventBus { sender, wake: Arc::new(Notify::new()), via_postgres: backend == DbBackend::Postgres }
+        EventBus {
+            sender,
+            wake: Arc::new(Notify::new()),
+            delivered: Arc::new(AtomicI64::new(0)),
+            via_postgres: backend == DbBackend::Postgres,
+        }
     }
 
-    /// A receiver of every write delivered from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Batch> {
-        self.sender.subscribe()
+    /// A receiver of every write delivered from now on, and the entry it
+    /// starts after: every entry above that one reaches the receiver (those
+    /// at or below it may too, and are the subscriber's to skip).
+    pub fn subscribe(&self) -> (broadcast::Receiver<Batch>, i64) {
+        let receiver = self.sender.subscribe();
+        (receiver, self.delivered.load(Ordering::SeqCst))
     }
 
     /// Records a write's history entries, as the last statements of its
@@ -264,7 +276,8 @@ impl EventBus {
             let db = db.clone();
             tasks.push(tokio::spawn(async move { keep_listening(listener, &db, &wake).await }));
         }
-        let mut reader = Reader { sender: self.sender.clone(), db: db.clone(), after: newest_entry(db).await? };
+        self.delivered.store(newest_entry(db).await?, Ordering::SeqCst);
+        let mut reader = Reader { sender: self.sender.clone(), db: db.clone(), delivered: self.delivered.clone() };
         let wake = self.wake.clone();
         tasks.push(tokio::spawn(async move { reader.run(&wake).await }));
         Ok(tasks)
@@ -342,7 +355,7 @@ struct Reader {
     sender: broadcast::Sender<Batch>,
     db: DatabaseConnection,
     /// The newest entry delivered, or present when the server started.
-    after: i64,
+    delivered: Arc<AtomicI64>,
 }
 
 impl Reader {
@@ -358,14 +371,19 @@ impl Reader {
 
     async fn deliver_new(&mut self) -> Result<(), DbErr> {
         loop {
-            let entries = entries_after(&self.db, self.after).await?;
+            let entries = entries_after(&self.db, self.delivered.load(Ordering::SeqCst)).await?;
             let Some(last) = entries.last().map(|e| e.id) else { return Ok(()) };
             for batch in batches(&entries) {
                 tracing::debug!(entries = batch.len(), "change batch delivered");
+                // Moved on before the send: a subscriber joining in between
+                // starts after this batch and may also receive it, never miss it.
+                if let Some(newest) = batch.last() {
+                    self.delivered.store(newest.change_id, Ordering::SeqCst);
+                }
                 // No receiver is not an error: nobody is subscribed.
                 let _ = self.sender.send(batch);
             }
-            self.after = last;
+            self.delivered.store(last, Ordering::SeqCst);
             if (entries.len() as u64) < PAGE {
                 return Ok(());
             }

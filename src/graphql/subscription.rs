@@ -105,17 +105,16 @@ fn notices(
     keep: impl Fn(&ChangeEvent) -> bool + Send + Sync + 'static,
 ) -> ApiResult<Notices> {
     let data = request(ctx)?;
-    // Subscribed before the starting point is read, so no change falls between.
-    let receiver = data.events.subscribe();
+    let (receiver, live_after) = data.events.subscribe();
     let not_a_cursor = || ApiError::bad_input("after", "`after` is not the cursor of a change event");
     let after = after.map(|cursor| id::decode_as("after", CURSOR, cursor).map_err(|_| not_a_cursor())).transpose()?;
     let db = data.db.pool().clone();
     let start = async move {
-        let newest = events::newest_entry(&db).await?;
         let (examined, replaying) = match after {
-            Some(after) if after > newest => return Err(not_a_cursor()),
+            // From now on: every change above the broadcast's place when subscribed.
+            None => (live_after, false),
+            Some(after) if after > events::newest_entry(&db).await? => return Err(not_a_cursor()),
             Some(after) => (after, true),
-            None => (newest, false),
         };
         Ok(Feed { receiver, pending: VecDeque::new(), keep, db, examined, replaying })
     };

@@ -13,8 +13,9 @@
 //!
 //! [`ServerOptions::replica_wait`]: crate::options::ServerOptions::replica_wait
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entity::api_token;
@@ -48,7 +49,14 @@ pub struct Replicas {
     members: Vec<Replica>,
     next: AtomicUsize,
     wait: Duration,
+    /// This server's own record of each token's last write: a request
+    /// reads the token's row once, so the later operations of a batch and
+    /// of a WebSocket connection learn of the earlier ones' writes here.
+    recent: Mutex<HashMap<i64, i64>>,
 }
+
+/// Tokens [`Replicas::recent`] keeps before it starts afresh.
+const RECENT: usize = 10_000;
 
 async fn position(db: &impl ConnectionTrait, sql: &str) -> Result<Option<i64>, DbErr> {
     let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
@@ -87,14 +95,44 @@ impl Replicas {
                 lag_bytes: AtomicI64::new(0),
             });
         }
-        Ok(Replicas { primary, members, next: AtomicUsize::new(0), wait })
+        Ok(Replicas { primary, members, next: AtomicUsize::new(0), wait, recent: Mutex::default() })
     }
 
-    /// Where the reads of a caller whose last write left the primary's WAL
-    /// at `needed` go, and the statements choosing it ran: the next replica
-    /// that is up and has replayed that far (waiting for it within the
-    /// bound), else the primary.
-    pub async fn reader(&self, needed: Option<i64>) -> (DatabaseConnection, u64) {
+    /// After a write with API token `token` has committed (outside its
+    /// transaction, on the primary): records in the token's row, and here,
+    /// where the primary's WAL now stands, never moving it back. One statement.
+    pub async fn record_write(&self, db: &impl ConnectionTrait, token: i64) -> Result<(), DbErr> {
+        let now = Expr::cust("(pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint");
+        let kept = Expr::col(api_token::Column::WrittenLsn);
+        let update = Query::update()
+            .table(api_token::Entity)
+            .value(api_token::Column::WrittenLsn, Expr::case(kept.clone().gt(now.clone()), kept).finally(now))
+            .and_where(api_token::Column::Id.eq(token))
+            .returning_col(api_token::Column::WrittenLsn)
+            .to_owned();
+        let written =
+            db.query_one(&update).await?.and_then(|row| row.try_get_by_index::<Option<i64>>(0).ok()).flatten();
+        if let Some(written) = written {
+            let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if recent.len() >= RECENT {
+                // Each token's row still has it; only later operations of a request already begun may miss it.
+                recent.clear();
+            }
+            let at = recent.entry(token).or_insert(written);
+            *at = Ord::max(*at, written);
+        }
+        Ok(())
+    }
+
+    /// Where the reads of a caller go (with API token `token` whose row said,
+    /// when the request began, that its last write left the primary's WAL at
+    /// `written`), and the statements choosing it ran: the next replica that
+    /// is up and has replayed the token's last write (waiting for it within
+    /// the bound), else the primary.
+    pub async fn reader(&self, token: Option<i64>, written: Option<i64>) -> (DatabaseConnection, u64) {
+        let recent =
+            token.and_then(|t| self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&t).copied());
+        let needed = Ord::max(written, recent);
         let n = self.members.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let Some(replica) = (0..n).map(|i| &self.members[(start + i) % n]).find(|r| r.up.load(Ordering::Relaxed))
@@ -173,18 +211,4 @@ impl Replicas {
             })
             .collect()
     }
-}
-
-/// After a write with API token `token` has committed (so run on the
-/// primary, outside the write's transaction): records in the token's row
-/// where the primary's WAL now stands, never moving it back. One statement.
-pub async fn record_write(db: &impl ConnectionTrait, token: i64) -> Result<(), DbErr> {
-    let now = Expr::cust("(pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint");
-    let kept = Expr::col(api_token::Column::WrittenLsn);
-    let update = Query::update()
-        .table(api_token::Entity)
-        .value(api_token::Column::WrittenLsn, Expr::case(kept.clone().gt(now.clone()), kept).finally(now))
-        .and_where(api_token::Column::Id.eq(token))
-        .to_owned();
-    db.execute(&update).await.map(|_| ())
 }

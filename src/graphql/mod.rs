@@ -160,7 +160,7 @@ impl Executor {
     /// connection, reading from a replica when there are some.
     async fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
         let Some(replicas) = &self.registry.replicas else { return self.request_data_on(asker, None, 0) };
-        let (read, statements) = replicas.reader(asker.caller.written_lsn()).await;
+        let (read, statements) = replicas.reader(asker.caller.token_id(), asker.caller.written_lsn()).await;
         self.request_data_on(asker, Some(read), statements)
     }
 

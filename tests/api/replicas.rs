@@ -34,23 +34,39 @@ async fn replica_connection(url: &str) -> DatabaseConnection {
     panic!("the replica must serve {url} (scripts/replica.sh starts one)");
 }
 
-/// Pauses the replica's replay until dropped.
-struct Paused(DatabaseConnection);
+/// The replica's replay, paused until [`Paused::resume`] (or, should the
+/// test fail first, until dropped).
+struct Paused {
+    db: DatabaseConnection,
+    url: String,
+    resumed: bool,
+}
 
 impl Paused {
-    async fn replay(db: &DatabaseConnection) -> Self {
+    async fn replay(db: &DatabaseConnection, url: &str) -> Self {
         db.execute_unprepared("SELECT pg_wal_replay_pause()").await.expect("replay pauses");
-        Paused(db.clone())
+        Paused { db: db.clone(), url: url.to_owned(), resumed: false }
+    }
+
+    async fn resume(mut self) {
+        self.db.execute_unprepared("SELECT pg_wal_replay_resume()").await.expect("replay resumes");
+        self.resumed = true;
     }
 }
 
 impl Drop for Paused {
     fn drop(&mut self) {
-        let db = self.0.clone();
+        if self.resumed {
+            return;
+        }
+        // The test's runtime is unwinding: a connection of this thread's own resumes replay.
+        let url = self.url.clone();
         let _ = std::thread::spawn(move || {
             if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 runtime.block_on(async {
-                    let _ = db.execute_unprepared("SELECT pg_wal_replay_resume()").await;
+                    if let Ok(db) = Database::connect(&url).await {
+                        let _ = db.execute_unprepared("SELECT pg_wal_replay_resume()").await;
+                    }
                 });
             }
         })
@@ -113,7 +129,7 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
         "{status}"
     );
 
-    let paused = Paused::replay(&replica).await;
+    let paused = Paused::replay(&replica, &replica_url).await;
     let id = primary.partner_id(slug).await;
     let mut watcher = WsClient::connect(&app, None).await;
     watcher
@@ -135,6 +151,17 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
     assert_eq!(name_as(&app, Some(&editor), slug).await, "Renamed on the primary", "the writer reads its write");
     assert_eq!(name_as(&other, Some(&editor), slug).await, "Renamed on the primary", "through any server");
     assert_eq!(name_as(&other, None, slug).await, before, "where others still read the replica");
+    // In a batch the token's row is read once, before the write: the query
+    // after it still reads it. A second editor, whose first write this is.
+    let second = app.token(Role::Editor).await;
+    let batch = json!([
+        { "query": UPDATE_PARTNER, "variables": { "input": { "id": id, "expectedVersion": 2, "nameEn": "Renamed in a batch" } } },
+        { "query": NAME, "variables": { "slug": slug } },
+    ]);
+    let response = app.client.post(app.url("/graphql")).bearer_auth(&second).json(&batch).send().await.expect("sent");
+    let answers: Value = response.json().await.expect("JSON");
+    assert_eq!(answers[1]["data"]["partner"]["name"], "Renamed in a batch", "{answers}");
+    assert_eq!(name_as(&app, None, slug).await, before, "still not on the replica");
     // A subscriber reads the record as committed, from the primary.
     let message = watcher.message().await;
     assert_eq!(message["payload"]["data"]["partnerChanged"]["node"]["name"], "Renamed on the primary", "{message}");
@@ -143,13 +170,12 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
     })
     .await;
 
-    drop(paused);
-    eventually("the replica catches up", || async { name_as(&app, None, slug).await == "Renamed on the primary" })
-        .await;
+    paused.resume().await;
+    eventually("the replica catches up", || async { name_as(&app, None, slug).await == "Renamed in a batch" }).await;
     eventually("/ready reports no lag", || async { ready(&app).await["replicas"][0]["lagBytes"].as_i64() == Some(0) })
         .await;
     // With replay running, the writer's next write is read back at once.
-    let input = json!({ "input": { "id": id, "expectedVersion": 2, "nameEn": "Renamed again" } });
+    let input = json!({ "input": { "id": id, "expectedVersion": 3, "nameEn": "Renamed again" } });
     app.data_as(&editor, UPDATE_PARTNER, input).await;
     assert_eq!(name_as(&app, Some(&editor), slug).await, "Renamed again");
 }

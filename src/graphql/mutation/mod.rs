@@ -24,7 +24,7 @@ use crate::events::{ChangeAction, EventBus, RecordKind, with_entity};
 use crate::graphql::context::{Writes, request};
 use crate::graphql::id;
 use crate::graphql::sql::column_in;
-use crate::replicas;
+use crate::replicas::Replicas;
 
 /// Everything that can be written. Every mutation needs a token with the
 /// EDITOR role.
@@ -62,7 +62,7 @@ pub struct Write {
     writes: Arc<Writes>,
     /// With read replicas: the token to record the commit's WAL position
     /// in, so the writer's next reads wait for a replica to have it.
-    replicas: Option<(i64, CountingDb)>,
+    replicas: Option<(Arc<Replicas>, i64, CountingDb)>,
 }
 
 impl Write {
@@ -83,7 +83,7 @@ impl Write {
             entries: Vec::new(),
             bus: data.events.clone(),
             writes: data.writes.clone(),
-            replicas: data.replicas.as_ref().and(data.caller.token_id()).map(|token| (token, data.db.clone())),
+            replicas: data.replicas.clone().zip(data.caller.token_id()).map(|(r, token)| (r, token, data.db.clone())),
         })
     }
 
@@ -181,10 +181,10 @@ impl Write {
             bus.record_in(&txn, entries).await?;
             txn.commit().await?;
             bus.committed();
-            if let Some((token, db)) = replicas {
+            if let Some((replicas, token, db)) = replicas {
                 // The write is made whatever happens here: at worst the writer's
                 // next read comes from a replica that has not replayed it yet.
-                if let Err(e) = replicas::record_write(&db, token).await {
+                if let Err(e) = replicas.record_write(&db, token).await {
                     tracing::warn!(error = %e, "cannot record the primary's WAL position after a write");
                 }
             }

@@ -28,7 +28,10 @@ use tokio::task::JoinHandle;
 const WRITTEN: &str = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS lsn";
 
 /// What a standby has replayed, in bytes; null on a server that is not one.
-const REPLAYED: &str = "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS lsn";
+/// `pg_last_wal_replay_lsn()` alone is not null on a primary that went
+/// through crash recovery since it started, hence `pg_is_in_recovery()`.
+const REPLAYED: &str =
+    "SELECT CASE WHEN pg_is_in_recovery() THEN (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint END AS lsn";
 
 /// How often a waiting read asks its replica again.
 const POLL: Duration = Duration::from_millis(5);
@@ -84,7 +87,7 @@ impl Replicas {
                 position(&db, REPLAYED).await.map_err(|e| anyhow::anyhow!("asking replica {}: {e}", n + 1))?;
             let Some(replayed) = replayed else {
                 anyhow::bail!(
-                    "replica {} is not a standby (pg_last_wal_replay_lsn() is null): it cannot be read as one",
+                    "replica {} is not a standby (pg_is_in_recovery() is false): it cannot be read as one",
                     n + 1
                 );
             };

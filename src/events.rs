@@ -14,9 +14,13 @@
 //!
 //! Fan-out is a bounded broadcast of one message per write: publishing
 //! never waits for a subscriber. A subscriber that falls more than
-//! [`CAPACITY`] writes behind loses its place and its subscription ends
-//! with an error (see [`crate::graphql::subscription`]); it resumes from
-//! the cursor of the last event it received, read back from the history.
+//! [`CAPACITY`] writes behind reads what it missed back from the history
+//! (see [`crate::graphql::subscription`]).
+//!
+//! On PostgreSQL the reader also looks every [`IDLE_READ`] without being
+//! woken, so a listening connection that died without a word (no TCP
+//! reset reaches the server) delays other servers' changes by that much at
+//! most.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -36,8 +40,16 @@ use tokio::task::JoinHandle;
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "registry_changes";
 
-/// Writes a subscriber may fall behind by before it is dropped.
+/// Writes a subscriber may fall behind by before it reads from the history.
 pub const CAPACITY: usize = 1024;
+
+/// How long the reader waits for a wake-up on PostgreSQL before it reads anyway.
+pub const IDLE_READ: Duration = Duration::from_secs(2);
+
+/// History entries a write inserts per statement: each row binds one value
+/// per column, and SQLite takes at most 32,766 bound values a statement
+/// (PostgreSQL 65,535).
+const ENTRIES_PER_INSERT: usize = 1_000;
 
 /// What happened to a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Enum)]
@@ -247,7 +259,11 @@ impl EventBus {
         if entries.is_empty() {
             return Ok(());
         }
-        change_log::Entity::insert_many(entries).exec_without_returning(txn).await?;
+        let mut entries = entries.into_iter().peekable();
+        while entries.peek().is_some() {
+            let chunk: Vec<_> = entries.by_ref().take(ENTRIES_PER_INSERT).collect();
+            change_log::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+        }
         if self.via_postgres {
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -277,7 +293,12 @@ impl EventBus {
             tasks.push(tokio::spawn(async move { keep_listening(listener, &db, &wake).await }));
         }
         self.delivered.store(newest_entry(db).await?, Ordering::SeqCst);
-        let mut reader = Reader { sender: self.sender.clone(), db: db.clone(), delivered: self.delivered.clone() };
+        let mut reader = Reader {
+            sender: self.sender.clone(),
+            db: db.clone(),
+            delivered: self.delivered.clone(),
+            idle_read: self.via_postgres.then_some(IDLE_READ),
+        };
         let wake = self.wake.clone();
         tasks.push(tokio::spawn(async move { reader.run(&wake).await }));
         Ok(tasks)
@@ -344,7 +365,7 @@ pub async fn entries_after(db: &impl ConnectionTrait, after: i64) -> Result<Vec<
 /// The events of `entries`, one batch per write.
 pub fn batches(entries: &[change_log::Model]) -> Vec<Batch> {
     entries
-        .chunk_by(|a, b| a.batch.is_some() && a.batch == b.batch)
+        .chunk_by(same_write)
         .map(|write| Arc::new(write.iter().filter_map(ChangeEvent::of).collect::<Vec<_>>()))
         .filter(|events| !events.is_empty())
         .collect()
@@ -356,12 +377,19 @@ struct Reader {
     db: DatabaseConnection,
     /// The newest entry delivered, or present when the server started.
     delivered: Arc<AtomicI64>,
+    /// How long to wait for a wake-up before reading anyway, if at all.
+    idle_read: Option<Duration>,
 }
 
 impl Reader {
     async fn run(&mut self, wake: &Notify) {
         loop {
-            wake.notified().await;
+            match self.idle_read {
+                Some(idle) => {
+                    let _ = tokio::time::timeout(idle, wake.notified()).await;
+                }
+                None => wake.notified().await,
+            }
             while let Err(e) = self.deliver_new().await {
                 tracing::warn!(error = %e, "cannot read changes; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -369,24 +397,103 @@ impl Reader {
         }
     }
 
+    /// Reads page after page until the history is exhausted, and delivers
+    /// each write whole: a full page may end inside a write, whose entries
+    /// then wait for the next page.
     async fn deliver_new(&mut self) -> Result<(), DbErr> {
+        let mut read = self.delivered.load(Ordering::SeqCst);
+        let mut unsent: Vec<change_log::Model> = Vec::new();
         loop {
-            let entries = entries_after(&self.db, self.delivered.load(Ordering::SeqCst)).await?;
-            let Some(last) = entries.last().map(|e| e.id) else { return Ok(()) };
-            for batch in batches(&entries) {
-                tracing::debug!(entries = batch.len(), "change batch delivered");
-                // Moved on before the send: a subscriber joining in between
-                // starts after this batch and may also receive it, never miss it.
-                if let Some(newest) = batch.last() {
-                    self.delivered.store(newest.change_id, Ordering::SeqCst);
-                }
-                // No receiver is not an error: nobody is subscribed.
-                let _ = self.sender.send(batch);
+            let page = entries_after(&self.db, read).await?;
+            let Some(last) = page.last().map(|e| e.id) else { break };
+            let more = page.len() as u64 == PAGE;
+            read = last;
+            unsent.extend(page);
+            if !more {
+                break;
             }
-            self.delivered.store(last, Ordering::SeqCst);
-            if (entries.len() as u64) < PAGE {
-                return Ok(());
-            }
+            let last_write = unsent.chunk_by(same_write).last().map_or(0, <[_]>::len);
+            let rest = unsent.split_off(unsent.len() - last_write);
+            self.deliver(&unsent);
+            unsent = rest;
         }
+        self.deliver(&unsent);
+        Ok(())
+    }
+
+    fn deliver(&self, entries: &[change_log::Model]) {
+        for batch in batches(entries) {
+            tracing::debug!(entries = batch.len(), "change batch delivered");
+            // Moved on before the send: a subscriber joining in between
+            // starts after this batch and may also receive it, never miss it.
+            if let Some(newest) = batch.last() {
+                self.delivered.store(newest.change_id, Ordering::SeqCst);
+            }
+            // No receiver is not an error: nobody is subscribed.
+            let _ = self.sender.send(batch);
+        }
+        // Entries that make no event (none today) are passed over too.
+        if let Some(last) = entries.last() {
+            self.delivered.fetch_max(last.id, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Whether two neighbouring history entries were recorded by one write.
+fn same_write(a: &change_log::Model, b: &change_log::Model) -> bool {
+    a.batch.is_some() && a.batch == b.batch
+}
+
+#[cfg(test)]
+mod tests {
+    //! The reader hands each write to the broadcast whole, however many
+    //! pages its entries span.
+
+    use chrono::Utc;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{Database, Set, TransactionTrait};
+
+    use super::*;
+
+    fn entry(partner: i64, write: &str) -> change_log::ActiveModel {
+        let now = Utc::now();
+        change_log::ActiveModel {
+            entity: Set("partner".into()),
+            entity_id: Set(partner),
+            action: Set("UPDATE".into()),
+            actor: Set("test".into()),
+            at: Set(now),
+            before: Set(None),
+            after: Set(Some(serde_json::json!({ "version": 2 }))),
+            batch: Set(Some(write.into())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_spanning_pages_is_delivered_as_one_batch() {
+        let db = Database::connect("sqlite::memory:").await.expect("an in-memory database");
+        Migrator::up(&db, None).await.expect("migrated");
+        let bus = EventBus::new(DbBackend::Sqlite);
+        let tasks = bus.start(&db).await.expect("started");
+        let (mut receiver, _) = bus.subscribe();
+
+        let sizes = [1, 2 * PAGE as usize + 200, PAGE as usize - 1, 1];
+        let txn = db.begin().await.expect("a transaction");
+        for (n, size) in sizes.into_iter().enumerate() {
+            let write = format!("write-{n}");
+            bus.record_in(&txn, (0..size as i64).map(|p| entry(p, &write)).collect()).await.expect("recorded");
+        }
+        txn.commit().await.expect("committed");
+        bus.committed();
+
+        let mut delivered = Vec::new();
+        while delivered.len() < sizes.len() {
+            delivered.push(receiver.recv().await.expect("a batch").len());
+        }
+        assert_eq!(delivered, sizes, "one batch per write, whole");
+        tasks.into_iter().for_each(|task| task.abort());
     }
 }

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio::sync::broadcast;
 
+use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, Batch, ChangeAction, ChangeEvent, RecordKind};
 use crate::graphql::context::{db, request};
@@ -28,7 +29,7 @@ pub struct SubscriptionRoot;
 pub struct ChangeNotice(ChangeEvent);
 
 /// The type name inside a subscription cursor.
-const CURSOR: &str = "ChangeCursor";
+pub const CURSOR: &str = "ChangeCursor";
 
 /// A committed change to a partner, agreement, project or funding.
 #[Object(name = "ChangeEvent")]
@@ -108,7 +109,8 @@ fn notices(
     let (receiver, live_after) = data.events.subscribe();
     let not_a_cursor = || ApiError::bad_input("after", "`after` is not the cursor of a change event");
     let after = after.map(|cursor| id::decode_as("after", CURSOR, cursor).map_err(|_| not_a_cursor())).transpose()?;
-    let db = data.db.pool().clone();
+    // Counted with the subscription: its history reads go in `sqlStatements`.
+    let db = data.db.clone();
     let start = async move {
         let (examined, replaying) = match after {
             // From now on: every change above the broadcast's place when subscribed.
@@ -139,7 +141,7 @@ struct Feed<K> {
     /// Events passing `keep`, examined and not yet sent.
     pending: VecDeque<ChangeEvent>,
     keep: K,
-    db: sea_orm::DatabaseConnection,
+    db: CountingDb,
     /// The newest change examined: nothing at or below it is sent again.
     examined: i64,
     /// Reading the history after `examined` rather than the live broadcast.
@@ -338,7 +340,7 @@ mod tests {
             receiver,
             pending: VecDeque::new(),
             keep: |e: &ChangeEvent| e.id != 2,
-            db: db.clone(),
+            db: CountingDb::new(db.clone()),
             examined: events::newest_entry(&db).await.expect("newest"),
             replaying: false,
         };

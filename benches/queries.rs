@@ -16,7 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use migration::{Migrator, MigratorTrait};
 use partnership_registry::auth::Caller;
 use partnership_registry::events::EventBus;
-use partnership_registry::graphql::{Asker, Executor, ExecutorOptions, Registry, lang::Lang};
+use partnership_registry::graphql::{Asker, Executor, ExecutorOptions, ReadFrom, Registry, lang::Lang};
 use partnership_registry::seed::{self, synthetic};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
@@ -92,7 +92,7 @@ fn bench(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("queries");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
-    let asker = Asker { caller: Caller::Anonymous, lang: Lang::En };
+    let asker = Asker { caller: Caller::Anonymous, lang: Lang::En, read_from: ReadFrom::Replicas };
     for (backend, db) in &backends {
         let registry = Registry {
             db: db.clone(),

@@ -5,6 +5,9 @@
 //! database never holds a usable credential. Requests carry it as
 //! `Authorization: Bearer <token>`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
@@ -14,6 +17,42 @@ use rand::TryRngCore;
 use rand::rngs::OsRng;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use sha2::{Digest, Sha256};
+
+/// The primary's WAL position (in bytes) after a token's last write, shared
+/// by every operation of one request: the later operations of a batch read
+/// only once the replica has what the earlier ones wrote.
+#[derive(Clone, Default)]
+pub struct Written(Arc<AtomicI64>);
+
+impl Written {
+    /// Positions are positive; 0 stands for none.
+    pub fn new(position: Option<i64>) -> Self {
+        Written(Arc::new(AtomicI64::new(position.unwrap_or(0).max(0))))
+    }
+
+    pub fn get(&self) -> Option<i64> {
+        Some(self.0.load(Ordering::SeqCst)).filter(|&position| position > 0)
+    }
+
+    /// Moves to `position` unless it is already further.
+    pub fn advance(&self, position: i64) {
+        self.0.fetch_max(position, Ordering::SeqCst);
+    }
+}
+
+impl PartialEq for Written {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for Written {}
+
+impl std::fmt::Debug for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Written").field(&self.get()).finish()
+    }
+}
 
 /// Every token starts with this, so a leaked one is recognisable in a scan.
 pub const TOKEN_PREFIX: &str = "prt_";
@@ -28,8 +67,8 @@ pub enum Caller {
         id: i64,
         name: String,
         role: Role,
-        /// The primary's WAL position after the token's last write, if recorded.
-        written_lsn: Option<i64>,
+        /// The primary's WAL position after the token's last write.
+        written: Written,
     },
 }
 
@@ -51,12 +90,13 @@ impl Caller {
         }
     }
 
-    /// Where the primary's WAL stood after the caller's last write, as the
-    /// token's row said when the request began.
-    pub fn written_lsn(&self) -> Option<i64> {
+    /// Where the primary's WAL stood after the caller's last write, as far
+    /// as this request knows: from the token's row when the request began,
+    /// or from a write of the request itself since.
+    pub fn written(&self) -> Option<&Written> {
         match self {
             Caller::Anonymous => None,
-            Caller::Token { written_lsn, .. } => *written_lsn,
+            Caller::Token { written, .. } => Some(written),
         }
     }
 
@@ -119,7 +159,9 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Call
     match row {
         None => Err(AuthError::Unknown),
         Some(row) if row.revoked_at.is_some() => Err(AuthError::Revoked),
-        Some(row) => Ok(Caller::Token { id: row.id, name: row.name, role: row.role, written_lsn: row.written_lsn }),
+        Some(row) => {
+            Ok(Caller::Token { id: row.id, name: row.name, role: row.role, written: Written::new(row.written_lsn) })
+        }
     }
 }
 
@@ -198,7 +240,7 @@ mod tests {
 
     #[test]
     fn roles_include_the_weaker_ones() {
-        let editor = Caller::Token { id: 1, name: "e".into(), role: Role::Editor, written_lsn: None };
+        let editor = Caller::Token { id: 1, name: "e".into(), role: Role::Editor, written: Written::default() };
         assert!(editor.has(Role::Viewer) && editor.has(Role::Editor) && !editor.has(Role::Admin));
         assert!(!Caller::Anonymous.has(Role::Viewer));
     }

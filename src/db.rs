@@ -1,11 +1,17 @@
 //! Connecting to SQLite or PostgreSQL, and the per-request handle that counts
 //! every SQL statement a request costs.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::OnceCell;
+
+use crate::auth::Written;
+use crate::error::is_outage;
 use crate::metrics::Metrics;
+use crate::replicas::{Choice, Replicas};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
@@ -54,19 +60,75 @@ pub struct Counting<C> {
 /// A request's counting handle on the pool.
 pub type CountingDb = Counting<Route>;
 
-/// Where a request's statements go: its reads to `read` (a replica, or
-/// the primary) until it begins a write; the write, and every read after
-/// it, to the primary, so a request sees what it wrote.
+/// Where a request's statements go: with read replicas, its reads to the
+/// one chosen at its first read (see [`Replicas::choose`]) until it writes
+/// or that replica is lost; everything else to the primary, so a request
+/// sees what it wrote.
 #[derive(Clone)]
 pub struct Route {
-    read: DatabaseConnection,
     primary: DatabaseConnection,
-    wrote: Arc<AtomicBool>,
+    /// Everything from now on goes to the primary: the request began a
+    /// write, executed a statement, or lost its replica.
+    primary_only: Arc<AtomicBool>,
+    replicas: Option<ReplicaReads>,
+}
+
+/// A request's reads from replicas.
+#[derive(Clone)]
+struct ReplicaReads {
+    replicas: Arc<Replicas>,
+    /// What the caller wrote last, which the replica must have replayed.
+    written: Option<Written>,
+    /// The replica chosen (`None`: the primary), once the request first reads.
+    chosen: Arc<OnceCell<Option<usize>>>,
+    /// The request's statement count: choosing a replica and a read run
+    /// again on the primary count too.
+    statements: Arc<AtomicU64>,
 }
 
 impl Route {
-    fn conn(&self) -> &DatabaseConnection {
-        if self.wrote.load(Ordering::Relaxed) { &self.primary } else { &self.read }
+    /// The replica the next read goes to, if any, chosen at the first.
+    async fn replica(&self) -> Option<(usize, &ReplicaReads)> {
+        let reads = self.replicas.as_ref()?;
+        if self.primary_only.load(Ordering::SeqCst) {
+            return None;
+        }
+        let chosen = reads
+            .chosen
+            .get_or_init(|| async {
+                let (chosen, statements) = reads.replicas.choose(reads.written.as_ref().and_then(Written::get)).await;
+                reads.statements.fetch_add(statements, Ordering::Relaxed);
+                chosen
+            })
+            .await;
+        chosen.map(|n| (n, reads))
+    }
+
+    /// Runs a read on the request's replica, or once more on the primary
+    /// when the replica cannot be reached.
+    async fn read<T, F>(&self, stmt: Statement, run: impl Fn(DatabaseConnection, Statement) -> F) -> Result<T, DbErr>
+    where
+        F: Future<Output = Result<T, DbErr>>,
+    {
+        if let Some((n, reads)) = self.replica().await {
+            match run(reads.replicas.replica(n).clone(), stmt.clone()).await {
+                Err(e) if is_outage(&e) => {
+                    reads.replicas.lost(n, &e.to_string());
+                    reads.replicas.count(Choice::PrimaryReplicaLost);
+                    self.primary_only.store(true, Ordering::SeqCst);
+                    reads.statements.fetch_add(1, Ordering::Relaxed);
+                }
+                result => return result,
+            }
+        }
+        run(self.primary.clone(), stmt).await
+    }
+
+    /// The primary, for a statement that may write; every read of the
+    /// request after it goes there too.
+    fn writing(&self) -> &DatabaseConnection {
+        self.primary_only.store(true, Ordering::SeqCst);
+        &self.primary
     }
 }
 
@@ -77,19 +139,19 @@ impl ConnectionTrait for Route {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.conn().execute_raw(stmt).await
+        self.writing().execute_raw(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.conn().execute_unprepared(sql).await
+        self.writing().execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.conn().query_one_raw(stmt).await
+        self.read(stmt, |db, stmt| async move { db.query_one_raw(stmt).await }).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.conn().query_all_raw(stmt).await
+        self.read(stmt, |db, stmt| async move { db.query_all_raw(stmt).await }).await
     }
 }
 
@@ -99,18 +161,16 @@ pub type CountingTxn = Counting<DatabaseTransaction>;
 impl CountingDb {
     /// Everything on `conn`.
     pub fn new(conn: DatabaseConnection) -> Self {
-        Self::reading(conn.clone(), conn)
-    }
-
-    /// Reads on `read` until the request writes; writes on `primary`.
-    pub fn reading(read: DatabaseConnection, primary: DatabaseConnection) -> Self {
-        let route = Route { read, primary, wrote: Arc::new(AtomicBool::new(false)) };
+        let route = Route { primary: conn, primary_only: Arc::new(AtomicBool::new(false)), replicas: None };
         Counting { conn: route, statements: Arc::new(AtomicU64::new(0)), metrics: None }
     }
 
-    /// Counts statements run for this request elsewhere (choosing a replica).
-    pub fn add_statements(&self, n: u64) {
-        self.statements.fetch_add(n, Ordering::Relaxed);
+    /// Reads on one of `replicas`, one that has what the caller wrote up to
+    /// `written`, until the request writes; writes on the primary.
+    pub fn with_replicas(mut self, replicas: Arc<Replicas>, written: Option<Written>) -> Self {
+        self.conn.replicas =
+            Some(ReplicaReads { replicas, written, chosen: Arc::default(), statements: self.statements.clone() });
+        self
     }
 
     /// Also reports the rows of every statement to `metrics`.
@@ -129,7 +189,7 @@ impl CountingDb {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.conn.wrote.store(true, Ordering::Relaxed);
+        self.conn.primary_only.store(true, Ordering::SeqCst);
         Ok(Counting {
             conn: self.conn.primary.begin_with_options(options).await?,
             statements: self.statements.clone(),

@@ -61,46 +61,53 @@ impl ApiError {
     }
 }
 
+/// The sqlx error under a database error, if any.
+fn sqlx_error(err: &sea_orm::DbErr) -> Option<&sqlx::Error> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
+/// Whether a database error is the database being out of reach (no
+/// connection, a lost one, PostgreSQL shutting down or refusing it) rather
+/// than a statement failing.
+pub fn is_outage(err: &sea_orm::DbErr) -> bool {
+    if matches!(err, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) {
+        return true;
+    }
+    match sqlx_error(err) {
+        Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)) => true,
+        // PostgreSQL ending or refusing the connection (a restart, a
+        // shutdown: SQLSTATE classes 08 and 57P).
+        Some(sqlx::Error::Database(db)) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     /// What a database error means for the client: an outage, a race with
     /// another writer (retry), or a failure of ours (logged, never shown).
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::{DbErr, RuntimeErr};
-        let sqlx_error = match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return ApiError::Unavailable,
-            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
-            _ => None,
-        };
-        match sqlx_error {
-            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)) => {
-                return ApiError::Unavailable;
-            }
-            Some(sqlx::Error::Database(db))
-                if db
-                    .code()
-                    .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")) =>
-            {
-                // PostgreSQL ending or refusing the connection (a restart, a
-                // shutdown: SQLSTATE classes 08 and 57P) is an outage, not a
-                // failure of ours.
-                return ApiError::Unavailable;
-            }
-            Some(sqlx::Error::Database(db)) => {
-                // PostgreSQL: deadlock, serialization failure, foreign-key and
-                // unique violations; SQLite: busy, foreign key, unique.
-                let raced = matches!(
-                    db.code().as_deref(),
-                    Some("40P01" | "40001" | "23503" | "23505" | "5" | "517" | "787" | "1555" | "2067")
-                );
-                if raced {
-                    tracing::info!(error = %err, "write lost a race with another writer");
-                    return ApiError::Conflict {
-                        message: "another change to the same records got in first; re-read and retry".into(),
-                        field: None,
-                    };
-                }
-            }
-            _ => {}
+        if is_outage(&err) {
+            return ApiError::Unavailable;
+        }
+        // PostgreSQL: deadlock, serialization failure, foreign-key and
+        // unique violations; SQLite: busy, foreign key, unique.
+        if let Some(sqlx::Error::Database(db)) = sqlx_error(&err)
+            && matches!(
+                db.code().as_deref(),
+                Some("40P01" | "40001" | "23503" | "23505" | "5" | "517" | "787" | "1555" | "2067")
+            )
+        {
+            tracing::info!(error = %err, "write lost a race with another writer");
+            return ApiError::Conflict {
+                message: "another change to the same records got in first; re-read and retry".into(),
+                field: None,
+            };
         }
         ApiError::Internal(format!("database error: {err}"))
     }

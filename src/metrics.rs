@@ -34,6 +34,8 @@ pub struct Metrics {
     pub websockets: IntGauge,
     /// 1 while the database answers, 0 while it does not.
     pub database_up: IntGauge,
+    /// Where requests read, with read replicas, and why.
+    pub read_choices: IntCounterVec,
     names: Mutex<HashSet<String>>,
 }
 
@@ -78,6 +80,15 @@ impl Metrics {
             )?,
             websockets: IntGauge::new("websocket_connections", "Open WebSocket connections.")?,
             database_up: IntGauge::new("database_up", "1 while the database answers, 0 while it does not.")?,
+            read_choices: IntCounterVec::new(
+                Opts::new(
+                    "replica_read_choices_total",
+                    "Where requests read with read replicas configured: a replica, one after waiting for it to \
+                     replay the caller's last write, or the primary (the replicas were behind or none was up), and \
+                     reads moved to the primary when the replica chosen was lost.",
+                ),
+                &["choice"],
+            )?,
             registry,
             names: Mutex::new(HashSet::new()),
         };
@@ -90,6 +101,7 @@ impl Metrics {
         metrics.registry.register(Box::new(metrics.pool.clone()))?;
         metrics.registry.register(Box::new(metrics.websockets.clone()))?;
         metrics.registry.register(Box::new(metrics.database_up.clone()))?;
+        metrics.registry.register(Box::new(metrics.read_choices.clone()))?;
         Ok(metrics)
     }
 

@@ -2,27 +2,35 @@
 //! go, and how a client still reads its own writes.
 //!
 //! Writes, and every read of a request once it has written, go to the
-//! primary; so do subscriptions (an event's record is read as committed)
-//! and the event reader.
-//! Other reads go to the replicas in turn, skipping one the monitor found
-//! down. A write records, in its API token's row, the primary's WAL position
+//! primary; so do subscriptions (an event's record is read as committed),
+//! everything over a WebSocket, and the event reader. Other reads go to
+//! the replicas in turn, chosen at a request's first read and skipping
+//! those the monitor found down; a read a replica fails to answer for want
+//! of a connection marks it down and is run again on the primary.
+//!
+//! A write records, in its API token's row, the primary's WAL position
 //! after its commit; every server reads that row with the token on each
 //! request, so the token's next reads, through any server, use a replica
-//! only once it has replayed that far, waiting for it at most
-//! [`ServerOptions::replica_wait`] and reading from the primary after that.
+//! only once it has replayed that far, waiting for one at most
+//! [`ServerOptions::replica_wait`] (and never past the request's deadline),
+//! and reading from the primary after that.
 //!
 //! [`ServerOptions::replica_wait`]: crate::options::ServerOptions::replica_wait
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entity::api_token;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
+
+use crate::error::is_outage;
+use crate::metrics::Metrics;
 
 /// The WAL position after everything written so far (on the primary), in bytes.
 const WRITTEN: &str = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS lsn";
@@ -33,78 +41,122 @@ const WRITTEN: &str = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS 
 const REPLAYED: &str =
     "SELECT CASE WHEN pg_is_in_recovery() THEN (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint END AS lsn";
 
-/// How often a waiting read asks its replica again.
-const POLL: Duration = Duration::from_millis(5);
+/// The first pause of a read waiting for a replica to replay; it doubles
+/// up to [`POLL_MAX`], so a long wait costs a dozen statements, not a hundred.
+const POLL_FIRST: Duration = Duration::from_millis(2);
+const POLL_MAX: Duration = Duration::from_millis(50);
 
 /// One standby.
 struct Replica {
     db: DatabaseConnection,
     up: AtomicBool,
-    /// The WAL position it has replayed, as the monitor last saw it.
+    /// The WAL position it has replayed, as last seen.
     replayed: AtomicI64,
-    /// How far it was behind the primary then, in bytes.
+    /// How far it was behind the primary when the monitor last looked, in bytes.
     lag_bytes: AtomicI64,
 }
 
-/// The replicas of one server, and who wrote what lately.
+/// The replicas of one server.
 pub struct Replicas {
     primary: DatabaseConnection,
     members: Vec<Replica>,
     next: AtomicUsize,
     wait: Duration,
-    /// This server's own record of each token's last write: a request
-    /// reads the token's row once, so the later operations of a batch and
-    /// of a WebSocket connection learn of the earlier ones' writes here.
-    recent: Mutex<HashMap<i64, i64>>,
+    metrics: Option<Arc<Metrics>>,
 }
 
-/// Tokens [`Replicas::recent`] keeps before it starts afresh.
-const RECENT: usize = 10_000;
+/// Where a request reads, and why: the `choice` label of
+/// `replica_read_choices_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// A replica that already had the caller's last write, if any.
+    Replica,
+    /// A replica, once it had replayed the caller's last write.
+    ReplicaAfterWait,
+    /// The primary: no replica replayed the caller's last write in time.
+    PrimaryReplicasBehind,
+    /// The primary: no replica was up.
+    PrimaryNoReplicaUp,
+    /// The primary, from a read on, after a request chose a replica that
+    /// then could not be reached (counted besides that first choice).
+    PrimaryReplicaLost,
+}
+
+impl Choice {
+    pub fn label(self) -> &'static str {
+        match self {
+            Choice::Replica => "replica",
+            Choice::ReplicaAfterWait => "replica_after_wait",
+            Choice::PrimaryReplicasBehind => "primary_replicas_behind",
+            Choice::PrimaryNoReplicaUp => "primary_no_replica_up",
+            Choice::PrimaryReplicaLost => "primary_replica_lost",
+        }
+    }
+}
 
 async fn position(db: &impl ConnectionTrait, sql: &str) -> Result<Option<i64>, DbErr> {
     let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
     Ok(row.and_then(|row| row.try_get::<Option<i64>>("", "lsn").ok()).flatten())
 }
 
+/// A replica's pool, opened without connecting: a replica that cannot be
+/// reached when the server starts is only down until it answers.
+async fn pool(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy(true)
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
 impl Replicas {
-    /// Connects to each replica (`max_connections` each) and checks that
-    /// it is a standby.
+    /// Opens each replica's pool (`max_connections` each) and asks each
+    /// whether it is a standby: one that answers that it is not is refused;
+    /// one that does not answer starts down, and the monitor brings it in
+    /// once it does.
     pub async fn connect(
         primary: DatabaseConnection,
         urls: &[String],
         max_connections: u32,
         wait: Duration,
+        metrics: Option<Arc<Metrics>>,
     ) -> anyhow::Result<Self> {
         if primary.get_database_backend() != DbBackend::Postgres {
             anyhow::bail!("read replicas (--database-replica-url) need PostgreSQL as the database");
         }
         let mut members = Vec::with_capacity(urls.len());
         for (n, url) in urls.iter().enumerate() {
-            let db = crate::db::connect(url, max_connections)
-                .await
-                .map_err(|e| anyhow::anyhow!("connecting to replica {}: {e}", n + 1))?;
-            let replayed =
-                position(&db, REPLAYED).await.map_err(|e| anyhow::anyhow!("asking replica {}: {e}", n + 1))?;
-            let Some(replayed) = replayed else {
-                anyhow::bail!(
+            let db = pool(url, max_connections).await.map_err(|e| anyhow::anyhow!("replica {}: {e}", n + 1))?;
+            let replayed = match position(&db, REPLAYED).await {
+                Ok(Some(replayed)) => Some(replayed),
+                Ok(None) => anyhow::bail!(
                     "replica {} is not a standby (pg_is_in_recovery() is false): it cannot be read as one",
                     n + 1
-                );
+                ),
+                Err(e) => {
+                    tracing::warn!(replica = n + 1, error = %e, "replica unreachable: reads skip it until it answers");
+                    None
+                }
             };
             members.push(Replica {
                 db,
-                up: AtomicBool::new(true),
-                replayed: AtomicI64::new(replayed),
+                up: AtomicBool::new(replayed.is_some()),
+                replayed: AtomicI64::new(replayed.unwrap_or(0)),
                 lag_bytes: AtomicI64::new(0),
             });
         }
-        Ok(Replicas { primary, members, next: AtomicUsize::new(0), wait, recent: Mutex::default() })
+        Ok(Replicas { primary, members, next: AtomicUsize::new(0), wait, metrics })
     }
 
     /// After a write with API token `token` has committed (outside its
-    /// transaction, on the primary): records in the token's row, and here,
-    /// where the primary's WAL now stands, never moving it back. One statement.
-    pub async fn record_write(&self, db: &impl ConnectionTrait, token: i64) -> Result<(), DbErr> {
+    /// transaction, on the primary): records in the token's row where the
+    /// primary's WAL now stands, never moving it back, and returns the
+    /// position recorded. One statement.
+    pub async fn record_write(&self, db: &impl ConnectionTrait, token: i64) -> Result<Option<i64>, DbErr> {
         let now = Expr::cust("(pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint");
         let kept = Expr::col(api_token::Column::WrittenLsn);
         let update = Query::update()
@@ -113,51 +165,74 @@ impl Replicas {
             .and_where(api_token::Column::Id.eq(token))
             .returning_col(api_token::Column::WrittenLsn)
             .to_owned();
-        let written =
-            db.query_one(&update).await?.and_then(|row| row.try_get_by_index::<Option<i64>>(0).ok()).flatten();
-        if let Some(written) = written {
-            let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if recent.len() >= RECENT {
-                // Each token's row still has it; only later operations of a request already begun may miss it.
-                recent.clear();
-            }
-            let at = recent.entry(token).or_insert(written);
-            *at = Ord::max(*at, written);
-        }
-        Ok(())
+        Ok(db.query_one(&update).await?.and_then(|row| row.try_get_by_index::<Option<i64>>(0).ok()).flatten())
     }
 
-    /// Where the reads of a caller go (with API token `token` whose row said,
-    /// when the request began, that its last write left the primary's WAL at
-    /// `written`), and the statements choosing it ran: the next replica that
-    /// is up and has replayed the token's last write (waiting for it within
-    /// the bound), else the primary.
-    pub async fn reader(&self, token: Option<i64>, written: Option<i64>) -> (DatabaseConnection, u64) {
-        let recent =
-            token.and_then(|t| self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&t).copied());
-        let needed = Ord::max(written, recent);
+    /// The replica a request reads from (`None`: the primary) when it must
+    /// see the primary's WAL up to `needed`, and the statements choosing it
+    /// ran: the next replica up that has replayed that far, waiting for one
+    /// within the bound.
+    pub async fn choose(&self, needed: Option<i64>) -> (Option<usize>, u64) {
+        let (replica, choice, statements) = self.choice(needed).await;
+        self.count(choice);
+        (replica, statements)
+    }
+
+    /// Counts a request's read choice in the metrics.
+    pub fn count(&self, choice: Choice) {
+        if let Some(metrics) = &self.metrics {
+            metrics.read_choices.with_label_values(&[choice.label()]).inc();
+        }
+    }
+
+    async fn choice(&self, needed: Option<i64>) -> (Option<usize>, Choice, u64) {
         let n = self.members.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let Some(replica) = (0..n).map(|i| &self.members[(start + i) % n]).find(|r| r.up.load(Ordering::Relaxed))
-        else {
-            return (self.primary.clone(), 0);
-        };
-        let Some(needed) = needed else { return (replica.db.clone(), 0) };
-        if replica.replayed.load(Ordering::Relaxed) >= needed {
-            return (replica.db.clone(), 0);
+        let order: Vec<usize> = (0..n).map(|i| (start + i) % n).filter(|&r| self.is_up(r)).collect();
+        let Some(&first) = order.first() else { return (None, Choice::PrimaryNoReplicaUp, 0) };
+        let Some(needed) = needed else { return (Some(first), Choice::Replica, 0) };
+        if let Some(&ready) = order.iter().find(|&&r| self.members[r].replayed.load(Ordering::Relaxed) >= needed) {
+            return (Some(ready), Choice::Replica, 0);
         }
         let deadline = tokio::time::Instant::now() + self.wait;
-        let mut statements = 0;
+        let (mut pause, mut statements) = (POLL_FIRST, 0);
         loop {
-            statements += 1;
-            match position(&replica.db, REPLAYED).await {
-                Ok(Some(replayed)) if replayed >= needed => {
-                    replica.replayed.fetch_max(replayed, Ordering::Relaxed);
-                    return (replica.db.clone(), statements);
+            for &r in order.iter().filter(|&&r| self.is_up(r)) {
+                statements += 1;
+                match position(&self.members[r].db, REPLAYED).await {
+                    Ok(Some(replayed)) => {
+                        self.members[r].replayed.fetch_max(replayed, Ordering::Relaxed);
+                        if replayed >= needed {
+                            return (Some(r), Choice::ReplicaAfterWait, statements);
+                        }
+                    }
+                    Ok(None) => self.lost(r, "no longer a standby"),
+                    Err(e) if is_outage(&e) => self.lost(r, &e.to_string()),
+                    Err(e) => tracing::warn!(replica = r + 1, error = %e, "cannot ask a replica how far it replayed"),
                 }
-                Ok(_) if tokio::time::Instant::now() + POLL < deadline => tokio::time::sleep(POLL).await,
-                _ => return (self.primary.clone(), statements),
             }
+            if tokio::time::Instant::now() + pause >= deadline {
+                return (None, Choice::PrimaryReplicasBehind, statements);
+            }
+            tokio::time::sleep(pause).await;
+            pause = Ord::min(pause * 2, POLL_MAX);
+        }
+    }
+
+    /// Replica `n`'s pool.
+    pub fn replica(&self, n: usize) -> &DatabaseConnection {
+        &self.members[n].db
+    }
+
+    fn is_up(&self, n: usize) -> bool {
+        self.members[n].up.load(Ordering::Relaxed)
+    }
+
+    /// Marks replica `n` down, for `why`: reads skip it until the monitor
+    /// finds it answering again.
+    pub fn lost(&self, n: usize, why: &str) {
+        if self.members[n].up.swap(false, Ordering::Relaxed) {
+            tracing::warn!(replica = n + 1, error = why, "replica lost: reads skip it until it answers again");
         }
     }
 

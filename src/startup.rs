@@ -90,8 +90,14 @@ impl Application {
             None
         } else {
             let pool = u32::try_from(options.max_concurrent_queries).unwrap_or(u32::MAX).max(1);
-            let replicas =
-                Replicas::connect(db.clone(), &options.database_replica_urls, pool, options.replica_wait).await?;
+            let replicas = Replicas::connect(
+                db.clone(),
+                &options.database_replica_urls,
+                pool,
+                options.replica_wait,
+                Some(metrics.clone()),
+            )
+            .await?;
             tracing::info!(replicas = options.database_replica_urls.len(), "reading from replicas");
             let replicas = Arc::new(replicas);
             tasks.push(replicas.clone().monitor(options.health_interval));

@@ -71,11 +71,23 @@ pub struct Registry {
     pub metrics: Option<Arc<Metrics>>,
 }
 
-/// Who asks, and in which language.
+/// Who asks, in which language, and where its reads may go.
 #[derive(Clone, Debug)]
 pub struct Asker {
     pub caller: Caller,
     pub lang: Lang,
+    pub read_from: ReadFrom,
+}
+
+/// Where an operation's reads may go when there are read replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// A replica that has replayed what the caller wrote, else the primary.
+    Replicas,
+    /// The primary only. Over a WebSocket the token's row is read once, when
+    /// the connection opens, so a replica could miss the token's writes
+    /// made since through another server.
+    Primary,
 }
 
 /// A schema extension to install (tracing, metrics of one's own…).
@@ -156,25 +168,16 @@ impl Executor {
         self.fast
     }
 
-    /// The per-request data of one query or mutation, on its own counting
-    /// connection, reading from a replica when there are some.
-    async fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
-        let Some(replicas) = &self.registry.replicas else { return self.request_data_on(asker, None, 0) };
-        let (read, statements) = replicas.reader(asker.caller.token_id(), asker.caller.written_lsn()).await;
-        self.request_data_on(asker, Some(read), statements)
-    }
-
-    /// The per-request data of one operation reading from `read` (the
-    /// primary when `None`), having cost `statements` already.
-    fn request_data_on(
-        &self,
-        asker: Asker,
-        read: Option<DatabaseConnection>,
-        statements: u64,
-    ) -> (RequestData, CountingDb) {
-        let primary = self.registry.db.clone();
-        let mut db = CountingDb::reading(read.unwrap_or_else(|| primary.clone()), primary);
-        db.add_statements(statements);
+    /// The per-request data of one operation, on its own counting
+    /// connection, reading from a replica when there are some and the
+    /// asker may.
+    fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
+        let mut db = CountingDb::new(self.registry.db.clone());
+        if let Some(replicas) = &self.registry.replicas
+            && asker.read_from == ReadFrom::Replicas
+        {
+            db = db.with_replicas(replicas.clone(), asker.caller.written().cloned());
+        }
         if let Some(metrics) = &self.registry.metrics {
             db = db.with_metrics(metrics.clone());
         }
@@ -198,7 +201,7 @@ impl Executor {
     /// asker's language unless the query says otherwise; the statements it
     /// cost go in `extensions.sqlStatements`.
     pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
-        let (data, db) = self.request_data(asker).await;
+        let (data, db) = self.request_data(asker);
         let response = self.schema.execute(request.data(data)).await;
         Executed::new(response, db.statements())
     }
@@ -214,7 +217,7 @@ impl Executor {
         request: async_graphql::Request,
         deadline: tokio::time::Instant,
     ) -> Result<Executed, TimedOut> {
-        let (data, db) = self.request_data(asker).await;
+        let (data, db) = self.request_data(asker);
         let writes = data.writes.clone();
         let execution = self.schema.execute(request.data(data));
         tokio::pin!(execution);
@@ -239,7 +242,7 @@ impl Executor {
         asker: Asker,
         request: async_graphql::Request,
     ) -> impl Stream<Item = Executed> + Send + 'static {
-        let (data, db) = self.request_data_on(asker, None, 0);
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker });
         self.schema.execute_stream(request.data(data)).map(move |response| Executed::new(response, db.statements()))
     }
 }

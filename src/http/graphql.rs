@@ -29,8 +29,8 @@ use crate::auth::{AuthError, Role};
 use crate::budget::{Client, Over, Spent};
 use crate::error::ApiError;
 use crate::gate::{Admitted, Params, Refused, coded};
-use crate::graphql::Asker;
 use crate::graphql::lang::Lang;
+use crate::graphql::{Asker, ReadFrom};
 
 /// A finished answer for one operation.
 struct Answer {
@@ -215,7 +215,7 @@ pub async fn graphql(
     let lang = header_text(header::ACCEPT_LANGUAGE).map(Lang::from_accept_language).unwrap_or_default();
     let request_id = request_id.map(|r| r.0.0.clone()).unwrap_or_default();
     let client = Client::of(&caller, state.client_address(&headers, peer.map(|p| p.0.0)));
-    let asker = Asker { caller, lang };
+    let asker = Asker { caller, lang, read_from: ReadFrom::Replicas };
     match incoming {
         Incoming::Single(params) => {
             let answer = run(&state, params, via_get, media, &asker, &client, &request_id, arrived).await;

@@ -37,7 +37,7 @@ use crate::budget::Client;
 use crate::error::ApiError;
 use crate::gate::Params;
 use crate::graphql::lang::Lang;
-use crate::graphql::{Asker, Executed, TimedOut};
+use crate::graphql::{Asker, Executed, ReadFrom, TimedOut};
 
 /// The subprotocol spoken here.
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -345,7 +345,7 @@ impl Connection {
                     request_id: self.request_id.clone(),
                     state: self.state.clone(),
                     client: Client::of(&caller, self.address),
-                    asker: Asker { caller, lang: self.lang },
+                    asker: Asker { caller, lang: self.lang, read_from: ReadFrom::Primary },
                     id: id.clone(),
                     generation,
                     outbox: outbox.clone(),

@@ -23,8 +23,8 @@ use crate::mutations::{UPDATE_PARTNER, create_partner};
 use crate::ws_client::WsClient;
 
 /// A TCP proxy to PostgreSQL that can be cut, stalled and restored.
-struct Proxy {
-    port: u16,
+pub struct Proxy {
+    pub port: u16,
     open: Arc<AtomicBool>,
     /// Whether bytes go through; while not, they are held, connections kept.
     flowing: Arc<AtomicBool>,
@@ -55,7 +55,7 @@ async fn pump(
 }
 
 impl Proxy {
-    async fn start(upstream: String) -> Self {
+    pub async fn start(upstream: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("the proxy binds");
         let port = listener.local_addr().expect("an address").port();
         let open = Arc::new(AtomicBool::new(true));
@@ -93,7 +93,7 @@ impl Proxy {
     }
 
     /// The database is down: every connection reset, new ones dropped.
-    fn cut(&self) {
+    pub fn cut(&self) {
         self.open.store(false, Ordering::SeqCst);
         if let Ok(mut links) = self.links.lock() {
             for link in links.drain(..) {
@@ -103,7 +103,7 @@ impl Proxy {
     }
 
     /// The database is back.
-    fn restore(&self) {
+    pub fn restore(&self) {
         self.open.store(true, Ordering::SeqCst);
         self.flowing.store(true, Ordering::SeqCst);
     }

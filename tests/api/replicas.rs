@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 use crate::mutations::UPDATE_PARTNER;
+use crate::outage::Proxy;
 use crate::ws_client::WsClient;
 
 /// The test database's URL on the replica.
@@ -85,6 +86,13 @@ async fn name_as(app: &TestApp, token: Option<&str>, slug: &str) -> Value {
     body["data"]["partner"]["name"].clone()
 }
 
+/// How many requests the server has read where, by `replica_read_choices_total`'s `choice`.
+async fn read_choices(app: &TestApp, choice: &str) -> u64 {
+    let text = app.client.get(app.metrics_url()).send().await.expect("answer").text().await.expect("text");
+    let series = format!("registry_replica_read_choices_total{{choice=\"{choice}\"}} ");
+    text.lines().find_map(|line| line.strip_prefix(series.as_str())).map_or(0, |n| n.parse().expect("a count"))
+}
+
 async fn ready(app: &TestApp) -> Value {
     app.client.get(app.url("/ready")).send().await.expect("/ready answers").json().await.expect("JSON")
 }
@@ -148,7 +156,9 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
     assert_eq!(name_as(&app, None, slug).await, before, "an anonymous read is served by the replica");
     assert_eq!(name_as(&app, Some(&viewer), slug).await, before, "so is another token's");
     // The writer waits for the replica, gives up after 300 ms, and reads the primary.
+    assert_eq!(read_choices(&app, "primary_replicas_behind").await, 0);
     assert_eq!(name_as(&app, Some(&editor), slug).await, "Renamed on the primary", "the writer reads its write");
+    assert_eq!(read_choices(&app, "primary_replicas_behind").await, 1, "after waiting for the replica");
     assert_eq!(name_as(&other, Some(&editor), slug).await, "Renamed on the primary", "through any server");
     assert_eq!(name_as(&other, None, slug).await, before, "where others still read the replica");
     // In a batch the token's row is read once, before the write: the query
@@ -170,14 +180,87 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
     })
     .await;
 
-    paused.resume().await;
+    let lag = ready(&app).await["replicas"][0]["lagBytes"].as_i64().expect("a lag");
+
+    // A server that waits long enough: replay resumes while the batch's
+    // author waits for it, and the replica, not the primary, answers.
+    let patient =
+        primary.replica_with(ServerOptions { replica_wait: Duration::from_secs(60), ..reading_replica() }).await;
+    let resuming = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        paused.resume().await;
+    });
+    assert_eq!(name_as(&patient, Some(&second), slug).await, "Renamed in a batch");
+    resuming.await.expect("replay resumed");
+    assert_eq!(
+        (read_choices(&patient, "replica_after_wait").await, read_choices(&patient, "primary_replicas_behind").await),
+        (1, 0),
+        "the replica answered once it had the write"
+    );
     eventually("the replica catches up", || async { name_as(&app, None, slug).await == "Renamed in a batch" }).await;
-    eventually("/ready reports no lag", || async { ready(&app).await["replicas"][0]["lagBytes"].as_i64() == Some(0) })
-        .await;
+    // Other tests write to the cluster meanwhile: the backlog shrinks, if not to nothing.
+    eventually("/ready reports the lag shrinking", || async {
+        ready(&app).await["replicas"][0]["lagBytes"].as_i64().is_some_and(|now| now < lag)
+    })
+    .await;
     // With replay running, the writer's next write is read back at once.
     let input = json!({ "input": { "id": id, "expectedVersion": 3, "nameEn": "Renamed again" } });
     app.data_as(&editor, UPDATE_PARTNER, input).await;
     assert_eq!(name_as(&app, Some(&editor), slug).await, "Renamed again");
+}
+
+/// A read of the registry, which must succeed whatever the replicas do.
+async fn read_works(app: &TestApp) {
+    let body = app.graphql(NAME, json!({ "slug": "unodc" })).await;
+    assert!(body.get("errors").is_none() && body["data"]["partner"]["name"].is_string(), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_out_of_reach_is_skipped_and_its_reads_go_to_the_primary() {
+    let primary = spawn_app(Backend::Postgres).await;
+    let replica_url = on_replica(&primary.database_url);
+    replica_connection(&replica_url).await;
+
+    // Unreachable when the server starts: it starts, with the replica down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
+    let options = ServerOptions {
+        database_replica_urls: vec![format!("postgres://postgres@127.0.0.1:{closed}/nowhere")],
+        ..crate::helpers::options()
+    };
+    let app = primary.replica_with(options).await;
+    let status = ready(&app).await;
+    assert_eq!(
+        (status["status"].as_str(), status["replicas"][0]["up"].as_bool()),
+        (Some("ready"), Some(false)),
+        "{status}"
+    );
+    read_works(&app).await;
+    assert_eq!(read_choices(&app, "primary_no_replica_up").await, 1);
+
+    // Lost while the server runs: the read it fails is run on the primary.
+    let replica_port = std::env::var("TEST_POSTGRES_REPLICA_PORT").unwrap_or_else(|_| "5433".to_owned());
+    let proxy = Proxy::start(format!("127.0.0.1:{replica_port}")).await;
+    let name = primary.database_url.rsplit('/').next().expect("a database name");
+    let options = ServerOptions {
+        database_replica_urls: vec![format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port)],
+        ..crate::helpers::options()
+    };
+    let app = primary.replica_with(options).await;
+    read_works(&app).await;
+    assert_eq!(read_choices(&app, "replica").await, 1, "read from the replica while it answers");
+    proxy.cut();
+    read_works(&app).await;
+    assert_eq!(read_choices(&app, "primary_replica_lost").await, 1, "the read the replica failed went to the primary");
+    assert_eq!(ready(&app).await["replicas"][0]["up"], false, "and the replica is down");
+    read_works(&app).await;
+    assert_eq!(read_choices(&app, "primary_no_replica_up").await, 1, "later reads skip it");
+
+    // Back: the monitor finds it answering, and reads go to it again.
+    proxy.restore();
+    eventually("the replica is up again", || async { ready(&app).await["replicas"][0]["up"] == true }).await;
+    read_works(&app).await;
+    // The read that found the replica gone had chosen it too.
+    assert_eq!(read_choices(&app, "replica").await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,6 +18,7 @@ use entity::change_log;
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, Set, SqlErr};
 
+use crate::auth::{Caller, Written};
 use crate::db::{CountingDb, CountingTxn};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, EventBus, RecordKind, with_entity};
@@ -61,8 +62,9 @@ pub struct Write {
     bus: EventBus,
     writes: Arc<Writes>,
     /// With read replicas: the token to record the commit's WAL position
-    /// in, so the writer's next reads wait for a replica to have it.
-    replicas: Option<(Arc<Replicas>, i64, CountingDb)>,
+    /// in, so the writer's next reads wait for a replica to have it, and the
+    /// request's own record of it.
+    replicas: Option<(Arc<Replicas>, i64, Written, CountingDb)>,
 }
 
 impl Write {
@@ -83,7 +85,12 @@ impl Write {
             entries: Vec::new(),
             bus: data.events.clone(),
             writes: data.writes.clone(),
-            replicas: data.replicas.clone().zip(data.caller.token_id()).map(|(r, token)| (r, token, data.db.clone())),
+            replicas: match (&data.replicas, &data.caller) {
+                (Some(replicas), Caller::Token { id, written, .. }) => {
+                    Some((replicas.clone(), *id, written.clone(), data.db.clone()))
+                }
+                _ => None,
+            },
         })
     }
 
@@ -181,11 +188,12 @@ impl Write {
             bus.record_in(&txn, entries).await?;
             txn.commit().await?;
             bus.committed();
-            if let Some((replicas, token, db)) = replicas {
+            if let Some((replicas, token, written, db)) = replicas {
                 // The write is made whatever happens here: at worst the writer's
                 // next read comes from a replica that has not replayed it yet.
-                if let Err(e) = replicas.record_write(&db, token).await {
-                    tracing::warn!(error = %e, "cannot record the primary's WAL position after a write");
+                match replicas.record_write(&db, token).await {
+                    Ok(position) => position.into_iter().for_each(|at| written.advance(at)),
+                    Err(e) => tracing::warn!(error = %e, "cannot record the primary's WAL position after a write"),
                 }
             }
             Ok::<_, ApiError>(())

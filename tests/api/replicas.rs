@@ -93,6 +93,15 @@ async fn read_choices(app: &TestApp, choice: &str) -> u64 {
     text.lines().find_map(|line| line.strip_prefix(series.as_str())).map_or(0, |n| n.parse().expect("a count"))
 }
 
+/// Every read choice the server has counted.
+async fn all_read_choices(app: &TestApp) -> u64 {
+    let mut total = 0;
+    for choice in ["replica", "replica_after_wait", "primary_replicas_behind", "primary_no_replica_up"] {
+        total += read_choices(app, choice).await;
+    }
+    total
+}
+
 async fn ready(app: &TestApp) -> Value {
     app.client.get(app.url("/ready")).send().await.expect("/ready answers").json().await.expect("JSON")
 }
@@ -149,7 +158,9 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
         .await;
     watcher.nothing_pending().await;
     let input = json!({ "input": { "id": id, "expectedVersion": 1, "nameEn": "Renamed on the primary" } });
+    let chosen_before = all_read_choices(&app).await;
     let written = app.data_as(&editor, UPDATE_PARTNER, input).await;
+    assert_eq!(all_read_choices(&app).await, chosen_before, "a mutation reads only the primary");
     assert_eq!(written["updatePartner"]["name"], "Renamed on the primary", "a mutation reads back from the primary");
 
     // Other callers read the replica, which has not replayed the write.

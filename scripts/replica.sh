@@ -29,23 +29,52 @@ as_postgres() {
     fi
 }
 
-if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT" && [ "$(replica_sql 'SELECT pg_is_in_recovery()')" = t ]; then
-    # A test stopped half-way may have left replay paused.
-    replica_sql 'SELECT pg_wal_replay_resume()' >/dev/null
-    echo "replica running on port $REPLICA_PORT"
-    exit 0
+if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT"; then
+    # Ours only if it serves our directory: another cluster may own the port.
+    if [ "$(replica_sql 'SHOW data_directory' 2>/dev/null)" != "$DIR" ]; then
+        echo "FATAL: port $REPLICA_PORT is taken by another PostgreSQL (not $DIR); choose another with REPLICA_PORT" >&2
+        exit 1
+    fi
+    if [ "$(replica_sql 'SELECT pg_is_in_recovery()')" = t ]; then
+        # A test stopped half-way may have left replay paused.
+        replica_sql 'SELECT pg_wal_replay_resume()' >/dev/null
+        echo "replica running on port $REPLICA_PORT"
+        exit 0
+    fi
+elif (exec 3<>"/dev/tcp/127.0.0.1/$REPLICA_PORT") 2>/dev/null; then
+    echo "FATAL: port $REPLICA_PORT is taken by something that is not PostgreSQL; choose another with REPLICA_PORT" >&2
+    exit 1
 fi
 
 major=$(psql "$PRIMARY" -Atc "SELECT current_setting('server_version_num')::int / 10000")
 bin="/usr/lib/postgresql/$major/bin"
 [ -x "$bin/pg_ctl" ] || bin="$(dirname "$(command -v pg_basebackup)")"
 
-# Loopback may replicate, as it may already connect (trust).
+# Loopback may replicate, as it may already connect (trust). pg_hba.conf is
+# first-match, and stock files allow replication with a password further up,
+# so the line goes before every rule.
 hba=$(psql "$PRIMARY" -Atc "SHOW hba_file")
-if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+line="host replication all 127.0.0.1/32 trust"
+first_rule=$(grep -nEv '^[[:space:]]*(#|$)' "$hba" | head -n1 | cut -d: -f1)
+if [ "$(sed -n "${first_rule:-0}p" "$hba")" != "$line" ]; then
     echo "letting 127.0.0.1 replicate ($hba)"
-    echo "host replication all 127.0.0.1/32 trust" >>"$hba"
+    edited=$(mktemp)
+    awk -v line="$line" -v at="${first_rule:-0}" 'NR == at { print line } $0 != line { print } END { if (at == 0) print line }' \
+        "$hba" >"$edited"
+    # Written in place: the file keeps its owner and mode.
+    cat "$edited" >"$hba"
+    rm -f "$edited"
     psql "$PRIMARY" -qAtc "SELECT pg_reload_conf()" >/dev/null
+fi
+# What the server now applies to a replication connection from 127.0.0.1.
+applied=$(psql "$PRIMARY" -Atc "SELECT auth_method FROM pg_hba_file_rules
+    WHERE error IS NULL AND type IN ('host', 'hostnossl') AND 'replication' = ANY (database)
+      AND (address = 'all' OR (address ~ '^[0-9.]+$'
+           AND ('127.0.0.1'::inet & netmask::inet) = (address::inet & netmask::inet)))
+    ORDER BY line_number LIMIT 1")
+if [ "$applied" != trust ]; then
+    echo "FATAL: $hba does not let 127.0.0.1 replicate without a password (first matching rule: ${applied:-none})" >&2
+    exit 1
 fi
 
 if [ -f "$DIR/postmaster.pid" ]; then

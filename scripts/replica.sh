@@ -15,8 +15,21 @@ primary_host="${hostport%%:*}"
 primary_port="${hostport##*:}"
 [ "$primary_port" = "$hostport" ] && primary_port=5432
 REPLICA_PORT="${REPLICA_PORT:-5433}"
-DIR="${REPLICA_DIR:-/var/tmp/partnership-registry-replica}"
+# Absolute, as the server reports its data_directory: that is how a running
+# replica is told apart from another server on the port.
+DIR=$(realpath -m -- "${REPLICA_DIR:-/var/tmp/partnership-registry-replica}")
 replica_sql() { psql -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -d postgres -Atc "$1"; }
+replica_state() { pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT" && echo 0 || echo $?; }
+# A standby refuses connections until its replay is consistent, so during
+# that time only its postmaster.pid (pid, directory, start time, port) tells
+# that the server on the port is ours.
+ours_starting() {
+    local pid port
+    [ -f "$DIR/postmaster.pid" ] || return 1
+    pid=$(sed -n 1p "$DIR/postmaster.pid")
+    port=$(sed -n 4p "$DIR/postmaster.pid")
+    [ "$port" = "$REPLICA_PORT" ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
 
 as_postgres() {
     if [ "$(id -un)" = postgres ]; then
@@ -29,7 +42,17 @@ as_postgres() {
     fi
 }
 
-if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT"; then
+# pg_isready: 0 accepting, 1 refusing (starting up), 2 nothing that answers
+# the PostgreSQL protocol.
+state=$(replica_state)
+if [ "$state" = 1 ] && ours_starting; then
+    for _ in $(seq 1 60); do
+        state=$(replica_state)
+        [ "$state" = 1 ] || break
+        sleep 0.5
+    done
+fi
+if [ "$state" = 0 ]; then
     # Ours only if it serves our directory: another cluster may own the port.
     if [ "$(replica_sql 'SHOW data_directory' 2>/dev/null)" != "$DIR" ]; then
         echo "FATAL: port $REPLICA_PORT is taken by another PostgreSQL (not $DIR); choose another with REPLICA_PORT" >&2
@@ -41,6 +64,11 @@ if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT"; then
         echo "replica running on port $REPLICA_PORT"
         exit 0
     fi
+elif [ "$state" = 1 ] && ours_starting; then
+    : # Ours but stuck refusing connections: it is rebuilt below.
+elif [ "$state" = 1 ]; then
+    echo "FATAL: port $REPLICA_PORT is taken by another PostgreSQL, which refuses connections (not $DIR); choose another with REPLICA_PORT" >&2
+    exit 1
 elif (exec 3<>"/dev/tcp/127.0.0.1/$REPLICA_PORT") 2>/dev/null; then
     echo "FATAL: port $REPLICA_PORT is taken by something that is not PostgreSQL; choose another with REPLICA_PORT" >&2
     exit 1
@@ -55,8 +83,13 @@ bin="/usr/lib/postgresql/$major/bin"
 # so the line goes before every rule.
 hba=$(psql "$PRIMARY" -Atc "SHOW hba_file")
 line="host replication all 127.0.0.1/32 trust"
-first_rule=$(grep -nEv '^[[:space:]]*(#|$)' "$hba" | head -n1 | cut -d: -f1)
-if [ "$(sed -n "${first_rule:-0}p" "$hba")" != "$line" ]; then
+first=$(awk '!/^[[:space:]]*(#|$)/ { print NR ":" $0; exit }' "$hba")
+first_rule="${first%%:*}"
+if [ "${first#*:}" != "$line" ]; then
+    if [ ! -w "$hba" ]; then
+        echo "FATAL: $hba must start with \"$line\" and this user cannot write it (run as root or postgres)" >&2
+        exit 1
+    fi
     echo "letting 127.0.0.1 replicate ($hba)"
     edited=$(mktemp)
     awk -v line="$line" -v at="${first_rule:-0}" 'NR == at { print line } $0 != line { print } END { if (at == 0) print line }' \
@@ -64,16 +97,32 @@ if [ "$(sed -n "${first_rule:-0}p" "$hba")" != "$line" ]; then
     # Written in place: the file keeps its owner and mode.
     cat "$edited" >"$hba"
     rm -f "$edited"
-    psql "$PRIMARY" -qAtc "SELECT pg_reload_conf()" >/dev/null
 fi
-# What the server now applies to a replication connection from 127.0.0.1.
-applied=$(psql "$PRIMARY" -Atc "SELECT auth_method FROM pg_hba_file_rules
-    WHERE error IS NULL AND type IN ('host', 'hostnossl') AND 'replication' = ANY (database)
-      AND (address = 'all' OR (address ~ '^[0-9.]+$'
-           AND ('127.0.0.1'::inet & netmask::inet) = (address::inet & netmask::inet)))
+# Every time: the file may have been edited since the server last read it.
+psql "$PRIMARY" -qAtc "SELECT pg_reload_conf()" >/dev/null
+# A file with an error is not loaded at all: the server keeps its old rules.
+broken=$(psql "$PRIMARY" -Atc "SELECT line_number || ': ' || error FROM pg_hba_file_rules
+    WHERE error IS NOT NULL ORDER BY line_number LIMIT 1")
+if [ -n "$broken" ]; then
+    echo "FATAL: PostgreSQL ignores $hba, which has an error at line $broken" >&2
+    exit 1
+fi
+# The rule the server applies to a replication connection from 127.0.0.1,
+# with or without SSL, for any user: the first that matches it. CASE, not
+# AND: an IPv6 address cannot be masked with an IPv4 one, and SQL does not
+# promise to test the address's form first.
+applied=$(psql "$PRIMARY" -At -F ' ' -c "SELECT line_number, auth_method FROM pg_hba_file_rules
+    WHERE type IN ('host', 'hostssl', 'hostnossl') AND 'replication' = ANY (database)
+      AND CASE WHEN address ~ '^[0-9.]+$'
+               THEN ('127.0.0.1'::inet & netmask::inet) = (address::inet & netmask::inet)
+               ELSE address IN ('all', 'samehost', 'samenet') END
     ORDER BY line_number LIMIT 1")
-if [ "$applied" != trust ]; then
-    echo "FATAL: $hba does not let 127.0.0.1 replicate without a password (first matching rule: ${applied:-none})" >&2
+applied_line="${applied%% *}"
+applied_method="${applied#* }"
+if [ -z "$applied" ] || [ "$applied_method" != trust ] || [ "$(sed -n "${applied_line}p" "$hba")" != "$line" ]; then
+    rule="none"
+    [ -n "$applied" ] && rule="line $applied_line, $applied_method"
+    echo "FATAL: replication from 127.0.0.1 is not let in by \"$line\" in $hba (first matching rule: $rule)" >&2
     exit 1
 fi
 

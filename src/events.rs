@@ -17,10 +17,12 @@
 //! [`CAPACITY`] writes behind reads what it missed back from the history
 //! (see [`crate::graphql::subscription`]).
 //!
-//! On PostgreSQL the reader also looks every [`IDLE_READ`] without being
-//! woken, so a listening connection that died without a word (no TCP
-//! reset reaches the server) delays other servers' changes by that much at
-//! most.
+//! On PostgreSQL the reader also looks every
+//! [`ServerOptions::event_poll`] (2 s) without being woken, so a listening
+//! connection that died without a word (no TCP reset reaches the server)
+//! delays other servers' changes by that much at most.
+//!
+//! [`ServerOptions::event_poll`]: crate::options::ServerOptions::event_poll
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -42,9 +44,6 @@ pub const CHANNEL: &str = "registry_changes";
 
 /// Writes a subscriber may fall behind by before it reads from the history.
 pub const CAPACITY: usize = 1024;
-
-/// How long the reader waits for a wake-up on PostgreSQL before it reads anyway.
-pub const IDLE_READ: Duration = Duration::from_secs(2);
 
 /// History entries a write inserts per statement: each row binds one value
 /// per column, and SQLite takes at most 32,766 bound values a statement
@@ -281,10 +280,10 @@ impl EventBus {
     }
 
     /// Starts this process's reader from the newest entry recorded, and on
-    /// PostgreSQL the listener waking it for every replica's writes; returns
-    /// once `LISTEN` is in effect, so nothing committed after the server
-    /// starts is missed.
-    pub async fn start(&self, db: &DatabaseConnection) -> Result<Vec<JoinHandle<()>>, DbErr> {
+    /// PostgreSQL the listener waking it for every replica's writes (and
+    /// the reader reading every `poll` unwoken); returns once `LISTEN` is
+    /// in effect, so nothing committed after the server starts is missed.
+    pub async fn start(&self, db: &DatabaseConnection, poll: Duration) -> Result<Vec<JoinHandle<()>>, DbErr> {
         let mut tasks = Vec::new();
         if self.via_postgres {
             let listener = listen(db).await?;
@@ -297,7 +296,7 @@ impl EventBus {
             sender: self.sender.clone(),
             db: db.clone(),
             delivered: self.delivered.clone(),
-            idle_read: self.via_postgres.then_some(IDLE_READ),
+            idle_read: self.via_postgres.then_some(poll),
         };
         let wake = self.wake.clone();
         tasks.push(tokio::spawn(async move { reader.run(&wake).await }));
@@ -477,7 +476,7 @@ mod tests {
         let db = Database::connect("sqlite::memory:").await.expect("an in-memory database");
         Migrator::up(&db, None).await.expect("migrated");
         let bus = EventBus::new(DbBackend::Sqlite);
-        let tasks = bus.start(&db).await.expect("started");
+        let tasks = bus.start(&db, Duration::from_secs(2)).await.expect("started");
         let (mut receiver, _) = bus.subscribe();
 
         let sizes = [1, 2 * PAGE as usize + 200, PAGE as usize - 1, 1];
@@ -491,7 +490,8 @@ mod tests {
 
         let mut delivered = Vec::new();
         while delivered.len() < sizes.len() {
-            delivered.push(receiver.recv().await.expect("a batch").len());
+            let batch = tokio::time::timeout(Duration::from_secs(10), receiver.recv()).await;
+            delivered.push(batch.expect("a batch within 10 s").expect("a batch").len());
         }
         assert_eq!(delivered, sizes, "one batch per write, whole");
         tasks.into_iter().for_each(|task| task.abort());

@@ -44,6 +44,9 @@ pub struct ServerOptions {
     /// How long a read waits for a replica to replay its caller's last write
     /// before reading from the primary instead.
     pub replica_wait: Duration,
+    /// How often, on PostgreSQL, the event reader reads the history without
+    /// being woken: the longest a change waits when a notification is lost.
+    pub event_poll: Duration,
 }
 
 impl Default for ServerOptions {
@@ -65,6 +68,7 @@ impl Default for ServerOptions {
             client_address_header: None,
             database_replica_urls: Vec::new(),
             replica_wait: Duration::from_millis(500),
+            event_poll: Duration::from_secs(2),
         }
     }
 }

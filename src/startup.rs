@@ -83,7 +83,8 @@ impl Application {
         }
         let metrics = Arc::new(Metrics::new().context("setting up metrics")?);
         let events = EventBus::new(db.get_database_backend());
-        let mut tasks: Vec<JoinHandle<()>> = events.start(&db).await.context("listening for changes")?;
+        let mut tasks: Vec<JoinHandle<()>> =
+            events.start(&db, options.event_poll).await.context("listening for changes")?;
         let health = Arc::new(Health::new());
         tasks.push(health.monitor(db.clone(), metrics.clone(), options.health_interval));
         let replicas = if options.database_replica_urls.is_empty() {

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
 use crate::auth::Written;
-use crate::error::is_outage;
+use crate::error::{is_momentary_on_standby, is_unreachable};
 use crate::metrics::Metrics;
 use crate::replicas::{Choice, Replicas};
 
@@ -79,6 +80,8 @@ struct ReplicaReads {
     replicas: Arc<Replicas>,
     /// What the caller wrote last, which the replica must have replayed.
     written: Option<Written>,
+    /// When the request must have answered, which bounds the wait for a replica.
+    deadline: Option<Instant>,
     /// The replica chosen (`None`: the primary), once the request first reads.
     chosen: Arc<OnceCell<Option<usize>>>,
     /// The request's statement count: choosing a replica and a read run
@@ -96,30 +99,43 @@ impl Route {
         let chosen = reads
             .chosen
             .get_or_init(|| async {
-                let (chosen, statements) = reads.replicas.choose(reads.written.as_ref().and_then(Written::get)).await;
+                let needed = reads.written.as_ref().and_then(Written::get);
+                let (chosen, statements) = reads.replicas.choose(needed, reads.deadline).await;
                 reads.statements.fetch_add(statements, Ordering::Relaxed);
                 chosen
             })
             .await;
+        // Another of the request's fields may have written while this one
+        // waited for the choice: from then on the replica may lack it.
+        if self.primary_only.load(Ordering::SeqCst) {
+            return None;
+        }
         chosen.map(|n| (n, reads))
     }
 
     /// Runs a read on the request's replica, or once more on the primary
-    /// when the replica cannot be reached.
+    /// when the replica fails it for want of a connection or to replay.
     async fn read<T, F>(&self, stmt: Statement, run: impl Fn(DatabaseConnection, Statement) -> F) -> Result<T, DbErr>
     where
         F: Future<Output = Result<T, DbErr>>,
     {
         if let Some((n, reads)) = self.replica().await {
-            match run(reads.replicas.replica(n).clone(), stmt.clone()).await {
-                Err(e) if is_outage(&e) => {
+            let choice = match run(reads.replicas.replica(n).clone(), stmt.clone()).await {
+                Err(e) if is_unreachable(&e) => {
                     reads.replicas.lost(n, &e.to_string());
-                    reads.replicas.count(Choice::PrimaryReplicaLost);
-                    self.primary_only.store(true, Ordering::SeqCst);
-                    reads.statements.fetch_add(1, Ordering::Relaxed);
+                    Choice::PrimaryReplicaLost
+                }
+                Err(e) if is_momentary_on_standby(&e) => {
+                    tracing::info!(replica = n + 1, error = %e, "a replica failed a read: it runs on the primary");
+                    Choice::PrimaryReplicaBusy
                 }
                 result => return result,
+            };
+            // Counted once for the request, though its other reads in flight may fail too.
+            if !self.primary_only.swap(true, Ordering::SeqCst) {
+                reads.replicas.count(choice);
             }
+            reads.statements.fetch_add(1, Ordering::Relaxed);
         }
         run(self.primary.clone(), stmt).await
     }
@@ -166,10 +182,17 @@ impl CountingDb {
     }
 
     /// Reads on one of `replicas`, one that has what the caller wrote up to
-    /// `written`, until the request writes; writes on the primary.
-    pub fn with_replicas(mut self, replicas: Arc<Replicas>, written: Option<Written>) -> Self {
-        self.conn.replicas =
-            Some(ReplicaReads { replicas, written, chosen: Arc::default(), statements: self.statements.clone() });
+    /// `written`, until the request writes; writes on the primary. A
+    /// request that must answer by `deadline` waits for a replica at most
+    /// half the time it has left when it first reads.
+    pub fn with_replicas(
+        mut self,
+        replicas: Arc<Replicas>,
+        written: Option<Written>,
+        deadline: Option<Instant>,
+    ) -> Self {
+        let statements = self.statements.clone();
+        self.conn.replicas = Some(ReplicaReads { replicas, written, deadline, chosen: Arc::default(), statements });
         self
     }
 

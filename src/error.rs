@@ -88,6 +88,27 @@ pub fn is_outage(err: &sea_orm::DbErr) -> bool {
     }
 }
 
+/// Whether a database error is only a pool with no connection free in
+/// time: the server may be busy rather than gone.
+fn is_pool_timeout(err: &sea_orm::DbErr) -> bool {
+    matches!(err, sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout))
+        || matches!(sqlx_error(err), Some(sqlx::Error::PoolTimedOut))
+}
+
+/// Whether a database error says the server cannot be reached: an outage
+/// other than a pool that had no connection free in time.
+pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
+    is_outage(err) && !is_pool_timeout(err)
+}
+
+/// Whether a read on a standby failed for the moment only: its pool had no
+/// connection free in time, or the standby cancelled it to go on replaying
+/// (a recovery conflict: SQLSTATE 40001, or 40P01 for a buffer-pin deadlock).
+pub fn is_momentary_on_standby(err: &sea_orm::DbErr) -> bool {
+    is_pool_timeout(err)
+        || matches!(sqlx_error(err), Some(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     /// What a database error means for the client: an outage, a race with
     /// another writer (retry), or a failure of ours (logged, never shown).

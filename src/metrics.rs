@@ -85,7 +85,7 @@ impl Metrics {
                     "replica_read_choices_total",
                     "Where requests read with read replicas configured: a replica, one after waiting for it to \
                      replay the caller's last write, or the primary (the replicas were behind or none was up), and \
-                     reads moved to the primary when the replica chosen was lost.",
+                     reads moved to the primary when the replica chosen was lost or failed a read while up.",
                 ),
                 &["choice"],
             )?,

@@ -5,15 +5,18 @@
 //! primary; so do subscriptions (an event's record is read as committed),
 //! everything over a WebSocket, and the event reader. Other reads go to
 //! the replicas in turn, chosen at a request's first read and skipping
-//! those the monitor found down; a read a replica fails to answer for want
-//! of a connection marks it down and is run again on the primary.
+//! those the monitor found down. A read a replica fails is run again on the
+//! primary: when the replica cannot be reached, it is also marked down;
+//! when it was only busy (no connection free in time) or cancelled the
+//! read to replay the primary's changes, it stays up.
 //!
 //! A write records, in its API token's row, the primary's WAL position
 //! after its commit; every server reads that row with the token on each
 //! request, so the token's next reads, through any server, use a replica
 //! only once it has replayed that far, waiting for one at most
-//! [`ServerOptions::replica_wait`] (and never past the request's deadline),
-//! and reading from the primary after that.
+//! [`ServerOptions::replica_wait`] and at most half the time the request
+//! has left (the rest is the primary's), and reading from the primary after
+//! that.
 //!
 //! [`ServerOptions::replica_wait`]: crate::options::ServerOptions::replica_wait
 
@@ -28,8 +31,9 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
-use crate::error::is_outage;
+use crate::error::is_unreachable;
 use crate::metrics::Metrics;
 
 /// The WAL position after everything written so far (on the primary), in bytes.
@@ -46,9 +50,18 @@ const REPLAYED: &str =
 const POLL_FIRST: Duration = Duration::from_millis(2);
 const POLL_MAX: Duration = Duration::from_millis(50);
 
+/// How long a read waits for one of a replica's connections, and the
+/// start-up check for an answer: a replica that refuses connections costs
+/// a request this much before its read goes to the primary.
+const REPLICA_ACQUIRE: Duration = Duration::from_secs(2);
+
 /// One standby.
 struct Replica {
+    /// The pool requests read from.
     db: DatabaseConnection,
+    /// The monitor's own connection: a replica whose pool is busy with
+    /// reads is not taken for one that does not answer.
+    probe: DatabaseConnection,
     up: AtomicBool,
     /// The WAL position it has replayed, as last seen.
     replayed: AtomicI64,
@@ -78,8 +91,13 @@ pub enum Choice {
     /// The primary: no replica was up.
     PrimaryNoReplicaUp,
     /// The primary, from a read on, after a request chose a replica that
-    /// then could not be reached (counted besides that first choice).
+    /// then could not be reached, and was marked down (counted besides
+    /// that first choice).
     PrimaryReplicaLost,
+    /// The primary, from a read on, after a request chose a replica that
+    /// then had no connection free in time or cancelled the read to replay
+    /// (counted besides that first choice); the replica stays up.
+    PrimaryReplicaBusy,
 }
 
 impl Choice {
@@ -90,13 +108,22 @@ impl Choice {
             Choice::PrimaryReplicasBehind => "primary_replicas_behind",
             Choice::PrimaryNoReplicaUp => "primary_no_replica_up",
             Choice::PrimaryReplicaLost => "primary_replica_lost",
+            Choice::PrimaryReplicaBusy => "primary_replica_busy",
         }
     }
 }
 
 async fn position(db: &impl ConnectionTrait, sql: &str) -> Result<Option<i64>, DbErr> {
-    let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
-    Ok(row.and_then(|row| row.try_get::<Option<i64>>("", "lsn").ok()).flatten())
+    match db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await? {
+        Some(row) => row.try_get::<Option<i64>>("", "lsn"),
+        None => Ok(None),
+    }
+}
+
+/// What a standby has replayed, asked by `until`: `Ok(None)` from a server
+/// that is not one; an answer later than `until` is none.
+async fn replayed_by(db: &DatabaseConnection, until: Instant) -> Option<Result<Option<i64>, DbErr>> {
+    tokio::time::timeout_at(until, position(db, REPLAYED)).await.ok()
 }
 
 /// A replica's pool, opened without connecting: a replica that cannot be
@@ -106,8 +133,8 @@ async fn pool(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbE
     options
         .max_connections(max_connections)
         .min_connections(0)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(REPLICA_ACQUIRE)
+        .acquire_timeout(REPLICA_ACQUIRE)
         .connect_lazy(true)
         .sqlx_logging(false);
     Database::connect(options).await
@@ -130,24 +157,34 @@ impl Replicas {
         }
         let mut members = Vec::with_capacity(urls.len());
         for (n, url) in urls.iter().enumerate() {
-            let db = pool(url, max_connections).await.map_err(|e| anyhow::anyhow!("replica {}: {e}", n + 1))?;
-            let replayed = match position(&db, REPLAYED).await {
-                Ok(Some(replayed)) => Some(replayed),
-                Ok(None) => anyhow::bail!(
+            let opened = async { Ok::<_, DbErr>((pool(url, max_connections).await?, pool(url, 1).await?)) };
+            let (db, probe) = opened.await.map_err(|e| anyhow::anyhow!("replica {}: {e}", n + 1))?;
+            members.push(Replica {
+                db,
+                probe,
+                up: AtomicBool::new(false),
+                replayed: AtomicI64::new(0),
+                lag_bytes: AtomicI64::new(0),
+            });
+        }
+        // All at once: start-up waits for the slowest replica, not their sum.
+        let until = Instant::now() + REPLICA_ACQUIRE;
+        let answers = futures_util::future::join_all(members.iter().map(|r| replayed_by(&r.probe, until))).await;
+        for (n, (replica, answer)) in members.iter().zip(answers).enumerate() {
+            match answer {
+                Some(Ok(Some(replayed))) => {
+                    replica.replayed.store(replayed, Ordering::Relaxed);
+                    replica.up.store(true, Ordering::Relaxed);
+                }
+                Some(Ok(None)) => anyhow::bail!(
                     "replica {} is not a standby (pg_is_in_recovery() is false): it cannot be read as one",
                     n + 1
                 ),
-                Err(e) => {
+                Some(Err(e)) => {
                     tracing::warn!(replica = n + 1, error = %e, "replica unreachable: reads skip it until it answers");
-                    None
                 }
-            };
-            members.push(Replica {
-                db,
-                up: AtomicBool::new(replayed.is_some()),
-                replayed: AtomicI64::new(replayed.unwrap_or(0)),
-                lag_bytes: AtomicI64::new(0),
-            });
+                None => tracing::warn!(replica = n + 1, "replica not answering: reads skip it until it answers"),
+            }
         }
         Ok(Replicas { primary, members, next: AtomicUsize::new(0), wait, metrics })
     }
@@ -171,9 +208,15 @@ impl Replicas {
     /// The replica a request reads from (`None`: the primary) when it must
     /// see the primary's WAL up to `needed`, and the statements choosing it
     /// ran: the next replica up that has replayed that far, waiting for one
-    /// within the bound.
-    pub async fn choose(&self, needed: Option<i64>) -> (Option<usize>, u64) {
-        let (replica, choice, statements) = self.choice(needed).await;
+    /// at most the configured wait and, for a request that must end by
+    /// `deadline`, at most half the time it has left.
+    pub async fn choose(&self, needed: Option<i64>, deadline: Option<Instant>) -> (Option<usize>, u64) {
+        let now = Instant::now();
+        let mut until = now + self.wait;
+        if let Some(deadline) = deadline {
+            until = Ord::min(until, now + deadline.saturating_duration_since(now) / 2);
+        }
+        let (replica, choice, statements) = self.choice(needed, until).await;
         self.count(choice);
         (replica, statements)
     }
@@ -185,7 +228,7 @@ impl Replicas {
         }
     }
 
-    async fn choice(&self, needed: Option<i64>) -> (Option<usize>, Choice, u64) {
+    async fn choice(&self, needed: Option<i64>, until: Instant) -> (Option<usize>, Choice, u64) {
         let n = self.members.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let order: Vec<usize> = (0..n).map(|i| (start + i) % n).filter(|&r| self.is_up(r)).collect();
@@ -194,24 +237,38 @@ impl Replicas {
         if let Some(&ready) = order.iter().find(|&&r| self.members[r].replayed.load(Ordering::Relaxed) >= needed) {
             return (Some(ready), Choice::Replica, 0);
         }
-        let deadline = tokio::time::Instant::now() + self.wait;
         let (mut pause, mut statements) = (POLL_FIRST, 0);
         loop {
-            for &r in order.iter().filter(|&&r| self.is_up(r)) {
-                statements += 1;
-                match position(&self.members[r].db, REPLAYED).await {
-                    Ok(Some(replayed)) => {
+            // Every replica up at once, none past `until`: one that does not
+            // answer holds the request no longer than the wait.
+            let asked: Vec<usize> = order.iter().copied().filter(|&r| self.is_up(r)).collect();
+            if asked.is_empty() {
+                return (None, Choice::PrimaryNoReplicaUp, statements);
+            }
+            statements += asked.len() as u64;
+            let answers =
+                futures_util::future::join_all(asked.iter().map(|&r| replayed_by(&self.members[r].db, until))).await;
+            let mut ready = None;
+            for (&r, answer) in asked.iter().zip(answers) {
+                match answer {
+                    Some(Ok(Some(replayed))) => {
                         self.members[r].replayed.fetch_max(replayed, Ordering::Relaxed);
                         if replayed >= needed {
-                            return (Some(r), Choice::ReplicaAfterWait, statements);
+                            ready = ready.or(Some(r));
                         }
                     }
-                    Ok(None) => self.lost(r, "no longer a standby"),
-                    Err(e) if is_outage(&e) => self.lost(r, &e.to_string()),
-                    Err(e) => tracing::warn!(replica = r + 1, error = %e, "cannot ask a replica how far it replayed"),
+                    Some(Ok(None)) => self.lost(r, "no longer a standby"),
+                    Some(Err(e)) if is_unreachable(&e) => self.lost(r, &e.to_string()),
+                    Some(Err(e)) => {
+                        tracing::warn!(replica = r + 1, error = %e, "cannot ask a replica how far it replayed")
+                    }
+                    None => {}
                 }
             }
-            if tokio::time::Instant::now() + pause >= deadline {
+            if let Some(r) = ready {
+                return (Some(r), Choice::ReplicaAfterWait, statements);
+            }
+            if Instant::now() + pause >= until {
                 return (None, Choice::PrimaryReplicasBehind, statements);
             }
             tokio::time::sleep(pause).await;
@@ -250,11 +307,14 @@ impl Replicas {
     }
 
     async fn check(&self, limit: Duration) {
-        let written =
-            tokio::time::timeout(limit, position(&self.primary, WRITTEN)).await.ok().and_then(Result::ok).flatten();
-        for (n, replica) in self.members.iter().enumerate() {
-            let replayed =
-                tokio::time::timeout(limit, position(&replica.db, REPLAYED)).await.ok().and_then(Result::ok).flatten();
+        let until = Instant::now() + limit;
+        let (written, answers) = tokio::join!(
+            tokio::time::timeout_at(until, position(&self.primary, WRITTEN)),
+            futures_util::future::join_all(self.members.iter().map(|r| replayed_by(&r.probe, until))),
+        );
+        let written = written.ok().and_then(Result::ok).flatten();
+        for (n, (replica, answer)) in self.members.iter().zip(answers).enumerate() {
+            let replayed = answer.and_then(Result::ok).flatten();
             let was_up = replica.up.swap(replayed.is_some(), Ordering::Relaxed);
             match replayed {
                 Some(replayed) => {

@@ -28,6 +28,7 @@ pub mod window;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionFactory};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Schema, ServerError, Value};
 use futures_util::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
@@ -171,12 +172,12 @@ impl Executor {
     /// The per-request data of one operation, on its own counting
     /// connection, reading from a replica when there are some and the
     /// asker may.
-    fn request_data(&self, asker: Asker) -> (RequestData, CountingDb) {
+    fn request_data(&self, asker: Asker, deadline: Option<tokio::time::Instant>) -> (RequestData, CountingDb) {
         let mut db = CountingDb::new(self.registry.db.clone());
         if let Some(replicas) = &self.registry.replicas
             && asker.read_from == ReadFrom::Replicas
         {
-            db = db.with_replicas(replicas.clone(), asker.caller.written().cloned());
+            db = db.with_replicas(replicas.clone(), asker.caller.written().cloned(), deadline);
         }
         if let Some(metrics) = &self.registry.metrics {
             db = db.with_metrics(metrics.clone());
@@ -201,7 +202,7 @@ impl Executor {
     /// asker's language unless the query says otherwise; the statements it
     /// cost go in `extensions.sqlStatements`.
     pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
-        let (data, db) = self.request_data(asker);
+        let (data, db) = self.request_data(asker, None);
         let response = self.schema.execute(request.data(data)).await;
         Executed::new(response, db.statements())
     }
@@ -211,13 +212,22 @@ impl Executor {
     /// change is never reported as cancelled. It then runs to its end (no
     /// write of it may begin any more, each answering `TIMEOUT`) and
     /// answers with what it did.
+    ///
+    /// Only a query (`operation`) reads where the asker may: a mutation
+    /// reads what it is about to change, so it reads the primary from its
+    /// first statement.
     pub async fn execute_by(
         &self,
         asker: Asker,
         request: async_graphql::Request,
+        operation: OperationType,
         deadline: tokio::time::Instant,
     ) -> Result<Executed, TimedOut> {
-        let (data, db) = self.request_data(asker);
+        let asker = match operation {
+            OperationType::Query => asker,
+            OperationType::Mutation | OperationType::Subscription => Asker { read_from: ReadFrom::Primary, ..asker },
+        };
+        let (data, db) = self.request_data(asker, Some(deadline));
         let writes = data.writes.clone();
         let execution = self.schema.execute(request.data(data));
         tokio::pin!(execution);
@@ -242,7 +252,7 @@ impl Executor {
         asker: Asker,
         request: async_graphql::Request,
     ) -> impl Stream<Item = Executed> + Send + 'static {
-        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker });
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
         self.schema.execute_stream(request.data(data)).map(move |response| Executed::new(response, db.statements()))
     }
 }

@@ -339,13 +339,7 @@ async fn execute(
     // Waiting for a turn counts against the timeout: a full queue answers in time too.
     let executed = match tokio::time::timeout_at(deadline, state.executions.acquire()).await {
         Ok(_permit) => {
-            // A mutation reads what it is about to change: from the primary.
-            let read_from = match admitted.operation_type {
-                OperationType::Query => asker.read_from,
-                OperationType::Mutation | OperationType::Subscription => ReadFrom::Primary,
-            };
-            let asker = Asker { read_from, ..asker.clone() };
-            state.executor.execute_by(asker, admitted.request, deadline).await.ok()
+            state.executor.execute_by(asker.clone(), admitted.request, admitted.operation_type, deadline).await.ok()
         }
         Err(_) => None,
     };

@@ -510,7 +510,8 @@ impl Operation {
                 json!([{ "message": ApiError::Unavailable.to_string(), "extensions": { "code": "UNAVAILABLE" } }]);
             return self.finish(Outcome::Refused(errors));
         }
-        let subscription = admitted.operation_type == OperationType::Subscription;
+        let operation = admitted.operation_type;
+        let subscription = operation == OperationType::Subscription;
         let request = admitted.request;
         let metrics = self.state.metrics.clone();
         let label = metrics.operation_label(admitted.operation_name.as_deref());
@@ -525,7 +526,7 @@ impl Operation {
             futures_util::stream::once(async move {
                 let _permit =
                     tokio::time::timeout_at(deadline, executions.acquire_owned()).await.map_err(|_| TimedOut)?;
-                executor.execute_by(asker, request, deadline).await
+                executor.execute_by(asker, request, operation, deadline).await
             })
             .boxed()
         };

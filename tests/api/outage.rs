@@ -88,7 +88,7 @@ impl Proxy {
     }
 
     /// The database hangs: connections stay open, nothing comes back.
-    fn stall(&self) {
+    pub fn stall(&self) {
         self.flowing.store(false, Ordering::SeqCst);
     }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use partnership_registry::auth::Role;
+use partnership_registry::limits::Limits;
 use partnership_registry::options::ServerOptions;
 use partnership_registry::startup::Application;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -93,13 +94,13 @@ async fn read_choices(app: &TestApp, choice: &str) -> u64 {
     text.lines().find_map(|line| line.strip_prefix(series.as_str())).map_or(0, |n| n.parse().expect("a count"))
 }
 
-/// Every read choice the server has counted.
+/// Every read choice the server has counted, whatever its label.
 async fn all_read_choices(app: &TestApp) -> u64 {
-    let mut total = 0;
-    for choice in ["replica", "replica_after_wait", "primary_replicas_behind", "primary_no_replica_up"] {
-        total += read_choices(app, choice).await;
-    }
-    total
+    let text = app.client.get(app.metrics_url()).send().await.expect("answer").text().await.expect("text");
+    text.lines()
+        .filter(|line| line.starts_with("registry_replica_read_choices_total{"))
+        .map(|line| line.rsplit(' ').next().expect("a count").parse::<u64>().expect("a count"))
+        .sum()
 }
 
 async fn ready(app: &TestApp) -> Value {
@@ -193,6 +194,20 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
 
     let lag = ready(&app).await["replicas"][0]["lagBytes"].as_i64().expect("a lag");
 
+    // A wait longer than the request may take: the writer waits half its
+    // time, then reads the primary in time instead of timing out.
+    let hurried = primary
+        .replica_with(ServerOptions {
+            replica_wait: Duration::from_secs(60),
+            limits: Limits { timeout: Duration::from_secs(2), ..crate::helpers::options().limits },
+            ..reading_replica()
+        })
+        .await;
+    let started = std::time::Instant::now();
+    assert_eq!(name_as(&hurried, Some(&second), slug).await, "Renamed in a batch", "within the request's time");
+    assert_eq!(read_choices(&hurried, "primary_replicas_behind").await, 1, "after waiting for the replica");
+    assert!(started.elapsed() >= Duration::from_millis(900), "it waited about half its time first");
+
     // A server that waits long enough: replay resumes while the batch's
     // author waits for it, and the replica, not the primary, answers.
     let patient =
@@ -261,17 +276,32 @@ async fn a_replica_out_of_reach_is_skipped_and_its_reads_go_to_the_primary() {
     assert_eq!(read_choices(&app, "replica").await, 1, "read from the replica while it answers");
     proxy.cut();
     read_works(&app).await;
-    assert_eq!(read_choices(&app, "primary_replica_lost").await, 1, "the read the replica failed went to the primary");
+    // The monitor, checking each second, may find the replica gone first.
+    let lost = read_choices(&app, "primary_replica_lost").await;
+    let skipped = read_choices(&app, "primary_no_replica_up").await;
+    assert_eq!(lost + skipped, 1, "the read went to the primary, after failing on the replica or skipping it");
     assert_eq!(ready(&app).await["replicas"][0]["up"], false, "and the replica is down");
     read_works(&app).await;
-    assert_eq!(read_choices(&app, "primary_no_replica_up").await, 1, "later reads skip it");
+    assert_eq!(read_choices(&app, "primary_no_replica_up").await, skipped + 1, "later reads skip it");
 
     // Back: the monitor finds it answering, and reads go to it again.
     proxy.restore();
     eventually("the replica is up again", || async { ready(&app).await["replicas"][0]["up"] == true }).await;
     read_works(&app).await;
     // The read that found the replica gone had chosen it too.
-    assert_eq!(read_choices(&app, "replica").await, 3);
+    assert_eq!(read_choices(&app, "replica").await, 2 + lost);
+
+    // Hung: a read waits 2 s for a connection that answers, then goes to the
+    // primary; the monitor, on its own connection, finds the replica down.
+    proxy.stall();
+    read_works(&app).await;
+    let busy = read_choices(&app, "primary_replica_busy").await;
+    let skipped_now = read_choices(&app, "primary_no_replica_up").await - skipped - 1;
+    assert_eq!(busy + skipped_now, 1, "the read went to the primary, after waiting for the replica or skipping it");
+    assert_eq!(read_choices(&app, "primary_replica_lost").await, lost, "a replica only busy is not marked lost");
+    eventually("the monitor finds the hung replica down", || async { ready(&app).await["replicas"][0]["up"] == false })
+        .await;
+    proxy.restore();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -127,6 +127,11 @@ pub async fn list<'a, T: ContainerType>(
         if text {
             out.push(if index == 0 { b'[' } else { b',' });
             write_fields(&ctx_index, item, &fields, &mut out).await.map_err(|e| ctx_index.set_error_path(e))?;
+            if index == 0 {
+                // Items of a page are alike: room for the rest at the first's
+                // size, instead of doubling the buffer (and copying it) as it fills.
+                out.reserve(out.len() * (items.len() - 1) + 1);
+            }
             continue;
         }
         let value = resolve_fields(&ctx_index, item, &fields).await;

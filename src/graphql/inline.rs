@@ -129,8 +129,9 @@ pub async fn list<'a, T: ContainerType>(
             write_fields(&ctx_index, item, &fields, &mut out).await.map_err(|e| ctx_index.set_error_path(e))?;
             if index == 0 {
                 // Items of a page are alike: room for the rest at the first's
-                // size, instead of doubling the buffer (and copying it) as it fills.
-                out.reserve(out.len() * (items.len() - 1) + 1);
+                // size, instead of doubling the buffer (and copying it) as it
+                // fills; at most 1 MiB, should the first be unlike the rest.
+                out.reserve(Ord::min(out.len() * (items.len() - 1), 1 << 20) + 1);
             }
             continue;
         }

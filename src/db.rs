@@ -10,7 +10,6 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use crate::auth::Written;
-use crate::error::{is_momentary_on_standby, is_unreachable};
 use crate::metrics::Metrics;
 use crate::replicas::{Choice, Replicas};
 
@@ -120,16 +119,31 @@ impl Route {
         F: Future<Output = Result<T, DbErr>>,
     {
         if let Some((n, reads)) = self.replica().await {
-            let choice = match run(reads.replicas.replica(n).clone(), stmt.clone()).await {
-                Err(e) if is_unreachable(&e) => {
-                    reads.replicas.lost(n, &e.to_string());
-                    Choice::PrimaryReplicaLost
+            // The replica has half the time the request has left; the primary the rest.
+            let attempt = run(reads.replicas.replica(n).clone(), stmt.clone());
+            let answered = match reads.deadline {
+                Some(deadline) => {
+                    let now = Instant::now();
+                    tokio::time::timeout_at(now + deadline.saturating_duration_since(now) / 2, attempt).await.ok()
                 }
-                Err(e) if is_momentary_on_standby(&e) => {
-                    tracing::info!(replica = n + 1, error = %e, "a replica failed a read: it runs on the primary");
+                None => Some(attempt.await),
+            };
+            let choice = match answered {
+                Some(Err(e)) => match reads.replicas.failed(n, &e) {
+                    Some(choice) => {
+                        tracing::info!(replica = n + 1, error = %e, "a replica failed a read: it runs on the primary");
+                        choice
+                    }
+                    None => return Err(e),
+                },
+                Some(result) => return result,
+                None => {
+                    tracing::info!(
+                        replica = n + 1,
+                        "a replica took half the time left for a read: it runs on the primary"
+                    );
                     Choice::PrimaryReplicaBusy
                 }
-                result => return result,
             };
             // Counted once for the request, though its other reads in flight may fail too.
             if !self.primary_only.swap(true, Ordering::SeqCst) {

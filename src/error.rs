@@ -82,15 +82,16 @@ pub fn is_outage(err: &sea_orm::DbErr) -> bool {
         // PostgreSQL ending or refusing the connection (a restart, a
         // shutdown: SQLSTATE classes 08 and 57P).
         Some(sqlx::Error::Database(db)) => {
-            db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
         }
         _ => false,
     }
 }
 
-/// Whether a database error is only a pool with no connection free in
-/// time: the server may be busy rather than gone.
-fn is_pool_timeout(err: &sea_orm::DbErr) -> bool {
+/// Whether a database error is only a pool with no connection ready in
+/// time: every one busy, or none could be opened (sqlx retries a refused
+/// connection until then).
+pub fn is_pool_timeout(err: &sea_orm::DbErr) -> bool {
     matches!(err, sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout))
         || matches!(sqlx_error(err), Some(sqlx::Error::PoolTimedOut))
 }
@@ -101,12 +102,10 @@ pub fn is_unreachable(err: &sea_orm::DbErr) -> bool {
     is_outage(err) && !is_pool_timeout(err)
 }
 
-/// Whether a read on a standby failed for the moment only: its pool had no
-/// connection free in time, or the standby cancelled it to go on replaying
-/// (a recovery conflict: SQLSTATE 40001, or 40P01 for a buffer-pin deadlock).
-pub fn is_momentary_on_standby(err: &sea_orm::DbErr) -> bool {
-    is_pool_timeout(err)
-        || matches!(sqlx_error(err), Some(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+/// Whether a standby cancelled a read to go on replaying (a recovery
+/// conflict: SQLSTATE 40001, or 40P01 for a buffer-pin deadlock).
+pub fn is_recovery_conflict(err: &sea_orm::DbErr) -> bool {
+    matches!(sqlx_error(err), Some(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
 }
 
 impl From<sea_orm::DbErr> for ApiError {

@@ -21,19 +21,22 @@
 //! [`ServerOptions::replica_wait`]: crate::options::ServerOptions::replica_wait
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use entity::api_token;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use sea_orm::error::ConnAcquireErr;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement,
 };
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::error::is_unreachable;
+use crate::error::{is_pool_timeout, is_recovery_conflict, is_unreachable};
 use crate::metrics::Metrics;
 
 /// The WAL position after everything written so far (on the primary), in bytes.
@@ -121,9 +124,21 @@ async fn position(db: &impl ConnectionTrait, sql: &str) -> Result<Option<i64>, D
 }
 
 /// What a standby has replayed, asked by `until`: `Ok(None)` from a server
-/// that is not one; an answer later than `until` is none.
-async fn replayed_by(db: &DatabaseConnection, until: Instant) -> Option<Result<Option<i64>, DbErr>> {
-    tokio::time::timeout_at(until, position(db, REPLAYED)).await.ok()
+/// that is not one; an answer later than `until` is none. The statement is
+/// counted in `sent` once a connection is had to send it on.
+async fn replayed_by(db: &DatabaseConnection, until: Instant, sent: &AtomicU64) -> Option<Result<Option<i64>, DbErr>> {
+    let ask = async {
+        let mut connection = db.get_postgres_connection_pool().acquire().await.map_err(|e| match e {
+            sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+        })?;
+        sent.fetch_add(1, Ordering::Relaxed);
+        sqlx::query_scalar::<_, Option<i64>>(REPLAYED)
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))
+    };
+    tokio::time::timeout_at(until, ask).await.ok()
 }
 
 /// A replica's pool, opened without connecting: a replica that cannot be
@@ -159,6 +174,9 @@ impl Replicas {
         for (n, url) in urls.iter().enumerate() {
             let opened = async { Ok::<_, DbErr>((pool(url, max_connections).await?, pool(url, 1).await?)) };
             let (db, probe) = opened.await.map_err(|e| anyhow::anyhow!("replica {}: {e}", n + 1))?;
+            if db.get_database_backend() != DbBackend::Postgres {
+                anyhow::bail!("replica {} is not a PostgreSQL URL: a replica is a PostgreSQL streaming standby", n + 1);
+            }
             members.push(Replica {
                 db,
                 probe,
@@ -168,8 +186,8 @@ impl Replicas {
             });
         }
         // All at once: start-up waits for the slowest replica, not their sum.
-        let until = Instant::now() + REPLICA_ACQUIRE;
-        let answers = futures_util::future::join_all(members.iter().map(|r| replayed_by(&r.probe, until))).await;
+        let (until, sent) = (Instant::now() + REPLICA_ACQUIRE, AtomicU64::new(0));
+        let answers = futures_util::future::join_all(members.iter().map(|r| replayed_by(&r.probe, until, &sent))).await;
         for (n, (replica, answer)) in members.iter().zip(answers).enumerate() {
             match answer {
                 Some(Ok(Some(replayed))) => {
@@ -211,14 +229,25 @@ impl Replicas {
     /// at most the configured wait and, for a request that must end by
     /// `deadline`, at most half the time it has left.
     pub async fn choose(&self, needed: Option<i64>, deadline: Option<Instant>) -> (Option<usize>, u64) {
-        let now = Instant::now();
-        let mut until = now + self.wait;
-        if let Some(deadline) = deadline {
-            until = Ord::min(until, now + deadline.saturating_duration_since(now) / 2);
-        }
-        let (replica, choice, statements) = self.choice(needed, until).await;
+        let sent = AtomicU64::new(0);
+        let (replica, choice) = self.choice(needed, deadline, &sent).await;
         self.count(choice);
-        (replica, statements)
+        (replica, sent.into_inner())
+    }
+
+    /// What a read that replica `n` failed with `error` means, if it is the
+    /// replica's failure and the read may run on the primary instead: lost
+    /// (now marked down) or only busy. An acquire timeout on a pool with
+    /// room for another connection is a replica refusing them (sqlx tries
+    /// again until the timeout), on a full one a busy replica.
+    pub fn failed(&self, n: usize, error: &DbErr) -> Option<Choice> {
+        let pool = self.members[n].db.get_postgres_connection_pool();
+        let full = pool.size() >= pool.options().get_max_connections() && pool.num_idle() == 0;
+        if is_unreachable(error) || (is_pool_timeout(error) && !full) {
+            self.lost(n, &error.to_string());
+            return Some(Choice::PrimaryReplicaLost);
+        }
+        (is_pool_timeout(error) || is_recovery_conflict(error)).then_some(Choice::PrimaryReplicaBusy)
     }
 
     /// Counts a request's read choice in the metrics.
@@ -228,48 +257,57 @@ impl Replicas {
         }
     }
 
-    async fn choice(&self, needed: Option<i64>, until: Instant) -> (Option<usize>, Choice, u64) {
+    async fn choice(
+        &self,
+        needed: Option<i64>,
+        deadline: Option<Instant>,
+        sent: &AtomicU64,
+    ) -> (Option<usize>, Choice) {
         let n = self.members.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let order: Vec<usize> = (0..n).map(|i| (start + i) % n).filter(|&r| self.is_up(r)).collect();
-        let Some(&first) = order.first() else { return (None, Choice::PrimaryNoReplicaUp, 0) };
-        let Some(needed) = needed else { return (Some(first), Choice::Replica, 0) };
+        let Some(&first) = order.first() else { return (None, Choice::PrimaryNoReplicaUp) };
+        let Some(needed) = needed else { return (Some(first), Choice::Replica) };
         if let Some(&ready) = order.iter().find(|&&r| self.members[r].replayed.load(Ordering::Relaxed) >= needed) {
-            return (Some(ready), Choice::Replica, 0);
+            return (Some(ready), Choice::Replica);
         }
-        let (mut pause, mut statements) = (POLL_FIRST, 0);
+        let now = Instant::now();
+        let mut until = now.checked_add(self.wait).unwrap_or(now + Duration::from_secs(86_400));
+        if let Some(deadline) = deadline {
+            until = Ord::min(until, now + deadline.saturating_duration_since(now) / 2);
+        }
+        let mut pause = POLL_FIRST;
         loop {
-            // Every replica up at once, none past `until`: one that does not
-            // answer holds the request no longer than the wait.
-            let asked: Vec<usize> = order.iter().copied().filter(|&r| self.is_up(r)).collect();
-            if asked.is_empty() {
-                return (None, Choice::PrimaryNoReplicaUp, statements);
+            // Every replica up at once, none past `until`, the first to have
+            // replayed far enough taken at once (the others' polls dropped).
+            let mut polls: FuturesUnordered<_> = order
+                .iter()
+                .copied()
+                .filter(|&r| self.is_up(r))
+                .map(|r| async move { (r, replayed_by(&self.members[r].db, until, sent).await) })
+                .collect();
+            if polls.is_empty() {
+                return (None, Choice::PrimaryNoReplicaUp);
             }
-            statements += asked.len() as u64;
-            let answers =
-                futures_util::future::join_all(asked.iter().map(|&r| replayed_by(&self.members[r].db, until))).await;
-            let mut ready = None;
-            for (&r, answer) in asked.iter().zip(answers) {
+            while let Some((r, answer)) = polls.next().await {
                 match answer {
                     Some(Ok(Some(replayed))) => {
                         self.members[r].replayed.fetch_max(replayed, Ordering::Relaxed);
                         if replayed >= needed {
-                            ready = ready.or(Some(r));
+                            return (Some(r), Choice::ReplicaAfterWait);
                         }
                     }
                     Some(Ok(None)) => self.lost(r, "no longer a standby"),
-                    Some(Err(e)) if is_unreachable(&e) => self.lost(r, &e.to_string()),
+                    // `failed` marks a replica out of reach down, and says so.
+                    Some(Err(e)) if self.failed(r, &e) == Some(Choice::PrimaryReplicaLost) => {}
                     Some(Err(e)) => {
                         tracing::warn!(replica = r + 1, error = %e, "cannot ask a replica how far it replayed")
                     }
                     None => {}
                 }
             }
-            if let Some(r) = ready {
-                return (Some(r), Choice::ReplicaAfterWait, statements);
-            }
             if Instant::now() + pause >= until {
-                return (None, Choice::PrimaryReplicasBehind, statements);
+                return (None, Choice::PrimaryReplicasBehind);
             }
             tokio::time::sleep(pause).await;
             pause = Ord::min(pause * 2, POLL_MAX);
@@ -307,10 +345,10 @@ impl Replicas {
     }
 
     async fn check(&self, limit: Duration) {
-        let until = Instant::now() + limit;
+        let (until, sent) = (Instant::now() + limit, AtomicU64::new(0));
         let (written, answers) = tokio::join!(
             tokio::time::timeout_at(until, position(&self.primary, WRITTEN)),
-            futures_util::future::join_all(self.members.iter().map(|r| replayed_by(&r.probe, until))),
+            futures_util::future::join_all(self.members.iter().map(|r| replayed_by(&r.probe, until, &sent))),
         );
         let written = written.ok().and_then(Result::ok).flatten();
         for (n, (replica, answer)) in self.members.iter().zip(answers).enumerate() {

@@ -200,9 +200,10 @@ impl Executor {
 
     /// Runs one query or mutation on its own counting connection, in the
     /// asker's language unless the query says otherwise; the statements it
-    /// cost go in `extensions.sqlStatements`.
+    /// cost go in `extensions.sqlStatements`. Its operation's type is not
+    /// known here, so it reads the primary (see [`Executor::execute_by`]).
     pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
-        let (data, db) = self.request_data(asker, None);
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
         let response = self.schema.execute(request.data(data)).await;
         Executed::new(response, db.statements())
     }

@@ -29,6 +29,7 @@ pub struct Proxy {
     /// Whether bytes go through; while not, they are held, connections kept.
     flowing: Arc<AtomicBool>,
     links: Arc<Mutex<Vec<AbortHandle>>>,
+    accepting: AbortHandle,
 }
 
 /// Copies one direction of a link, holding the bytes while the proxy stalls.
@@ -62,7 +63,7 @@ impl Proxy {
         let flowing = Arc::new(AtomicBool::new(true));
         let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
         let (accepting, linked, flows) = (open.clone(), links.clone(), flowing.clone());
-        tokio::spawn(async move {
+        let accepting = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 if !accepting.load(Ordering::SeqCst) {
                     continue; // dropped: refused, as by a database that is down
@@ -84,7 +85,7 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, open, flowing, links }
+        Proxy { port, open, flowing, links, accepting: accepting.abort_handle() }
     }
 
     /// The database hangs: connections stay open, nothing comes back.
@@ -100,6 +101,13 @@ impl Proxy {
                 link.abort();
             }
         }
+    }
+
+    /// The database is gone for good: every connection reset, the port
+    /// closed, so new connections are refused, as by a stopped server.
+    pub fn close(&self) {
+        self.accepting.abort();
+        self.cut();
     }
 
     /// The database is back.

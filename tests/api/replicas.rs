@@ -291,17 +291,25 @@ async fn a_replica_out_of_reach_is_skipped_and_its_reads_go_to_the_primary() {
     // The read that found the replica gone had chosen it too.
     assert_eq!(read_choices(&app, "replica").await, 2 + lost);
 
-    // Hung: a read waits 2 s for a connection that answers, then goes to the
-    // primary; the monitor, on its own connection, finds the replica down.
-    proxy.stall();
-    read_works(&app).await;
-    let busy = read_choices(&app, "primary_replica_busy").await;
-    let skipped_now = read_choices(&app, "primary_no_replica_up").await - skipped - 1;
-    assert_eq!(busy + skipped_now, 1, "the read went to the primary, after waiting for the replica or skipping it");
-    assert_eq!(read_choices(&app, "primary_replica_lost").await, lost, "a replica only busy is not marked lost");
-    eventually("the monitor finds the hung replica down", || async { ready(&app).await["replicas"][0]["up"] == false })
-        .await;
-    proxy.restore();
+    // Hung, then stopped: a read waits 2 s for a connection that answers (a
+    // stopped server's refusals sqlx tries again until then), finds its pool
+    // with room for more, so the replica is out of reach, not busy: the read
+    // goes to the primary and the replica is marked down.
+    for (how, stop) in [("hung", Proxy::stall as fn(&Proxy)), ("stopped", Proxy::close)] {
+        let lost_before = read_choices(&app, "primary_replica_lost").await;
+        let skipped_before = read_choices(&app, "primary_no_replica_up").await;
+        stop(&proxy);
+        read_works(&app).await;
+        let lost_now = read_choices(&app, "primary_replica_lost").await - lost_before;
+        let skipped_now = read_choices(&app, "primary_no_replica_up").await - skipped_before;
+        assert_eq!(lost_now + skipped_now, 1, "{how}: the read went to the primary");
+        assert_eq!(read_choices(&app, "primary_replica_busy").await, 0, "{how}: a replica out of reach is not busy");
+        assert_eq!(ready(&app).await["replicas"][0]["up"], false, "{how}: the replica is down");
+        proxy.restore();
+        if how == "hung" {
+            eventually("the replica is up again", || async { ready(&app).await["replicas"][0]["up"] == true }).await;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

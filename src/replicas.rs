@@ -7,8 +7,9 @@
 //! the replicas in turn, chosen at a request's first read and skipping
 //! those the monitor found down. A read a replica fails is run again on the
 //! primary: when the replica cannot be reached, it is also marked down;
-//! when it was only busy (no connection free in time) or cancelled the
-//! read to replay the primary's changes, it stays up.
+//! when it was only busy (its pool full), cancelled the read to replay the
+//! primary's changes, or took half the time the request had left, it
+//! stays up.
 //!
 //! A write records, in its API token's row, the primary's WAL position
 //! after its commit; every server reads that row with the token on each

@@ -320,6 +320,10 @@ async fn a_replica_that_is_not_a_standby_is_refused_at_start() {
     let refused = Application::with_connection(primary.db.clone(), "127.0.0.1:0", &options).await;
     let error = format!("{:#}", refused.err().expect("the server refuses to start"));
     assert!(error.contains("replica 1 is not a standby"), "{error}");
+    let options = ServerOptions { database_replica_urls: vec!["sqlite::memory:".into()], ..crate::helpers::options() };
+    let refused = Application::with_connection(primary.db.clone(), "127.0.0.1:0", &options).await;
+    let error = format!("{:#}", refused.err().expect("the server refuses to start"));
+    assert!(error.contains("replica 1 is not a PostgreSQL URL"), "{error}");
 
     let sqlite = spawn_app(Backend::Sqlite).await;
     let options =

@@ -8,8 +8,13 @@
 //! client may spend the whole of it at once, then a point every
 //! `60 s / per_minute`. Budgets live in the process: each replica keeps
 //! its own.
+//!
+//! An address's budget is its network's where one host usually holds many
+//! addresses: an IPv6 address spends from its /64's budget (a host given a
+//! /64 would otherwise have 2^64 budgets), and an IPv4 address written as
+//! IPv6 (`::ffff:a.b.c.d`) from its IPv4 address's.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -20,19 +25,44 @@ use governor::{Quota, RateLimiter};
 
 use crate::auth::Caller;
 
-/// Who spends: a token, or the address of a request without one.
+/// Who spends: a token, or the network of a request without one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Client {
     Token(i64),
-    Address(IpAddr),
+    Address(Network),
+}
+
+/// The addresses that share a budget: made only from an address, so no
+/// budget is ever keyed by a whole IPv6 address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Network(IpAddr);
+
+impl From<IpAddr> for Network {
+    fn from(address: IpAddr) -> Network {
+        Network(match address {
+            IpAddr::V4(_) => address,
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let [a, b, c, d, ..] = v6.segments();
+                    IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+                }
+            },
+        })
+    }
 }
 
 impl Client {
     pub fn of(caller: &Caller, address: IpAddr) -> Client {
         match caller {
             Caller::Token { id, .. } => Client::Token(*id),
-            Caller::Anonymous => Client::Address(address),
+            Caller::Anonymous => Client::address(address),
         }
+    }
+
+    /// The budget of requests without a token from `address`.
+    pub fn address(address: IpAddr) -> Client {
+        Client::Address(Network::from(address))
     }
 }
 
@@ -88,14 +118,39 @@ pub struct Over {
     pub policy: &'static str,
     pub limit: u32,
     pub cost: u64,
-    /// Whole seconds until the budget holds the cost again; `None` when the
-    /// cost is more than the whole budget, so waiting does not help.
-    pub retry_after_seconds: Option<u64>,
+    /// What waiting brings; `None` when the cost is more than the whole
+    /// budget, so waiting does not help (and the budget is not looked at).
+    pub wait: Option<Wait>,
+}
+
+/// How a budget that holds less than a request's cost stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wait {
+    /// Whole seconds until the budget holds the cost again (at least 1).
+    pub retry_after_seconds: u64,
+    /// Points left now: fewer than the cost.
+    pub remaining: u32,
+    /// Seconds until the budget is whole again.
+    pub reset_seconds: u64,
 }
 
 impl Over {
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        self.wait.as_ref().map(|wait| wait.retry_after_seconds)
+    }
+
+    /// `RateLimit-Policy` (IETF draft-ietf-httpapi-ratelimit-headers).
+    pub fn policy_header(&self) -> String {
+        policy_header(self.policy, self.limit)
+    }
+
+    /// `RateLimit`, when the budget was looked at.
+    pub fn header(&self) -> Option<String> {
+        self.wait.as_ref().map(|wait| header(self.policy, wait.remaining, wait.reset_seconds))
+    }
+
     pub fn message(&self) -> String {
-        match self.retry_after_seconds {
+        match self.retry_after_seconds() {
             Some(seconds) => format!(
                 "this request costs {} points and your {} budget ({} a minute) holds fewer now; retry in {seconds} s",
                 self.cost, self.policy, self.limit
@@ -131,7 +186,7 @@ impl Budgets {
         };
         let cost = cost.max(1);
         let limit = policy.per_minute.get();
-        let over = |retry_after_seconds| Over { policy: policy.name, limit, cost, retry_after_seconds };
+        let over = |wait| Over { policy: policy.name, limit, cost, wait };
         let points = u32::try_from(cost).ok().and_then(NonZeroU32::new).ok_or_else(|| over(None))?;
         match policy.limiter.check_key_n(client, points) {
             Ok(Ok(snapshot)) => {
@@ -140,8 +195,18 @@ impl Budgets {
                 Ok(Some(Spent { policy: policy.name, limit, remaining, reset_seconds: ceil_seconds(reset), cost }))
             }
             Ok(Err(not_until)) => {
+                // GCRA: the cost is whole after `wait`, so `wait` short of
+                // it is missing now, and the rest of the budget after that.
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(over(Some(ceil_seconds(wait).max(1))))
+                let point = policy.point();
+                let missing = u32::try_from(wait.as_nanos().div_ceil(point.as_nanos().max(1))).unwrap_or(u32::MAX);
+                let remaining = points.get().saturating_sub(missing);
+                let reset = wait + point * (limit - points.get());
+                Err(over(Some(Wait {
+                    retry_after_seconds: ceil_seconds(wait).max(1),
+                    remaining,
+                    reset_seconds: ceil_seconds(reset),
+                })))
             }
             Err(_insufficient_capacity) => Err(over(None)),
         }
@@ -160,13 +225,21 @@ impl Budgets {
 impl Spent {
     /// `RateLimit-Policy` (IETF draft-ietf-httpapi-ratelimit-headers).
     pub fn policy_header(&self) -> String {
-        format!("\"{}\";q={};w=60", self.policy, self.limit)
+        policy_header(self.policy, self.limit)
     }
 
     /// `RateLimit` (the same draft).
     pub fn header(&self) -> String {
-        format!("\"{}\";r={};t={}", self.policy, self.remaining, self.reset_seconds)
+        header(self.policy, self.remaining, self.reset_seconds)
     }
+}
+
+fn policy_header(policy: &str, limit: u32) -> String {
+    format!("\"{policy}\";q={limit};w=60")
+}
+
+fn header(policy: &str, remaining: u32, reset_seconds: u64) -> String {
+    format!("\"{policy}\";r={remaining};t={reset_seconds}")
 }
 
 #[cfg(test)]
@@ -179,7 +252,7 @@ mod tests {
     #[test]
     fn a_budget_pays_until_it_is_spent_then_says_when_to_retry() {
         let budgets = Budgets::new(1_000, 600);
-        let client = Client::Address(HOME);
+        let client = Client::address(HOME);
         let spent = budgets.spend(&client, 400).expect("within budget").expect("on");
         assert_eq!((spent.policy, spent.limit, spent.remaining, spent.cost), ("address", 600, 200, 400));
         // 400 points at 10 a second come back in 40 s.
@@ -187,9 +260,14 @@ mod tests {
         assert_eq!(spent.header(), "\"address\";r=200;t=40");
         assert_eq!(spent.policy_header(), "\"address\";q=600;w=60");
         let over = budgets.spend(&client, 300).expect_err("over budget");
-        assert_eq!(over.retry_after_seconds, Some(10), "100 points more are needed, at 10 a second");
+        let wait = over.wait.as_ref().expect("waiting helps");
+        assert_eq!(wait.retry_after_seconds, 10, "100 points more are needed, at 10 a second");
+        // 200 points are left, and the budget is whole in 40 s: what a
+        // request that fits would have been told.
+        assert_eq!((wait.remaining, wait.reset_seconds), (200, 40));
+        assert_eq!(over.header().as_deref(), Some("\"address\";r=200;t=40"));
         // Another client's budget is its own.
-        assert!(budgets.spend(&Client::Address(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))), 300).is_ok());
+        assert!(budgets.spend(&Client::address(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))), 300).is_ok());
         assert_eq!(budgets.spend(&Client::Token(1), 1_000).expect("a token's budget").map(|s| s.remaining), Some(0));
     }
 
@@ -197,7 +275,7 @@ mod tests {
     fn a_cost_above_the_whole_budget_never_runs_and_zero_costs_a_point() {
         let budgets = Budgets::new(100, 100);
         let over = budgets.spend(&Client::Token(7), 101).expect_err("more than the whole budget");
-        assert_eq!(over.retry_after_seconds, None);
+        assert_eq!((over.retry_after_seconds(), over.header()), (None, None));
         assert!(over.message().contains("more than your whole token budget"));
         assert_eq!(budgets.spend(&Client::Token(7), 0).expect("a point").map(|s| (s.cost, s.remaining)), Some((1, 99)));
     }
@@ -206,6 +284,23 @@ mod tests {
     fn a_budget_of_zero_is_off() {
         let budgets = Budgets::new(0, 10);
         assert_eq!(budgets.spend(&Client::Token(1), 1_000_000), Ok(None));
-        assert!(budgets.spend(&Client::Address(HOME), 11).is_err());
+        assert!(budgets.spend(&Client::address(HOME), 11).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_address_spends_its_64s_budget_and_a_mapped_ipv4_its_own() {
+        let budgets = Budgets::new(0, 10);
+        let host: IpAddr = "2001:db8:1:2::1".parse().expect("an address");
+        let neighbour: IpAddr = "2001:db8:1:2:ffff:0:0:9".parse().expect("an address");
+        let next_network: IpAddr = "2001:db8:1:3::1".parse().expect("an address");
+        assert_eq!(Client::address(host), Client::address(neighbour));
+        assert!(budgets.spend(&Client::address(host), 10).is_ok());
+        assert!(budgets.spend(&Client::address(neighbour), 1).is_err(), "the /64 has spent its budget");
+        assert!(budgets.spend(&Client::address(next_network), 10).is_ok());
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("an address");
+        assert_eq!(Client::address(mapped), Client::address(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))));
+        assert_ne!(Client::address(mapped), Client::address(host));
+        // IPv4 addresses are not grouped.
+        assert_ne!(Client::address(HOME), Client::address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))));
     }
 }

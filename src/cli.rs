@@ -106,10 +106,16 @@ pub struct ServeArgs {
     #[arg(long, env = "BUDGET_PER_ADDRESS", default_value_t = crate::options::DEFAULT_BUDGET_PER_ADDRESS)]
     pub budget_per_address: u32,
 
-    /// Behind a proxy: the header it sets to the client's address (e.g. `X-Forwarded-For`; its last entry counts).
-    /// Without it, each connection's peer is the client, and behind a proxy every client would share one budget.
+    /// Behind a proxy: the header it sets to the client's address (e.g. `X-Forwarded-For`). Without it, each
+    /// connection's peer is the client, and behind a proxy every client would share one budget.
     #[arg(long, env = "CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<axum::http::HeaderName>,
+
+    /// The proxies whose --client-address-header is believed (addresses or CIDR networks, comma-separated):
+    /// from any other peer the header is ignored; the rightmost entry that is not one of them is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network,
+          default_value = "127.0.0.0/8,::1/128")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// A PostgreSQL streaming replica to read from (repeat for several; the environment variable takes a
     /// comma-separated list). Writes, subscriptions and change events stay on DATABASE_URL, the primary.
@@ -273,4 +279,12 @@ impl ServeArgs {
         }
         ServeOnly::parse_from(["partnership-registry"]).args
     }
+}
+
+/// A network in CIDR notation, or one address.
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a network such as 10.0.0.0/8"))
 }

@@ -71,7 +71,11 @@ impl ParsedDocuments {
 
 /// An operation let through: the request for async-graphql and its measure.
 pub struct Admitted {
-    pub request: async_graphql::Request,
+    request: async_graphql::Request,
+    /// The hash an automatic persisted query registers its document by,
+    /// kept only once the operation is run: a request its client's budget
+    /// cannot pay for stores nothing.
+    register: Option<String>,
     pub analysis: Analysis,
     /// What the operation is: query, mutation or subscription.
     pub operation_type: OperationType,
@@ -136,9 +140,6 @@ impl Gate {
         }
         let document = self.parsed.parse(&query)?;
         let analysis = limits::analyze(&document, operation_name.as_deref(), &variables, &self.types, &self.limits)?;
-        if let Some(hash) = register {
-            self.persisted.remember(hash, &query);
-        }
         required_variables(&document, operation_name.as_deref(), &variables)?;
         let name =
             limits::operation(&document, operation_name.as_deref()).and_then(|(name, _)| name.map(|n| n.to_string()));
@@ -148,7 +149,17 @@ impl Gate {
         }
         request = request.variables(Variables::from_json(Value::Object(variables)));
         request.set_parsed_query(document);
-        Ok(Admitted { request, operation_type: analysis.operation, analysis, operation_name: name })
+        Ok(Admitted { request, register, operation_type: analysis.operation, analysis, operation_name: name })
+    }
+}
+
+impl Admitted {
+    /// The request to run, its document registered if the client asked.
+    pub fn into_request(self, gate: &Gate) -> async_graphql::Request {
+        if let Some(hash) = self.register {
+            gate.persisted.remember(hash, &self.request.query);
+        }
+        self.request
     }
 }
 

@@ -102,6 +102,7 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
             budget_per_token: args.budget_per_token,
             budget_per_address: args.budget_per_address,
             client_address_header: args.client_address_header.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
             database_replica_urls: args.database_replica_urls.clone(),
             replica_wait: Duration::from_millis(args.replica_wait_ms),
             ..ServerOptions::default()

@@ -36,9 +36,13 @@ pub struct ServerOptions {
     pub budget_per_token: u32,
     /// Points each IP address may spend a minute on requests without a token; 0: no budget.
     pub budget_per_address: u32,
-    /// A header naming the client's address, set by a proxy in front (its last entry counts);
+    /// A header naming the client's address, set by a proxy in front;
     /// without one, the connection's peer is the client.
     pub client_address_header: Option<axum::http::HeaderName>,
+    /// The proxies whose `client_address_header` is believed: a request
+    /// from any other peer is that peer's, and the header's entries these
+    /// proxies added are skipped from the right.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// PostgreSQL streaming replicas to read from (none: every read on the primary).
     pub database_replica_urls: Vec<String>,
     /// How long a read waits for a replica to replay its caller's last write
@@ -47,6 +51,14 @@ pub struct ServerOptions {
     /// How often, on PostgreSQL, the event reader reads the history without
     /// being woken: the longest a change waits when a notification is lost.
     pub event_poll: Duration,
+}
+
+/// A proxy on the same host: loopback, in IPv4 and IPv6.
+pub fn default_trusted_proxies() -> Vec<ipnet::IpNet> {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let v4 = ipnet::Ipv4Net::new_assert(Ipv4Addr::new(127, 0, 0, 0), 8);
+    let v6 = ipnet::Ipv6Net::new_assert(Ipv6Addr::LOCALHOST, 128);
+    vec![v4.into(), v6.into()]
 }
 
 impl Default for ServerOptions {
@@ -66,6 +78,7 @@ impl Default for ServerOptions {
             budget_per_token: DEFAULT_BUDGET_PER_TOKEN,
             budget_per_address: DEFAULT_BUDGET_PER_ADDRESS,
             client_address_header: None,
+            trusted_proxies: default_trusted_proxies(),
             database_replica_urls: Vec::new(),
             replica_wait: Duration::from_millis(500),
             event_poll: Duration::from_secs(2),

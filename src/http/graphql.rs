@@ -55,18 +55,13 @@ enum Budget {
 impl Budget {
     /// The `RateLimit-Policy`, `RateLimit` and `Retry-After` headers.
     fn write(&self, headers: &mut HeaderMap) {
-        let values = match self {
+        let (policy, remaining, retry_after) = match self {
             Budget::Off => return,
-            Budget::Spent(spent) => (spent.policy_header(), spent.header(), None),
-            Budget::Over(over) => (
-                format!("\"{}\";q={};w=60", over.policy, over.limit),
-                format!("\"{}\";r=0;t={}", over.policy, over.retry_after_seconds.unwrap_or(60)),
-                over.retry_after_seconds,
-            ),
+            Budget::Spent(spent) => (spent.policy_header(), Some(spent.header()), None),
+            Budget::Over(over) => (over.policy_header(), over.header(), over.retry_after_seconds()),
         };
-        let (policy, remaining, retry_after) = values;
-        for (name, value) in [(RATELIMIT_POLICY, policy), (RATELIMIT, remaining)] {
-            if let Ok(value) = HeaderValue::from_str(&value) {
+        for (name, value) in [(RATELIMIT_POLICY, Some(policy)), (RATELIMIT, remaining)] {
+            if let Some(Ok(value)) = value.map(|value| HeaderValue::from_str(&value)) {
                 headers.insert(name, value);
             }
         }
@@ -130,7 +125,7 @@ fn rate_limited(over: Over) -> Answer {
     let extensions = error.extensions.get_or_insert_with(Default::default);
     extensions.set("cost", over.cost);
     extensions.set("limit", over.limit);
-    if let Some(seconds) = over.retry_after_seconds {
+    if let Some(seconds) = over.retry_after_seconds() {
         extensions.set("retryAfterSeconds", seconds);
     }
     Answer {
@@ -191,6 +186,7 @@ pub async fn graphql(
         let error = coded("UNAVAILABLE", ApiError::Unavailable.to_string());
         return json_response(refused_status(media, "UNAVAILABLE"), media, errors_body(&[error]));
     }
+    let address = state.client_address(&headers, peer.map(|p| p.0.0));
     // The time limit counts from here: the token lookup is part of the operation's time.
     let arrived = tokio::time::Instant::now();
     let caller = match super::caller(&state, headers.get(header::AUTHORIZATION), arrived + state.gate.limits.timeout)
@@ -205,7 +201,18 @@ pub async fn graphql(
             let message = format!("the token could not be checked within {limit} ms; the request was cancelled");
             return transport_error(StatusCode::GATEWAY_TIMEOUT, "TIMEOUT", &message);
         }
-        Err(e) => return unauthenticated(&e.to_string()),
+        Err(e) => {
+            // The lookup was work done for nothing: the address pays a point,
+            // so a client guessing tokens runs out of budget as any other.
+            let budget = match state.budgets.spend(&Client::address(address), 1) {
+                Ok(Some(spent)) => Budget::Spent(spent),
+                Ok(None) => Budget::Off,
+                Err(over) => return respond(rate_limited(over), media),
+            };
+            let mut response = unauthenticated(&e.to_string());
+            budget.write(response.headers_mut());
+            return response;
+        }
     };
     if state.options.require_auth_for_reads && !caller.has(Role::Viewer) {
         return unauthenticated(
@@ -214,17 +221,11 @@ pub async fn graphql(
     }
     let lang = header_text(header::ACCEPT_LANGUAGE).map(Lang::from_accept_language).unwrap_or_default();
     let request_id = request_id.map(|r| r.0.0.clone()).unwrap_or_default();
-    let client = Client::of(&caller, state.client_address(&headers, peer.map(|p| p.0.0)));
+    let client = Client::of(&caller, address);
     let asker = Asker { caller, lang, read_from: ReadFrom::Replicas };
     match incoming {
         Incoming::Single(params) => {
-            let answer = run(&state, params, via_get, media, &asker, &client, &request_id, arrived).await;
-            let mut response = json_response(answer.status, media, answer.body);
-            if answer.post_only {
-                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-            }
-            answer.budget.write(response.headers_mut());
-            response
+            respond(run(&state, params, via_get, media, &asker, &client, &request_id, arrived).await, media)
         }
         Incoming::Batch(batch) => {
             // One after the other: a batch takes no more of the server at once than one request.
@@ -250,6 +251,16 @@ pub async fn graphql(
             response
         }
     }
+}
+
+/// The HTTP response of one operation's answer.
+fn respond(answer: Answer, media: MediaType) -> Response {
+    let mut response = json_response(answer.status, media, answer.body);
+    if answer.post_only {
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    answer.budget.write(response.headers_mut());
+    response
 }
 
 /// 401 with a GraphQL error: the request was not run.
@@ -339,7 +350,12 @@ async fn execute(
     // Waiting for a turn counts against the timeout: a full queue answers in time too.
     let executed = match tokio::time::timeout_at(deadline, state.executions.acquire()).await {
         Ok(_permit) => {
-            state.executor.execute_by(asker.clone(), admitted.request, admitted.operation_type, deadline).await.ok()
+            let operation_type = admitted.operation_type;
+            state
+                .executor
+                .execute_by(asker.clone(), admitted.into_request(&state.gate), operation_type, deadline)
+                .await
+                .ok()
         }
         Err(_) => None,
     };

@@ -58,15 +58,49 @@ impl AppState {
         self.executor.db()
     }
 
-    /// The client's address: the last entry of the configured proxy
-    /// header when it holds one, else the connection's peer.
+    /// The client's address: the connection's peer, unless the peer is a
+    /// trusted proxy and the configured header names one.
     pub fn client_address(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
-        let forwarded = self.options.client_address_header.as_ref().and_then(|name| {
-            let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
-            value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
-        });
-        forwarded.or(peer.map(|p| p.ip())).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+        let peer = peer.map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |p| p.ip());
+        match &self.options.client_address_header {
+            Some(name) => forwarded_client(headers, name, peer, &self.options.trusted_proxies),
+            None => peer,
+        }
     }
+}
+
+/// The client behind trusted proxies: reading the header's entries from the
+/// right (the nearest proxy's), the first address that is not a trusted
+/// proxy, or the leftmost when all are. Entries may carry a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`); one that is no address ends
+/// the walk at the last address read, so a client cannot hide behind junk.
+fn forwarded_client(headers: &HeaderMap, name: &HeaderName, peer: IpAddr, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|network| network.contains(address));
+    let peer = peer.to_canonical();
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let entries = headers.get_all(name).iter().rev().flat_map(|value| {
+        // A header that is not text is junk too: it ends the walk.
+        value.to_str().map_or(vec![""], |text| text.rsplit(',').collect::<Vec<_>>())
+    });
+    let mut client = peer;
+    for entry in entries {
+        let entry = entry.trim();
+        let Some(address) = entry
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| entry.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
+            .map(|address| address.to_canonical())
+        else {
+            break;
+        };
+        client = address;
+        if !is_trusted(&address) {
+            break;
+        }
+    }
+    client
 }
 
 /// Whether the database answers, as a monitor sees it every second: while
@@ -281,4 +315,50 @@ pub fn router(state: AppState) -> Router {
         None => router,
     };
     router.layer(middleware::from_fn(request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use axum::http::{HeaderMap, HeaderName, HeaderValue};
+    use std::net::IpAddr;
+
+    fn client(peer: &str, values: &[&str]) -> String {
+        let name = HeaderName::from_static("x-forwarded-for");
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(&name, HeaderValue::from_str(value).expect("a header value"));
+        }
+        let trusted = ["127.0.0.0/8", "::1/128", "10.0.0.0/8"].map(|n| n.parse().expect("a network"));
+        let peer: IpAddr = peer.parse().expect("an address");
+        forwarded_client(&headers, &name, peer, &trusted).to_string()
+    }
+
+    #[test]
+    fn the_client_is_the_first_untrusted_address_from_the_right() {
+        assert_eq!(client("127.0.0.1", &["198.51.100.7, 203.0.113.9"]), "203.0.113.9");
+        // Proxies the operator trusts are skipped, in one header or several.
+        assert_eq!(client("127.0.0.1", &["198.51.100.7, 203.0.113.9, 10.1.2.3"]), "203.0.113.9");
+        assert_eq!(client("::1", &["203.0.113.9", "10.1.2.3"]), "203.0.113.9");
+        // All trusted: the leftmost; none: the peer.
+        assert_eq!(client("127.0.0.1", &["10.0.0.5, 10.0.0.6"]), "10.0.0.5");
+        assert_eq!(client("127.0.0.1", &[]), "127.0.0.1");
+    }
+
+    #[test]
+    fn a_peer_that_is_no_trusted_proxy_is_the_client_whatever_it_claims() {
+        assert_eq!(client("192.0.2.50", &["203.0.113.9"]), "192.0.2.50");
+        // A loopback peer written as IPv6 is still loopback.
+        assert_eq!(client("::ffff:127.0.0.1", &["203.0.113.9"]), "203.0.113.9");
+    }
+
+    #[test]
+    fn ports_and_brackets_are_read_and_junk_ends_the_walk() {
+        assert_eq!(client("127.0.0.1", &["203.0.113.9:4711"]), "203.0.113.9");
+        assert_eq!(client("127.0.0.1", &["[2001:db8::1]:4711"]), "2001:db8::1");
+        assert_eq!(client("127.0.0.1", &["::ffff:203.0.113.9"]), "203.0.113.9");
+        // Junk to the left of a trusted proxy: the last address read.
+        assert_eq!(client("127.0.0.1", &["203.0.113.9, unknown, 10.0.0.7"]), "10.0.0.7");
+        assert_eq!(client("127.0.0.1", &["unknown"]), "127.0.0.1");
+    }
 }

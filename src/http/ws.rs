@@ -404,7 +404,12 @@ impl Connection {
                     Err(AuthError::Database(_) | AuthError::TimedOut) => {
                         return Err(Next::Close(1011, "Database unavailable".into()));
                     }
-                    Err(_) => return Err(forbidden()),
+                    Err(_) => {
+                        // A lookup for nothing costs the address a point, as over HTTP;
+                        // the connection closes whether or not it could pay.
+                        let _ = self.state.budgets.spend(&Client::address(self.address), 1);
+                        return Err(forbidden());
+                    }
                 }
             }
         };
@@ -488,7 +493,7 @@ impl Operation {
                 let _ = started.send(());
             }
             let errors = json!([{ "message": over.message(), "extensions": {
-                "code": "RATE_LIMITED", "cost": over.cost, "limit": over.limit, "retryAfterSeconds": over.retry_after_seconds
+                "code": "RATE_LIMITED", "cost": over.cost, "limit": over.limit, "retryAfterSeconds": over.retry_after_seconds()
             } }]);
             return self.finish(Outcome::Refused(errors));
         }
@@ -512,9 +517,9 @@ impl Operation {
         }
         let operation = admitted.operation_type;
         let subscription = operation == OperationType::Subscription;
-        let request = admitted.request;
         let metrics = self.state.metrics.clone();
         let label = metrics.operation_label(admitted.operation_name.as_deref());
+        let request = admitted.into_request(&self.state.gate);
         let mut results: BoxStream<'static, Result<Executed, TimedOut>> = if subscription {
             self.state.executor.execute_stream(self.asker.clone(), request).map(Ok).boxed()
         } else {

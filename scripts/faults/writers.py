@@ -50,6 +50,9 @@ def outcome(answer):
         return "unanswered", None
     if answer.get("errors"):
         return "refused", answer["errors"][0].get("extensions", {}).get("code", "?")
+    if not isinstance(answer.get("data"), dict):
+        # Neither errors nor data is no acknowledgement: counted, not trusted.
+        return "refused", "NO_DATA"
     return "acknowledged", answer["data"]
 
 
@@ -95,8 +98,10 @@ def check(url, token, out):
         log = json.load(f)
     found, after = {}, None
     while True:
-        answer = post(url, token, FOUND, {"after": after})
-        page = answer["data"]["partners"]
+        kind, data = outcome(post(url, token, FOUND, {"after": after}))
+        if kind != "acknowledged":
+            sys.exit(f"the server could not list the partners written: {kind} {data}")
+        page = data["partners"]
         for p in page["nodes"]:
             if p["slug"].startswith("fault-"):
                 found[p["slug"]] = p

@@ -207,6 +207,138 @@ async fn a_server_survives_its_database_going_away_and_coming_back() {
     assert_eq!(event["payload"]["data"]["partnerChanged"]["version"], 3, "{event}");
 }
 
+/// What became of one write sent through a server while its database went
+/// away and came back.
+#[derive(Debug)]
+enum Write {
+    Acknowledged(String),
+    /// Refused with this code; the slug it tried to create.
+    Refused(String, String),
+}
+
+/// Creates partners through `endpoint` until `stop`, recording each answer.
+async fn cut_writer(
+    client: reqwest::Client,
+    endpoint: String,
+    token: String,
+    n: usize,
+    stop: Arc<AtomicBool>,
+) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for i in 0.. {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let slug = format!("cut-{n}-{i}");
+        let request = json!({ "query": crate::mutations::CREATE_PARTNER, "variables": { "input": crate::mutations::partner_input(&slug) } });
+        let response = client.post(&endpoint).bearer_auth(&token).json(&request).send().await;
+        let body: serde_json::Value = match response {
+            Ok(response) => response.json().await.expect("every answer is JSON"),
+            Err(e) => panic!("the server answers every request, its database down or not: {e}"),
+        };
+        if body["data"]["createPartner"]["slug"] == slug.as_str() {
+            writes.push(Write::Acknowledged(slug));
+        } else {
+            assert!(body["data"]["createPartner"].is_null(), "no write is half reported: {body}");
+            writes.push(Write::Refused(error_code(&body).to_owned(), slug));
+            // A refused client waits a little before trying again, as clients do.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    writes
+}
+
+/// Writes in flight when the database goes away: each is acknowledged and
+/// kept, or refused with `UNAVAILABLE` (or `TIMEOUT`); none acknowledged
+/// is lost, none refused is reported done, and writes work again after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_in_flight_when_the_database_goes_away_are_kept_or_refused() {
+    const WRITERS: usize = 4;
+    let direct = spawn_app(Backend::Postgres).await;
+    let proxy = proxy_to_postgres().await;
+    let app = behind(&proxy, &direct).await;
+    let editor = direct.token(Role::Editor).await;
+    // The writers create NGOs: counted by kind, apart from the dataset's.
+    let ngos = || async {
+        let data = direct.data("{ partners(filter: { kindIn: [NGO] }) { totalCount } }", json!({})).await;
+        data["partners"]["totalCount"].as_i64().unwrap_or_default()
+    };
+    let before = ngos().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|n| tokio::spawn(cut_writer(app.client.clone(), app.url("/graphql"), editor.clone(), n, stop.clone())))
+        .collect();
+    // Writes flow, then the database goes away under them.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while ngos().await < before + 20 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("writes flow through the server");
+    proxy.cut();
+    ready_becomes(&app, 503).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.restore();
+    ready_becomes(&app, 200).await;
+    let after_restore = ngos().await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while ngos().await < after_restore + 20 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("writes flow again, with no restart");
+    stop.store(true, Ordering::SeqCst);
+    let mut writes = Vec::new();
+    for writer in writers {
+        writes.extend(writer.await.expect("a writer ends"));
+    }
+
+    let mut found = std::collections::HashSet::new();
+    let mut cursor = serde_json::Value::Null;
+    loop {
+        let page = direct
+            .data(
+                r#"query($after: String) { partners(first: 100, after: $after, filter: { kindIn: [NGO] }) {
+                    pageInfo { hasNextPage endCursor } nodes { slug } } }"#,
+                json!({ "after": cursor }),
+            )
+            .await;
+        for node in page["partners"]["nodes"].as_array().into_iter().flatten() {
+            if let Some(slug) = node["slug"].as_str().filter(|slug| slug.starts_with("cut-")) {
+                found.insert(slug.to_owned());
+            }
+        }
+        if page["partners"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        cursor = page["partners"]["pageInfo"]["endCursor"].clone();
+    }
+    let mut refused: std::collections::BTreeMap<&str, usize> = Default::default();
+    let (mut acknowledged, mut refused_but_kept) = (0, 0);
+    for write in &writes {
+        match write {
+            Write::Acknowledged(slug) => {
+                acknowledged += 1;
+                assert!(found.contains(slug), "{slug} was acknowledged and is not in the database");
+            }
+            Write::Refused(code, slug) => {
+                assert!(code == "UNAVAILABLE" || code == "TIMEOUT", "{slug} was refused with {code}");
+                *refused.entry(code.as_str()).or_default() += 1;
+                refused_but_kept += usize::from(found.contains(slug));
+            }
+        }
+    }
+    assert!(refused.get("UNAVAILABLE").is_some_and(|&n| n > 0), "writes ran into the outage: {refused:?}");
+    assert_eq!(found.len(), acknowledged + refused_but_kept, "nothing is in the database that no writer sent");
+    println!(
+        "database cut under {WRITERS} writers: {} writes attempted, {acknowledged} acknowledged, all found; \
+         refused {refused:?}, of which {refused_but_kept} committed before the answer was lost",
+        writes.len()
+    );
+}
+
 /// A database that accepts and answers nothing: requests end with
 /// `TIMEOUT` within the limit, never hang; `/ready` tells; requests then
 /// fail at once with `UNAVAILABLE`; and when the database answers again the

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::auth::Written;
 use crate::metrics::Metrics;
-use crate::replicas::{Choice, Replicas};
+use crate::replicas::{Choice, Replicas, half_left};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
@@ -122,10 +122,7 @@ impl Route {
             // The replica has half the time the request has left; the primary the rest.
             let attempt = run(reads.replicas.replica(n).clone(), stmt.clone());
             let answered = match reads.deadline {
-                Some(deadline) => {
-                    let now = Instant::now();
-                    tokio::time::timeout_at(now + deadline.saturating_duration_since(now) / 2, attempt).await.ok()
-                }
+                Some(deadline) => tokio::time::timeout_at(half_left(deadline), attempt).await.ok(),
                 None => Some(attempt.await),
             };
             let choice = match answered {

@@ -117,8 +117,16 @@ impl Choice {
     }
 }
 
-async fn position(db: &impl ConnectionTrait, sql: &str) -> Result<Option<i64>, DbErr> {
-    match db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await? {
+/// The instant halfway from now to `deadline`: what a replica is given of
+/// a request's time, so the primary has the other half if it fails.
+pub fn half_left(deadline: Instant) -> Instant {
+    let now = Instant::now();
+    now + deadline.saturating_duration_since(now) / 2
+}
+
+/// The primary's WAL position now.
+async fn written(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
+    match db.query_one_raw(Statement::from_string(DbBackend::Postgres, WRITTEN)).await? {
         Some(row) => row.try_get::<Option<i64>>("", "lsn"),
         None => Ok(None),
     }
@@ -275,7 +283,7 @@ impl Replicas {
         let now = Instant::now();
         let mut until = now.checked_add(self.wait).unwrap_or(now + Duration::from_secs(86_400));
         if let Some(deadline) = deadline {
-            until = Ord::min(until, now + deadline.saturating_duration_since(now) / 2);
+            until = Ord::min(until, half_left(deadline));
         }
         let mut pause = POLL_FIRST;
         loop {
@@ -348,7 +356,7 @@ impl Replicas {
     async fn check(&self, limit: Duration) {
         let (until, sent) = (Instant::now() + limit, AtomicU64::new(0));
         let (written, answers) = tokio::join!(
-            tokio::time::timeout_at(until, position(&self.primary, WRITTEN)),
+            tokio::time::timeout_at(until, written(&self.primary)),
             futures_util::future::join_all(self.members.iter().map(|r| replayed_by(&r.probe, until, &sent))),
         );
         let written = written.ok().and_then(Result::ok).flatten();

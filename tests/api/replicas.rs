@@ -122,9 +122,13 @@ where
     panic!("never: {what}");
 }
 
-// One test, because pausing replay pauses it for every database of the cluster.
+/// Held by the tests that need the replica to replay as they direct:
+/// pausing replay pauses it for every database of the cluster.
+static REPLAY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
+    let _replay = REPLAY.lock().await;
     let primary = spawn_app(Backend::Postgres).await;
     let replica_url = on_replica(&primary.database_url);
     let replica = replica_connection(&replica_url).await;
@@ -310,6 +314,72 @@ async fn a_replica_out_of_reach_is_skipped_and_its_reads_go_to_the_primary() {
             eventually("the replica is up again", || async { ready(&app).await["replicas"][0]["up"] == true }).await;
         }
     }
+}
+
+/// A replica that holds a read past half the request's time is busy, not
+/// gone: the read runs again on the primary, in time, and the replica
+/// stays up. The replica is made to hold it the way a standby does when
+/// it replays a lock the primary took: its reads of that table wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_holds_a_read_too_long_is_busy_and_the_primary_answers() {
+    use sea_orm::{EntityName, TransactionTrait};
+    let _replay = REPLAY.lock().await;
+    let primary = spawn_app(Backend::Postgres).await;
+    let replica_url = on_replica(&primary.database_url);
+    let replica = replica_connection(&replica_url).await;
+    let limit = Duration::from_secs(6);
+    let options = ServerOptions {
+        database_replica_urls: vec![replica_url.clone()],
+        limits: Limits { timeout: limit, ..Limits::default() },
+        ..crate::helpers::options()
+    };
+    let app = primary.replica_with(options).await;
+    read_works(&app).await;
+    assert_eq!(read_choices(&app, "replica").await, 1);
+
+    let table = entity::partner::Entity.table_name();
+    let lock = primary.db.begin().await.expect("a transaction");
+    lock.execute_unprepared(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")).await.expect("the lock");
+    // The standby holds the lock once it has replayed it; another
+    // transaction's commit flushes the lock's record to it at once.
+    primary.db.execute_unprepared("SELECT pg_current_xact_id()").await.expect("a commit");
+    let held = format!("SELECT 1 FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = '{table}'::regclass");
+    eventually("the replica replays the lock", || async {
+        replica
+            .query_all_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, held.as_str()))
+            .await
+            .is_ok_and(|rows| !rows.is_empty())
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let read = tokio::spawn({
+        let (client, url) = (app.client.clone(), app.url("/graphql"));
+        async move {
+            let request = json!({ "query": NAME, "variables": { "slug": "unodc" } });
+            let response = client.post(url).json(&request).send().await.expect("an answer");
+            response.json::<Value>().await.expect("JSON")
+        }
+    });
+    // Past the replica's half of the time, the primary's lock goes: the
+    // read, run again there, answers in the other half.
+    tokio::time::sleep(limit / 2 + Duration::from_millis(800)).await;
+    lock.commit().await.expect("the lock is released");
+    let body = read.await.expect("the read ends");
+    let took = started.elapsed();
+    assert!(body.get("errors").is_none() && body["data"]["partner"]["name"].is_string(), "{body}");
+    assert!(
+        took >= limit / 2 && took < limit,
+        "the read waited for the replica half its time, then answered: {took:?}"
+    );
+    assert_eq!(read_choices(&app, "primary_replica_busy").await, 1, "the replica was busy");
+    assert_eq!(read_choices(&app, "primary_replica_lost").await, 0, "not lost");
+    assert_eq!(ready(&app).await["replicas"][0]["up"], true, "and it stays up");
+    eventually("reads go to the replica again", || async {
+        let before = read_choices(&app, "replica").await;
+        read_works(&app).await;
+        read_choices(&app, "replica").await > before
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,13 +23,14 @@ pub mod sort;
 pub mod sql;
 pub mod subscription;
 pub mod totals;
+pub mod validated;
 pub mod window;
 
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionFactory};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Schema, ServerError, Value};
+use async_graphql::{Schema, ServerError, ValidationMode, Value};
 use futures_util::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
 
@@ -41,6 +42,7 @@ use crate::graphql::lang::Lang;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
+use crate::graphql::validated::{Operation, Validated};
 use crate::metrics::Metrics;
 use crate::replicas::Replicas;
 
@@ -131,6 +133,10 @@ impl std::fmt::Debug for ExecutorOptions {
 #[derive(Clone)]
 pub struct Executor {
     schema: RegistrySchema,
+    /// The same schema without the validation rules, for the operations
+    /// in `validated` alone.
+    validated_schema: RegistrySchema,
+    validated: Arc<Validated>,
     registry: Registry,
     fast: bool,
 }
@@ -147,11 +153,41 @@ impl ExtensionFactory for Shared {
 impl Executor {
     pub fn new(registry: Registry, options: ExecutorOptions) -> Self {
         let fast = options.fast_path && options.extensions.is_empty();
-        let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot);
-        for extension in options.extensions {
-            builder = builder.extension(Shared(extension));
+        let schema = |mode| {
+            let mut builder =
+                Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).validation_mode(mode);
+            for extension in &options.extensions {
+                builder = builder.extension(Shared(extension.clone()));
+            }
+            builder.finish()
+        };
+        Executor {
+            schema: schema(ValidationMode::Strict),
+            validated_schema: schema(ValidationMode::Fast),
+            validated: Arc::default(),
+            registry,
+            fast,
         }
-        Executor { schema: builder.finish(), registry, fast }
+    }
+
+    /// The schema to run `request` on: without the validation rules when
+    /// the same operation passed them lately; else with them, and the
+    /// operation to remember should it pass.
+    fn schema_for(&self, request: &async_graphql::Request) -> (&RegistrySchema, Option<Operation>) {
+        match Operation::of(request) {
+            Some(operation) if self.validated.holds(&operation) => (&self.validated_schema, None),
+            operation => (&self.schema, operation),
+        }
+    }
+
+    /// Keeps `operation` as validated if its answer shows it was: it has
+    /// data, or no error (an operation that fails validation has neither).
+    fn passed(&self, operation: Option<Operation>, response: &async_graphql::Response) {
+        if let Some(operation) = operation
+            && (!matches!(response.data, Value::Null) || response.errors.is_empty())
+        {
+            self.validated.remember(operation);
+        }
     }
 
     /// The database the registry reads.
@@ -204,7 +240,9 @@ impl Executor {
     /// known here, so it reads the primary (see [`Executor::execute_by`]).
     pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
         let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
-        let response = self.schema.execute(request.data(data)).await;
+        let (schema, unproven) = self.schema_for(&request);
+        let response = schema.execute(request.data(data)).await;
+        self.passed(unproven, &response);
         Executed::new(response, db.statements())
     }
 
@@ -230,19 +268,22 @@ impl Executor {
         };
         let (data, db) = self.request_data(asker, Some(deadline));
         let writes = data.writes.clone();
-        let execution = self.schema.execute(request.data(data));
+        let (schema, unproven) = self.schema_for(&request);
+        let execution = schema.execute(request.data(data));
         tokio::pin!(execution);
         // The execution only moves when polled here, so no write can begin
         // to commit between the deadline's check and the decision below.
-        match tokio::time::timeout_at(deadline, &mut execution).await {
-            Ok(response) => Ok(Executed::new(response, db.statements())),
+        let response = match tokio::time::timeout_at(deadline, &mut execution).await {
+            Ok(response) => response,
             Err(_) if writes.committing() => {
                 writes.close();
                 tracing::warn!("operation past its deadline after a write began to commit; answering what it did");
-                Ok(Executed::new(execution.await, db.statements()))
+                execution.await
             }
-            Err(_) => Err(TimedOut),
-        }
+            Err(_) => return Err(TimedOut),
+        };
+        self.passed(unproven, &response);
+        Ok(Executed::new(response, db.statements()))
     }
 
     /// Runs a subscription (or, once, a query or mutation): each event's

@@ -56,6 +56,33 @@ fn fan_out(links: usize) -> String {
 }
 
 on_both_databases! {
+    // An operation that passed validation runs without it when sent again,
+    // exactly the same; the same document with other variables (or another
+    // operation named) is validated in full, and one that failed never skips it.
+    async fn an_operation_is_validated_again_when_anything_of_it_changes(app) {
+        const PAGE: &str = "query Page($first: Int) { partners(first: $first) { nodes { slug } } }";
+        let bad = json!({ "first": "two" });
+        let refusal = app.graphql(PAGE, bad.clone()).await;
+        assert_eq!(error_code(&refusal), "GRAPHQL_VALIDATION_FAILED", "{refusal:#}");
+        let first = app.graphql(PAGE, json!({ "first": 2 })).await;
+        assert_eq!(first["data"]["partners"]["nodes"].as_array().map(Vec::len), Some(2), "{first:#}");
+        let again = app.graphql(PAGE, json!({ "first": 2 })).await;
+        assert_eq!(again["data"], first["data"]);
+        assert_eq!(app.graphql(PAGE, bad.clone()).await["errors"], refusal["errors"], "still refused whole, no data");
+        // A variable of another type is not an operation seen before either.
+        let refused = app.graphql(PAGE, json!({ "first": 2.5 })).await;
+        assert_eq!(error_code(&refused), "GRAPHQL_VALIDATION_FAILED", "{refused:#}");
+        assert!(refused["data"].is_null(), "{refused:#}");
+        // Two operations in one document: each is its own.
+        let both = "query Page($first: Int) { partners(first: $first) { totalCount } } query Other { nope }";
+        for _ in 0..2 {
+            let request = json!({ "query": both, "operationName": "Page", "variables": { "first": 1 } });
+            let response = app.client.post(app.url("/graphql")).json(&request).send().await.expect("an answer");
+            let body: Value = response.json().await.expect("JSON");
+            assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED", "the document as a whole is invalid: {body:#}");
+        }
+    }
+
     async fn deeply_nested_values_are_refused_before_parsing(app) {
         for (open, close) in [("[", "]"), ("{a:", "}")] {
             let value = format!("{}1{}", open.repeat(3_000), close.repeat(3_000));

@@ -14,9 +14,11 @@
 //! /64 would otherwise have 2^64 budgets), and an IPv4 address written as
 //! IPv6 (`::ffff:a.b.c.d`) from its IPv4 address's.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -94,6 +96,17 @@ impl Policy {
 pub struct Budgets {
     tokens: Option<Policy>,
     addresses: Option<Policy>,
+    /// Networks whose refused tokens their budget could not pay for, and
+    /// until when: they are refused before the next lookup, so guessing
+    /// tokens costs the database nothing once the budget is spent.
+    guessing: Mutex<HashMap<Network, Refused>>,
+}
+
+/// When a network that spent its budget on refused tokens may try again.
+#[derive(Clone, Copy, Debug)]
+struct Refused {
+    retry_at: Instant,
+    whole_at: Instant,
 }
 
 /// What a request spent, and what is left: the `RateLimit` headers and the
@@ -171,7 +184,50 @@ impl Budgets {
     /// Budgets of `per_token` points a minute per token and `per_address`
     /// per IP address for requests without one; 0 turns that kind off.
     pub fn new(per_token: u32, per_address: u32) -> Budgets {
-        Budgets { tokens: Policy::new("token", per_token), addresses: Policy::new("address", per_address) }
+        Budgets {
+            tokens: Policy::new("token", per_token),
+            addresses: Policy::new("address", per_address),
+            guessing: Mutex::default(),
+        }
+    }
+
+    /// Before a token is looked up: refused when the request's network
+    /// spent its budget on refused tokens and may not try again yet.
+    pub fn may_look_up(&self, address: IpAddr) -> Result<(), Over> {
+        let Some(policy) = &self.addresses else { return Ok(()) };
+        let Ok(guessing) = self.guessing.lock() else { return Ok(()) };
+        let Some(refused) = guessing.get(&Network::from(address)).copied() else { return Ok(()) };
+        let now = Instant::now();
+        if now >= refused.retry_at {
+            return Ok(());
+        }
+        Err(Over {
+            policy: policy.name,
+            limit: policy.per_minute.get(),
+            cost: 1,
+            wait: Some(Wait {
+                retry_after_seconds: ceil_seconds(refused.retry_at - now).max(1),
+                remaining: 0,
+                reset_seconds: ceil_seconds(refused.whole_at.saturating_duration_since(now)),
+            }),
+        })
+    }
+
+    /// After a token was refused: the lookup costs its network a point;
+    /// when it cannot pay, its next lookups wait as long as it must.
+    pub fn refused_token(&self, address: IpAddr) -> Result<Option<Spent>, Over> {
+        let spent = self.spend(&Client::address(address), 1);
+        if let Err(Over { wait: Some(wait), .. }) = &spent
+            && let Ok(mut guessing) = self.guessing.lock()
+        {
+            let now = Instant::now();
+            let refused = Refused {
+                retry_at: now + Duration::from_secs(wait.retry_after_seconds),
+                whole_at: now + Duration::from_secs(wait.reset_seconds),
+            };
+            guessing.insert(Network::from(address), refused);
+        }
+        spent
     }
 
     /// Spends `cost` (at least 1: a refused document costs a point) from
@@ -199,7 +255,9 @@ impl Budgets {
                 // it is missing now, and the rest of the budget after that.
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let point = policy.point();
-                let missing = u32::try_from(wait.as_nanos().div_ceil(point.as_nanos().max(1))).unwrap_or(u32::MAX);
+                // At least one: the refusal means the cost is not there now.
+                let missing =
+                    u32::try_from(wait.as_nanos().div_ceil(point.as_nanos().max(1))).unwrap_or(u32::MAX).max(1);
                 let remaining = points.get().saturating_sub(missing);
                 let reset = wait + point * (limit - points.get());
                 Err(over(Some(Wait {
@@ -218,6 +276,11 @@ impl Budgets {
         for policy in [&self.tokens, &self.addresses].into_iter().flatten() {
             policy.limiter.retain_recent();
             policy.limiter.shrink_to_fit();
+        }
+        if let Ok(mut guessing) = self.guessing.lock() {
+            let now = Instant::now();
+            guessing.retain(|_, refused| refused.retry_at > now);
+            guessing.shrink_to_fit();
         }
     }
 }

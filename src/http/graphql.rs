@@ -187,6 +187,11 @@ pub async fn graphql(
         return json_response(refused_status(media, "UNAVAILABLE"), media, errors_body(&[error]));
     }
     let address = state.client_address(&headers, peer.map(|p| p.0.0));
+    if headers.contains_key(header::AUTHORIZATION)
+        && let Err(over) = state.budgets.may_look_up(address)
+    {
+        return respond(rate_limited(over), media);
+    }
     // The time limit counts from here: the token lookup is part of the operation's time.
     let arrived = tokio::time::Instant::now();
     let caller = match super::caller(&state, headers.get(header::AUTHORIZATION), arrived + state.gate.limits.timeout)
@@ -203,8 +208,8 @@ pub async fn graphql(
         }
         Err(e) => {
             // The lookup was work done for nothing: the address pays a point,
-            // so a client guessing tokens runs out of budget as any other.
-            let budget = match state.budgets.spend(&Client::address(address), 1) {
+            // and once it cannot, it is refused before the next lookup.
+            let budget = match state.budgets.refused_token(address) {
                 Ok(Some(spent)) => Budget::Spent(spent),
                 Ok(None) => Budget::Off,
                 Err(over) => return respond(rate_limited(over), media),

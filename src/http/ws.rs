@@ -396,6 +396,7 @@ impl Connection {
         let caller = match authorization {
             None => Caller::Anonymous,
             Some(_) if !self.state.health.is_up() => return Err(Next::Close(1011, "Database unavailable".into())),
+            Some(_) if self.state.budgets.may_look_up(self.address).is_err() => return Err(forbidden()),
             Some(header) => {
                 let token = auth::bearer(header).map_err(|_| forbidden())?;
                 let deadline = tokio::time::Instant::now() + self.state.gate.limits.timeout;
@@ -407,7 +408,7 @@ impl Connection {
                     Err(_) => {
                         // A lookup for nothing costs the address a point, as over HTTP;
                         // the connection closes whether or not it could pay.
-                        let _ = self.state.budgets.spend(&Client::address(self.address), 1);
+                        let _ = self.state.budgets.refused_token(self.address);
                         return Err(forbidden());
                     }
                 }

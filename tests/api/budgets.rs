@@ -54,9 +54,10 @@ async fn send(app: &TestApp, query: &str, headers: &[(&str, &str)]) -> (u16, [Op
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_answer_reports_what_it_spent_and_what_is_left() {
     let app = app_with(1_000, 1_000).await;
-    // A budget is whole until first spent: the first answer is exact.
-    let (status, [policy, remaining, retry], body) = send(&app, PAGE, &[]).await;
+    // A budget is whole until first spent: the first answer is exact. The
+    // points come back from when it spent, before it answered.
     let first = Instant::now();
+    let (status, [policy, remaining, retry], body) = send(&app, PAGE, &[]).await;
     assert_eq!(status, 200);
     let cost = body["extensions"]["cost"].as_u64().expect("a cost");
     assert_eq!(policy.as_deref(), Some("\"address\";q=1000;w=60"));
@@ -80,8 +81,8 @@ async fn each_answer_reports_what_it_spent_and_what_is_left() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_budget_is_429_rate_limited_with_retry_after() {
     let app = app_with(1_000, 15).await;
-    let (_, _, body) = send(&app, PAGE, &[]).await;
     let spent = Instant::now();
+    let (_, _, body) = send(&app, PAGE, &[]).await;
     let cost = body["extensions"]["cost"].as_u64().expect("a cost");
     assert!(cost > 8 && cost <= 15, "the page costs between half and all of the budget: {cost}");
     for accept in ["application/json", "application/graphql-response+json"] {
@@ -130,9 +131,9 @@ async fn a_document_costlier_than_the_whole_budget_never_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_spends_for_each_operation() {
     let app = app_with(1_000, 1_000).await;
+    let first = Instant::now();
     let (_, _, body) = send(&app, PAGE, &[]).await;
     let cost = body["extensions"]["cost"].as_u64().expect("a cost");
-    let first = Instant::now();
     let batch = json!([{ "query": PAGE }, { "query": PAGE }]);
     let response = app.client.post(app.url("/graphql")).json(&batch).send().await.expect("the server answers");
     let header = response.headers().get("ratelimit").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -211,6 +212,14 @@ async fn a_token_that_is_not_known_costs_its_address_a_point() {
             expected(429, "RATE_LIMITED", Some("\"address\";r=0"), true),
         ]
     );
+    // Spent: the next guesses are refused before any lookup.
+    let before = app.pool_statements.load(std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..3 {
+        let (status, [_, _, retry], body) = send(&app, PAGE, &bad).await;
+        assert_eq!((status, error_code(&body)), (429, "RATE_LIMITED"), "{body}");
+        assert!(retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| (1..=20).contains(&s))));
+    }
+    assert_eq!(app.pool_statements.load(std::sync::atomic::Ordering::Relaxed), before, "no token was looked up");
     // The address's reads without a token wait as well.
     let (status, _, _) = send(&app, "{ __typename }", &[]).await;
     assert_eq!(status, 429);

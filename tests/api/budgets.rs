@@ -219,6 +219,10 @@ async fn a_token_that_is_not_known_costs_its_address_a_point() {
         assert_eq!((status, error_code(&body)), (429, "RATE_LIMITED"), "{body}");
         assert!(retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| (1..=20).contains(&s))));
     }
+    // Over a WebSocket too: the connection closes, and nothing is looked up.
+    let mut ws = WsClient::open(&app, Some("graphql-transport-ws")).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "Authorization": bad[0].1 } })).await;
+    assert_eq!(ws.closed().await.0, 4403);
     assert_eq!(app.pool_statements.load(std::sync::atomic::Ordering::Relaxed), before, "no token was looked up");
     // The address's reads without a token wait as well.
     let (status, _, _) = send(&app, "{ __typename }", &[]).await;

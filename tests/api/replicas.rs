@@ -25,15 +25,28 @@ fn on_replica(primary_url: &str) -> String {
     format!("postgres://postgres@127.0.0.1:{port}/{name}")
 }
 
-/// A connection to the test database on the replica, once replay has created it.
-async fn replica_connection(url: &str) -> DatabaseConnection {
-    for _ in 0..100 {
+/// A connection to the test database on the replica, once replay has
+/// created it and caught up with everything `primary` has written so far
+/// (its migrations and dataset included).
+async fn replica_connection(primary: &TestApp, url: &str) -> DatabaseConnection {
+    let lsn = |db: DatabaseConnection, sql: &'static str| async move {
+        let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+        let row = db.query_one_raw(statement).await.ok().flatten()?;
+        row.try_get::<Option<i64>>("", "lsn").ok().flatten()
+    };
+    let written = lsn(primary.db.clone(), "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS lsn")
+        .await
+        .expect("the primary's WAL position");
+    for _ in 0..150 {
         if let Ok(db) = Database::connect(url).await {
-            return db;
+            let replayed = lsn(db.clone(), "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS lsn").await;
+            if replayed.is_some_and(|replayed| replayed >= written) {
+                return db;
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the replica must serve {url} (scripts/replica.sh starts one)");
+    panic!("the replica must serve {url}, caught up with its primary (scripts/replica.sh starts one)");
 }
 
 /// The replica's replay, paused until [`Paused::resume`] (or, should the
@@ -122,8 +135,9 @@ where
     panic!("never: {what}");
 }
 
-/// Held by the tests that need the replica to replay as they direct:
-/// pausing replay pauses it for every database of the cluster.
+/// Held by the tests that pause the replica's replay or need it to replay
+/// as they direct: pausing replay pauses it for every database of the
+/// cluster.
 static REPLAY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,7 +145,7 @@ async fn reads_go_to_the_replica_and_a_writer_reads_its_own_writes() {
     let _replay = REPLAY.lock().await;
     let primary = spawn_app(Backend::Postgres).await;
     let replica_url = on_replica(&primary.database_url);
-    let replica = replica_connection(&replica_url).await;
+    let replica = replica_connection(&primary, &replica_url).await;
     let reading_replica = || ServerOptions {
         database_replica_urls: vec![replica_url.clone()],
         replica_wait: Duration::from_millis(300),
@@ -247,9 +261,11 @@ async fn read_works(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_out_of_reach_is_skipped_and_its_reads_go_to_the_primary() {
+    // It needs the replica caught up, which a paused replay would prevent.
+    let _replay = REPLAY.lock().await;
     let primary = spawn_app(Backend::Postgres).await;
     let replica_url = on_replica(&primary.database_url);
-    replica_connection(&replica_url).await;
+    replica_connection(&primary, &replica_url).await;
 
     // Unreachable when the server starts: it starts, with the replica down.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
@@ -326,7 +342,7 @@ async fn a_replica_that_holds_a_read_too_long_is_busy_and_the_primary_answers() 
     let _replay = REPLAY.lock().await;
     let primary = spawn_app(Backend::Postgres).await;
     let replica_url = on_replica(&primary.database_url);
-    let replica = replica_connection(&replica_url).await;
+    let replica = replica_connection(&primary, &replica_url).await;
     let limit = Duration::from_secs(6);
     let options = ServerOptions {
         database_replica_urls: vec![replica_url.clone()],

@@ -194,7 +194,7 @@ async fn write_fields<'a, T: ContainerType + ?Sized>(
     for &field in fields {
         let Some(value) = field_value(ctx, root, field).await else { continue };
         out.push(if written == 0 { b'{' } else { b',' });
-        render::write_entry(out, &field.node.response_key().node, &value)
+        render::write_field(out, field, &value)
             .map_err(|e| ServerError::new(format!("a value could not be written as JSON: {e}"), Some(field.pos)))?;
         written += 1;
     }

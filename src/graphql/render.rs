@@ -24,7 +24,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use async_graphql::parser::types::{FragmentDefinition, Selection, SelectionSet};
+use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Value};
 
 /// A document's fragments, by name.
@@ -76,10 +76,28 @@ pub fn write_entry(out: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::R
     write_value(out, value)
 }
 
+/// Writes a document field's `"key":value`, its response key as it
+/// stands: the key is a name the parsed document gave (the field's name or
+/// its alias), and GraphQL's grammar allows nothing in a name but ASCII
+/// letters, digits and `_`, so there is nothing to escape. (A
+/// [`Value::Object`]'s keys may be anything, a JSON scalar's for one:
+/// [`write_entry`] escapes those.)
+pub fn write_field(out: &mut Vec<u8>, field: &Positioned<Field>, value: &Value) -> serde_json::Result<()> {
+    let key = &field.node.response_key().node;
+    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{key} is not a GraphQL name");
+    out.reserve(key.len() + 3);
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    write_value(out, value)
+}
+
 /// A response as async-graphql serialises one (`data`, then `extensions`
 /// and `errors` when there are any), with written text in place.
 pub fn response_json(response: &async_graphql::Response) -> serde_json::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(4096);
+    // Sized for the written text up front: growing a megabyte answer by
+    // doubling copies it again at every step, into memory never touched before.
+    let mut out = Vec::with_capacity(4096 + text_len(&response.data));
     out.extend_from_slice(b"{\"data\":");
     write_value(&mut out, &response.data)?;
     if !response.extensions.is_empty() {
@@ -101,6 +119,16 @@ pub fn response_json(response: &async_graphql::Response) -> serde_json::Result<V
     // every answer parses.
     debug_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&out).is_ok(), "an answer is not JSON");
     Ok(out)
+}
+
+/// How many bytes of written text `value` holds.
+fn text_len(value: &Value) -> usize {
+    match value {
+        Value::Binary(json) => json.len(),
+        Value::List(items) => items.iter().map(text_len).sum(),
+        Value::Object(fields) => fields.values().map(text_len).sum(),
+        _ => 0,
+    }
 }
 
 /// Whether this request's objects may be written as text: no selection set

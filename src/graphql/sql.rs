@@ -122,19 +122,30 @@ fn select_model<E: EntityTrait>(selected: Selected) -> SelectStatement {
     select
 }
 
-/// Runs a select built by [`select_model`] and reads its rows.
-async fn load<E>(db: &CountingDb, select: &SelectStatement, selected: Selected) -> ApiResult<Vec<E::Model>>
+/// Runs a select built by [`select_model`] and reads its rows as they come,
+/// with room for `expected` of them.
+async fn load<E>(
+    db: &CountingDb,
+    select: &SelectStatement,
+    selected: Selected,
+    expected: usize,
+) -> ApiResult<Vec<E::Model>>
 where
     E: EntityTrait,
     E::Model: Positional,
 {
-    let rows = db.query_all(select).await?;
-    // Sized up front: collecting `Result`s would grow the vector by doubling,
-    // copying every (large) row each time.
-    let mut read = Vec::with_capacity(rows.len());
-    for row in &rows {
-        read.push(E::Model::read(row, selected)?);
-    }
+    let statement = db.get_database_backend().build(select);
+    let capacity = expected.min(RESERVED_ROWS);
+    let read = db
+        .read_each(
+            statement,
+            || Vec::with_capacity(capacity),
+            |models, row| {
+                models.push(E::Model::read(row, selected)?);
+                Ok(())
+            },
+        )
+        .await?;
     Ok(read)
 }
 
@@ -163,6 +174,10 @@ pub struct Related<M> {
     pub rows: Vec<M>,
     pub selected: Selected,
 }
+
+/// The most rows a level reserves room for before they come; a level that
+/// returns more grows its vectors as they arrive.
+const RESERVED_ROWS: usize = 1 << 15;
 
 /// Child rows of every key, in key order then window order, with the
 /// `wanted` columns. With a window, at most `window.size + 1` rows per key
@@ -207,20 +222,33 @@ where
             .order_by((E::default(), primary_key::<E>()?), Order::Asc)
             .take(),
     };
-    let rows = db.query_all(&statement).await?;
     // `__parent` (then `__rn`, in a window) follows the model's columns.
     let parent = selected.count::<E::Model>();
-    let mut related =
-        Related { parents: Vec::with_capacity(rows.len()), rows: Vec::with_capacity(rows.len()), selected };
-    let mut numbers = Vec::with_capacity(if window.is_some() { rows.len() } else { 0 });
-    for row in &rows {
-        related.parents.push(i64::cell(row, parent)?);
-        if window.is_some() {
-            numbers.push(i64::cell(row, parent + 1)?);
-        }
-        related.rows.push(E::Model::read(row, selected)?);
+    // Room for every row a window can return, so that the (large) models
+    // are never moved as the vector grows; what goes unused is never touched.
+    let capacity = match window {
+        Some(window) => keys.len().saturating_mul(usize::try_from(window.size).unwrap_or(usize::MAX).saturating_add(1)),
+        None => keys.len(),
     }
-    drop(rows);
+    .min(RESERVED_ROWS);
+    let (related, numbers) = db
+        .read_each(
+            backend.build(&statement),
+            || {
+                let related =
+                    Related { parents: Vec::with_capacity(capacity), rows: Vec::with_capacity(capacity), selected };
+                (related, Vec::with_capacity(if window.is_some() { capacity } else { 0 }))
+            },
+            |(related, numbers), row| {
+                related.parents.push(i64::cell(row, parent)?);
+                if window.is_some() {
+                    numbers.push(i64::cell(row, parent + 1)?);
+                }
+                related.rows.push(E::Model::read(row, selected)?);
+                Ok(())
+            },
+        )
+        .await?;
     Ok(related.in_order(&numbers))
 }
 
@@ -287,7 +315,7 @@ where
     let id = primary_key::<E>()?;
     let mut select = select_model::<E>(selected);
     select.and_where(column_in(db.get_database_backend(), id, ids)).order_by((E::default(), id), Order::Asc);
-    Ok(Group::read(load::<E>(db, &select, selected).await?, selected))
+    Ok(Group::read(load::<E>(db, &select, selected, ids.len()).await?, selected))
 }
 
 /// The rows of `E` meeting `condition`, in id order, with the `wanted`
@@ -304,7 +332,7 @@ where
     let selected = Selected::of::<E::Model>(wanted.bits());
     let mut select = select_model::<E>(selected);
     select.cond_where(condition).order_by((E::default(), primary_key::<E>()?), Order::Asc);
-    Ok(Group::read(load::<E>(db, &select, selected).await?, selected))
+    Ok(Group::read(load::<E>(db, &select, selected, 1).await?, selected))
 }
 
 /// One page of a top-level list: at most `window.size + 1` rows, and the
@@ -321,7 +349,8 @@ where
         select.order_by_expr(term, order);
     }
     select.limit(window.size + 1);
-    Ok((load::<E>(db, &select, selected).await?, selected))
+    let expected = usize::try_from(window.size).unwrap_or(usize::MAX).saturating_add(1);
+    Ok((load::<E>(db, &select, selected, expected).await?, selected))
 }
 
 /// How many rows a top-level list has.

@@ -132,7 +132,8 @@ fn format_small(negative: bool, mut abs: u64, exponent: usize) -> String {
         at -= 1;
         text[at] = b'-';
     }
-    text[at..].iter().map(|&b| char::from(b)).collect()
+    // ASCII only: checked and copied in one pass, not pushed char by char.
+    String::from_utf8_lossy(&text[at..]).into_owned()
 }
 
 #[cfg(test)]

@@ -227,7 +227,7 @@ where
     // Room for every row a window can return, so that the (large) models
     // are never moved as the vector grows; what goes unused is never touched.
     let capacity = match window {
-        Some(window) => keys.len().saturating_mul(usize::try_from(window.size).unwrap_or(usize::MAX).saturating_add(1)),
+        Some(window) => keys.len().saturating_mul(window.rows_fetched()),
         None => keys.len(),
     }
     .min(RESERVED_ROWS);
@@ -349,8 +349,7 @@ where
         select.order_by_expr(term, order);
     }
     select.limit(window.size + 1);
-    let expected = usize::try_from(window.size).unwrap_or(usize::MAX).saturating_add(1);
-    Ok((load::<E>(db, &select, selected, expected).await?, selected))
+    Ok((load::<E>(db, &select, selected, window.rows_fetched()).await?, selected))
 }
 
 /// How many rows a top-level list has.

@@ -134,6 +134,12 @@ impl<E: EntityTrait> Window<E> {
         key
     }
 
+    /// The most rows fetched for one list: the page and one more, which
+    /// tells whether another page follows.
+    pub fn rows_fetched(&self) -> usize {
+        usize::try_from(self.size).unwrap_or(usize::MAX).saturating_add(1)
+    }
+
     /// Cuts the (up to `size + 1`) rows fetched for one list into a page:
     /// how many to keep, whether a next and a previous page exist.
     pub fn cut(&self, len: usize) -> (usize, bool, bool) {

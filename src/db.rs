@@ -232,7 +232,6 @@ impl CountingDb {
         })
     }
 
-    /// The primary's pool, for work that is not the request's own.
     /// Runs a read and hands its rows to `each` one at a time, as they
     /// arrive, into a state `start` makes (made again should the read run
     /// once more on the primary). A level of ten thousand rows is read into
@@ -267,6 +266,7 @@ impl CountingDb {
         Ok(state)
     }
 
+    /// The primary's pool, for work that is not the request's own.
     pub fn pool(&self) -> &DatabaseConnection {
         &self.conn.primary
     }

@@ -228,13 +228,14 @@ async fn request_id(mut request: Request, next: Next) -> Response {
 
 fn fresh_id() -> String {
     use rand::TryRngCore;
-    let mut bytes = [0u8; 12];
-    if rand::rngs::OsRng.try_fill_bytes(&mut bytes).is_err() {
+    // 96 random bits, as 24 hex digits written in one go.
+    let mut bytes = [0u8; 16];
+    if rand::rngs::OsRng.try_fill_bytes(&mut bytes[4..]).is_err() {
         // No randomness from the system: the time still tells requests apart in a log.
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         return format!("t{nanos:x}");
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:024x}", u128::from_be_bytes(bytes))
 }
 
 /// Counts every answer by route and status.
@@ -319,7 +320,7 @@ pub fn router(state: AppState) -> Router {
 
 #[cfg(test)]
 mod tests {
-    use super::forwarded_client;
+    use super::{forwarded_client, fresh_id};
     use axum::http::{HeaderMap, HeaderName, HeaderValue};
     use std::net::IpAddr;
 
@@ -360,5 +361,18 @@ mod tests {
         // Junk to the left of a trusted proxy: the last address read.
         assert_eq!(client("127.0.0.1", &["203.0.113.9, unknown, 10.0.0.7"]), "10.0.0.7");
         assert_eq!(client("127.0.0.1", &["unknown"]), "127.0.0.1");
+    }
+
+    /// A fresh id is 96 random bits in 24 lowercase hex digits, leading zeros kept.
+    #[test]
+    fn fresh_ids_are_24_hex_digits_and_differ() {
+        let ids: std::collections::HashSet<String> = (0..1_000).map(|_| fresh_id()).collect();
+        assert_eq!(ids.len(), 1_000);
+        for id in &ids {
+            assert_eq!(id.len(), 24, "{id}");
+            assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+        }
+        // Some of a thousand start with a zero digit: the width is kept, not trimmed.
+        assert!(ids.iter().any(|id| id.starts_with('0')));
     }
 }

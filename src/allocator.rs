@@ -10,7 +10,8 @@
 /// mimalloc keeps freed pages for a while before handing them back to the
 /// system; a big response frees megabytes at once, and under load those
 /// pages pile up as resident memory. Handing them back at once keeps the
-/// resident set close to what is live.
+/// resident set close to what is live; the few big vectors of rows worth
+/// keeping between requests are kept by [`crate::graphql::spare`].
 ///
 /// An operator who prefers throughput to a small resident set sets
 /// `MIMALLOC_PURGE_DELAY` (milliseconds; mimalloc reads it at start), which

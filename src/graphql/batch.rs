@@ -18,9 +18,10 @@ use tokio::sync::OnceCell;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::spare;
 
 /// A row with a 64-bit primary key.
-pub trait RowId: Send + Sync {
+pub trait RowId: Send + Sync + 'static {
     fn row_id(&self) -> i64;
 }
 
@@ -41,6 +42,14 @@ pub struct Group<M> {
     rows: Vec<M>,
     selected: Selected,
     memo: Mutex<foldhash::HashMap<MemoKey, Slot>>,
+    /// Where the rows' vector goes once the group is dropped ([`spare`]).
+    give_back: fn(&mut Vec<M>),
+}
+
+impl<M> Drop for Group<M> {
+    fn drop(&mut self) {
+        (self.give_back)(&mut self.rows);
+    }
 }
 
 impl<M: RowId> Group<M> {
@@ -51,7 +60,7 @@ impl<M: RowId> Group<M> {
 
     /// Rows whose statement selected only the `selected` columns.
     pub fn read(rows: Vec<M>, selected: Selected) -> Arc<Self> {
-        Arc::new(Group { rows, selected, memo: Mutex::new(foldhash::HashMap::default()) })
+        Arc::new(Group { rows, selected, memo: Mutex::new(foldhash::HashMap::default()), give_back: spare::give_back })
     }
 
     pub fn rows(&self) -> &[M] {

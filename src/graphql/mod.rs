@@ -20,6 +20,7 @@ pub mod query;
 pub mod render;
 pub mod scalar;
 pub mod sort;
+pub mod spare;
 pub mod sql;
 pub mod subscription;
 pub mod totals;

@@ -23,6 +23,7 @@ use crate::graphql::input::{ListFilter, ListOrder};
 use crate::graphql::list::List;
 use crate::graphql::node::{NodeType, Wanted, stand_in};
 use crate::graphql::sort::Sort;
+use crate::graphql::spare;
 use crate::graphql::sql::{self, Path, Related};
 use crate::graphql::window::{Paging, Window, wanted, wanted_once};
 
@@ -426,7 +427,7 @@ fn child_pages<M: RowId>(
     cut: impl Fn(usize) -> (usize, bool, bool),
     backward: bool,
 ) -> ChildPages<M> {
-    let Related { parents, mut rows, selected } = fetched;
+    let Related { mut parents, mut rows, selected } = fetched;
     let mut pages = HashMap::default();
     let mut keep = Vec::new();
     let (mut start, mut kept_before) = (0, 0);
@@ -451,6 +452,7 @@ fn child_pages<M: RowId>(
         let mut keep = keep.into_iter();
         rows.retain(|_| keep.next().unwrap_or(true));
     }
+    spare::give_back(&mut parents);
     ChildPages { group: Group::read(rows, selected), pages }
 }
 

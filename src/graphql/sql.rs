@@ -23,6 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{Group, RowId};
 use crate::graphql::node::Wanted;
 use crate::graphql::sort::primary_key;
+use crate::graphql::spare;
 use crate::graphql::window::Window;
 
 /// Where child rows find the key of their parent: a column of the child
@@ -139,7 +140,7 @@ where
     let read = db
         .read_each(
             statement,
-            || Vec::with_capacity(capacity),
+            || spare::vec_with_capacity(capacity),
             |models, row| {
                 models.push(E::Model::read(row, selected)?);
                 Ok(())
@@ -231,13 +232,16 @@ where
         None => keys.len(),
     }
     .min(RESERVED_ROWS);
-    let (related, numbers) = db
+    let (related, mut numbers) = db
         .read_each(
             backend.build(&statement),
             || {
-                let related =
-                    Related { parents: Vec::with_capacity(capacity), rows: Vec::with_capacity(capacity), selected };
-                (related, Vec::with_capacity(if window.is_some() { capacity } else { 0 }))
+                let related = Related {
+                    parents: spare::vec_with_capacity(capacity),
+                    rows: spare::vec_with_capacity(capacity),
+                    selected,
+                };
+                (related, spare::vec_with_capacity(if window.is_some() { capacity } else { 0 }))
             },
             |(related, numbers), row| {
                 related.parents.push(i64::cell(row, parent)?);
@@ -249,7 +253,9 @@ where
             },
         )
         .await?;
-    Ok(related.in_order(&numbers))
+    let related = related.in_order(&numbers);
+    spare::give_back(&mut numbers);
+    Ok(related)
 }
 
 impl<M> Related<M> {

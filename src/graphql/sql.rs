@@ -226,7 +226,7 @@ where
     // `__parent` (then `__rn`, in a window) follows the model's columns.
     let parent = selected.count::<E::Model>();
     // Room for every row a window can return, so that the (large) models
-    // are never moved as the vector grows; what goes unused is never touched.
+    // are never moved as the vector grows.
     let capacity = match window {
         Some(window) => keys.len().saturating_mul(window.rows_fetched()),
         None => keys.len(),

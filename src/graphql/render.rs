@@ -76,15 +76,15 @@ pub fn write_entry(out: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::R
     write_value(out, value)
 }
 
-/// Writes a document field's `"key":value`, its response key as it
-/// stands: the key is a name the parsed document gave (the field's name or
-/// its alias), and GraphQL's grammar allows nothing in a name but ASCII
-/// letters, digits and `_`, so there is nothing to escape. (A
-/// [`Value::Object`]'s keys may be anything, a JSON scalar's for one:
-/// [`write_entry`] escapes those.)
+/// Writes a document field's `"key":value`. The key is a name the parsed
+/// document gave (the field's name or its alias), which GraphQL's grammar
+/// limits to ASCII letters, digits and `_`: such a key is written as it
+/// stands, without going through the escaper; any other is escaped.
 pub fn write_field(out: &mut Vec<u8>, field: &Positioned<Field>, value: &Value) -> serde_json::Result<()> {
     let key = &field.node.response_key().node;
-    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{key} is not a GraphQL name");
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return write_entry(out, key, value);
+    }
     out.reserve(key.len() + 3);
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
@@ -235,5 +235,32 @@ mod tests {
         let ours = response_json(&response).expect("writes");
         let theirs = serde_json::to_vec(&response).expect("serialises");
         assert_eq!(String::from_utf8(ours).expect("utf-8"), String::from_utf8(theirs).expect("utf-8"));
+    }
+
+    /// A key of the grammar is written as it stands; any other (no parsed
+    /// document gives one, but a field can be built by hand) is escaped.
+    #[test]
+    fn field_keys_are_escaped_unless_plain_names() {
+        use async_graphql::Pos;
+        let field = |alias: &str| {
+            Positioned::new(
+                Field {
+                    alias: Some(Positioned::new(Name::new(alias), Pos::default())),
+                    name: Positioned::new(Name::new("name"), Pos::default()),
+                    arguments: Vec::new(),
+                    directives: Vec::new(),
+                    selection_set: Positioned::new(SelectionSet::default(), Pos::default()),
+                },
+                Pos::default(),
+            )
+        };
+        let written = |alias: &str| {
+            let mut out = Vec::new();
+            write_field(&mut out, &field(alias), &Value::from(1)).expect("written");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        assert_eq!(written("name_2"), r#""name_2":1"#);
+        assert_eq!(written("a\"b"), r#""a\"b":1"#);
+        assert_eq!(written("é\n"), r#""é\n":1"#);
     }
 }

@@ -76,13 +76,25 @@ pub fn write_entry(out: &mut Vec<u8>, key: &str, value: &Value) -> serde_json::R
     write_value(out, value)
 }
 
+/// The bytes a GraphQL name is made of: ASCII letters, digits and `_`
+/// (one table lookup a byte: a Q1 writes some 56,000 keys).
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
+
 /// Writes a document field's `"key":value`. The key is a name the parsed
 /// document gave (the field's name or its alias), which GraphQL's grammar
 /// limits to ASCII letters, digits and `_`: such a key is written as it
 /// stands, without going through the escaper; any other is escaped.
 pub fn write_field(out: &mut Vec<u8>, field: &Positioned<Field>, value: &Value) -> serde_json::Result<()> {
     let key = &field.node.response_key().node;
-    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if !key.bytes().all(|b| NAME_BYTE[usize::from(b)]) {
         return write_entry(out, key, value);
     }
     out.reserve(key.len() + 3);

@@ -106,6 +106,15 @@ impl<M: RowId> Group<M> {
     }
 }
 
+impl<M> Group<M> {
+    /// What `key` has loaded, if it has been loaded and did not fail.
+    pub fn peek<T: Send + Sync + 'static>(&self, key: &MemoKey) -> Option<Arc<T>> {
+        let slot = self.memo.lock().ok()?.get(key)?.clone();
+        let loaded = slot.get()?.as_ref().ok()?.clone();
+        loaded.downcast::<T>().ok()
+    }
+}
+
 /// One row among its siblings, as a field that batches for the whole group
 /// sees it: its id and the group's, and the database, reached once for the
 /// whole group; none of the row's other columns (a field that reads columns

@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use async_graphql::Context;
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ContextSelectionSet, Positioned};
 
 use crate::auth::Caller;
 use crate::db::CountingDb;
@@ -88,6 +89,9 @@ pub struct FieldMemo {
     /// Every distinct window key met so far, numbered: two fields with the
     /// same window (aliases) share one statement.
     pub window_numbers: foldhash::HashMap<String, u64>,
+    /// The writers of a selection's fields, by the selection's position and
+    /// the type of its objects ([`crate::graphql::inline`]).
+    pub writers: foldhash::HashMap<(u64, std::any::TypeId), Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// The request's data; every request carries it (see [`crate::graphql::Executor`]).
@@ -103,4 +107,12 @@ pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a CountingDb> {
 /// The language asked for by the field's `lang` argument, else by the request.
 pub fn lang(ctx: &Context<'_>, asked: Option<Lang>) -> Lang {
     asked.or_else(|| request(ctx).ok().map(|r| r.lang)).unwrap_or_default()
+}
+
+/// The language a field's `lang` argument asks for, else the request's;
+/// `None` when the argument cannot be read (its resolver then says why).
+pub fn field_lang(ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> Option<Lang> {
+    let ctx = ctx.with_field(field);
+    let (_, asked) = ctx.param_value::<Option<Lang>>("lang", None).ok()?;
+    Some(lang(&ctx, asked))
 }

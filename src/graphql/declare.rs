@@ -30,6 +30,13 @@
 //!   `rows.load(…)`, which runs once for the whole group, so such a field
 //!   cannot run a statement per row.
 //!
+//! Column fields and to-one relations are also written straight from the
+//! row ([`crate::graphql::direct`]), past async-graphql's field hooks, so
+//! they take doc comments and a `#[graphql(deprecation = …)]` and nothing
+//! else: a guard or a visibility rule on one does not compile. A value
+//! object that is not a row (`object! { value Money(money) { … } }`)
+//! declares its fields as bodies over the value, under the same rule.
+//!
 //! The `id` and `databaseId` fields every node has are declared by the
 //! macro. Root objects (`object! { root Name { … } }`) take plain
 //! `async fn` resolvers and `= list(Filter, Order)`, `= list` and
@@ -110,21 +117,20 @@ pub fn field_names<T: async_graphql::OutputType>() -> Vec<String> {
     fields.map(|fields| fields.keys().cloned().collect()).unwrap_or_default()
 }
 
-/// What each field of `T` reads, by its GraphQL name: the schema's fields
-/// and the declarations are the same methods in the same order, so a field
-/// renamed with `#[graphql(name = …)]` keeps its declaration. Should they
-/// ever differ in number, each resolver's name is turned into the name
-/// async-graphql gives it (a renamed field is then missing, and the
-/// statements for it read every column; `every_field_is_declared` fails).
-pub fn reads_by_name<T: async_graphql::OutputType>(
-    declared: &[(&'static str, crate::graphql::node::Wanted)],
-) -> foldhash::HashMap<String, crate::graphql::node::Wanted> {
+/// What each field of `T` declares (the columns it reads, its writer), by
+/// its GraphQL name: the schema's fields and the declarations are the same
+/// methods in the same order, so a field renamed with `#[graphql(name = …)]`
+/// keeps its declaration. Should they ever differ in number, each
+/// resolver's name is turned into the name async-graphql gives it (a
+/// renamed field is then missing: the statements for it read every column,
+/// it has no writer, and `every_field_is_declared` fails).
+pub fn by_name<T: async_graphql::OutputType, V: Copy>(declared: &[(&'static str, V)]) -> foldhash::HashMap<String, V> {
     let names = field_names::<T>();
     if names.len() == declared.len() {
-        return names.into_iter().zip(declared.iter().map(|&(_, wanted)| wanted)).collect();
+        return names.into_iter().zip(declared.iter().map(|&(_, value)| value)).collect();
     }
     tracing::error!(type_name = %T::type_name(), "the schema's fields and the declarations differ");
-    declared.iter().map(|&(method, wanted)| (graphql_name(method), wanted)).collect()
+    declared.iter().map(|&(method, value)| (graphql_name(method), value)).collect()
 }
 
 /// The GraphQL name async-graphql gives a resolver method (`source_url` → `sourceUrl`).
@@ -162,15 +168,60 @@ macro_rules! object {
         $crate::graphql::declare::object!(@root [$(#[$meta])*] [$object] [] $($fields)*);
     };
 
+    // A value object (not a row): each field a body over the value, named `$this`.
+    (
+        $(#[$meta:meta])*
+        value $object:ident($this:ident) {
+            $($(#[doc = $doc:expr])* fn $name:ident() -> $ret:ty $body:block)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[async_graphql::Object(serial)]
+        impl $object {
+            $(
+                $(#[doc = $doc])*
+                async fn $name(&self) -> $ret {
+                    let $this = self;
+                    $body
+                }
+            )*
+        }
+
+        impl $crate::graphql::direct::Direct for $object {
+            fn writer<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<Self>> {
+                static WRITERS: std::sync::LazyLock<foldhash::HashMap<String, $crate::graphql::direct::Prepare<$object>>> =
+                    std::sync::LazyLock::new(|| $crate::graphql::declare::by_name::<$object, _>(&[$((stringify!($name), {
+                        fn prepare<'a>(
+                            ctx: &async_graphql::ContextSelectionSet<'a>,
+                            field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+                        ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                            fn value($this: &$object) -> $ret {
+                                $body
+                            }
+                            let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
+                            Some(Box::new(move |this: &$object, out: &mut Vec<u8>| {
+                                $crate::graphql::direct::Json::write(&value(this), &plan, out)
+                            }))
+                        }
+                        prepare as $crate::graphql::direct::Prepare<$object>
+                    })),*]));
+                WRITERS.get(field.node.name.node.as_str())?(ctx, field)
+            }
+        }
+    };
+
     // ---- node fields ----
 
     // A column field whose body may fail.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[$attr:meta])* fn $name:ident() reads($($col:ident),* $(,)?) -> ApiResult<$ret:ty> $body:block
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident() reads($($col:ident),* $(,)?) -> ApiResult<$ret:ty> $body:block
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[$attr])*
+            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
             async fn $name(&self) -> $crate::error::ApiResult<$ret> {
                 let group = &self.group;
                 let row = &group.rows()[self.index];
@@ -182,16 +233,39 @@ macro_rules! object {
                 )*
                 $body
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]))] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
+            fn prepare<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                fn value(this: &$object) -> $crate::error::ApiResult<$ret> {
+                    let group = &this.group;
+                    let row = &group.rows()[this.index];
+                    $(
+                        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                        }
+                        let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+                    )*
+                    $body
+                }
+                let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
+                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this) {
+                    Ok(value) => $crate::graphql::direct::Json::write(&value, &plan, out),
+                    Err(_) => false,
+                }))
+            }
+            prepare as $crate::graphql::direct::Prepare<$object>
+        }))] $($rest)*);
     };
 
     // A column field.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[$attr:meta])* fn $name:ident() reads($($col:ident),* $(,)?) -> $ret:ty $body:block
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident() reads($($col:ident),* $(,)?) -> $ret:ty $body:block
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[$attr])*
+            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
             async fn $name(&self) -> $crate::error::ApiResult<$ret> {
                 let group = &self.group;
                 let row = &group.rows()[self.index];
@@ -203,16 +277,39 @@ macro_rules! object {
                 )*
                 Ok($body)
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]))] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
+            fn prepare<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                fn value(this: &$object) -> $crate::error::ApiResult<$ret> {
+                    let group = &this.group;
+                    let row = &group.rows()[this.index];
+                    $(
+                        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                        }
+                        let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+                    )*
+                    Ok($body)
+                }
+                let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
+                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this) {
+                    Ok(value) => $crate::graphql::direct::Json::write(&value, &plan, out),
+                    Err(_) => false,
+                }))
+            }
+            prepare as $crate::graphql::direct::Prepare<$object>
+        }))] $($rest)*);
     };
 
     // A column field in the language asked for.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[$attr:meta])* fn $name:ident($lang:ident) reads($($col:ident),* $(,)?) -> $ret:ty $body:block
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident($lang:ident) reads($($col:ident),* $(,)?) -> $ret:ty $body:block
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[$attr])*
+            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
             async fn $name(
                 &self,
                 ctx: &async_graphql::Context<'_>,
@@ -230,7 +327,31 @@ macro_rules! object {
                 )*
                 Ok($body)
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]))] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
+            fn prepare<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                fn value(this: &$object, $lang: $crate::graphql::lang::Lang) -> $crate::error::ApiResult<$ret> {
+                    let group = &this.group;
+                    let row = &group.rows()[this.index];
+                    $(
+                        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
+                        }
+                        let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+                    )*
+                    Ok($body)
+                }
+                let lang = $crate::graphql::context::field_lang(ctx, field)?;
+                let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
+                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this, lang) {
+                    Ok(value) => $crate::graphql::direct::Json::write(&value, &plan, out),
+                    Err(_) => false,
+                }))
+            }
+            prepare as $crate::graphql::direct::Prepare<$object>
+        }))] $($rest)*);
     };
 
     // A field batched over the siblings, reading no column but the id.
@@ -245,22 +366,32 @@ macro_rules! object {
                 let $rows = $crate::graphql::batch::Siblings::new(&self.group, self.index, db);
                 $body
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE)] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE, None)] $($rest)*);
     };
 
     // A to-one relation: `Option<N>` when it may be absent, `Inline<N>` when required.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[$attr:meta])* fn $name:ident() -> $ret:ty = to_one($link:ty);
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident() -> $ret:ty = to_one($link:ty);
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[$attr])*
+            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
             async fn $name(&self, ctx: &async_graphql::Context<'_>) -> $crate::error::ApiResult<$ret> {
                 static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::to_one::<Self, _, $ret>(ctx, self, &RELATION).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>())] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>(), Some({
+            fn prepare<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                    std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
+                $crate::graphql::pagination::to_one_writer::<$object, _, $ret>(ctx, field, &RELATION)
+            }
+            prepare as $crate::graphql::direct::Prepare<$object>
+        }))] $($rest)*);
     };
 
     // Every related object, or each once.
@@ -292,7 +423,7 @@ macro_rules! object {
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::linked::<Self, $n>(ctx, self, &RELATION, $distinct).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>())] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>(), None)] $($rest)*);
     };
 
     // A connection under each row.
@@ -301,7 +432,7 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>())] $($rest)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>(), None)] $($rest)*]
             [$(#[$attr])*] $name -> $n, []
             [
                 #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,
@@ -327,7 +458,7 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE)] $($rest)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE, None)] $($rest)*]
             [$(#[$attr])*] $name -> $n, [] []
             => [$crate::graphql::history::of_record::<Self>]
             [
@@ -341,7 +472,7 @@ macro_rules! object {
     };
 
     // Every field declared: the type.
-    (@node [$($meta:tt)*] [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$(($field:expr, $wanted:expr))*]) => {
+    (@node [$($meta:tt)*] [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$(($field:expr, $wanted:expr, $writer:expr))*]) => {
         $($meta)*
         #[derive(Clone)]
         pub struct $object {
@@ -374,16 +505,64 @@ macro_rules! object {
 
             fn reads(field: &str) -> Option<$crate::graphql::node::Wanted> {
                 static READS: std::sync::LazyLock<foldhash::HashMap<String, $crate::graphql::node::Wanted>> =
-                    std::sync::LazyLock::new(|| $crate::graphql::declare::reads_by_name::<$object>(&$object::declared()));
+                    std::sync::LazyLock::new(|| {
+                        let declared: Vec<_> = $object::declared().into_iter().map(|(name, wanted, _)| (name, wanted)).collect();
+                        $crate::graphql::declare::by_name::<$object, _>(&declared)
+                    });
                 READS.get(field).copied()
             }
         }
 
+        impl $crate::graphql::direct::Direct for $object {
+            fn writer<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<Self>> {
+                static WRITERS: std::sync::LazyLock<foldhash::HashMap<String, Option<$crate::graphql::direct::Prepare<$object>>>> =
+                    std::sync::LazyLock::new(|| {
+                        let declared: Vec<_> = $object::declared().into_iter().map(|(name, _, writer)| (name, writer)).collect();
+                        $crate::graphql::declare::by_name::<$object, _>(&declared)
+                    });
+                (*WRITERS.get(field.node.name.node.as_str())?)?(ctx, field)
+            }
+        }
+
         impl $object {
-            /// Each field's resolver and the columns it reads, in declaration order.
-            fn declared() -> Vec<(&'static str, $crate::graphql::node::Wanted)> {
+            /// Each field's resolver, the columns it reads and its writer, in declaration order.
+            fn declared() -> Vec<(&'static str, $crate::graphql::node::Wanted, Option<$crate::graphql::direct::Prepare<$object>>)> {
                 let id = $crate::graphql::node::Wanted::of(&[entity::$module::POSITIONS.id]);
-                vec![("id", id), ("database_id", id), $(($field, $wanted)),*]
+                vec![
+                    ("id", id, Some({
+                        fn prepare<'a>(
+                            ctx: &async_graphql::ContextSelectionSet<'a>,
+                            field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+                        ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                            let plan = <async_graphql::ID as $crate::graphql::direct::Json>::plan(ctx, field)?;
+                            Some(Box::new(move |this: &$object, out: &mut Vec<u8>| {
+                                $crate::graphql::direct::Json::write(&this.global_id(), &plan, out)
+                            }))
+                        }
+                        prepare as $crate::graphql::direct::Prepare<$object>
+                    })),
+                    ("database_id", id, Some({
+                        fn prepare<'a>(
+                            ctx: &async_graphql::ContextSelectionSet<'a>,
+                            field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+                        ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                            let plan = <i64 as $crate::graphql::direct::Json>::plan(ctx, field)?;
+                            Some(Box::new(move |this: &$object, out: &mut Vec<u8>| {
+                                $crate::graphql::direct::Json::write(&this.group.rows()[this.index].id, &plan, out)
+                            }))
+                        }
+                        prepare as $crate::graphql::direct::Prepare<$object>
+                    })),
+                    $(($field, $wanted, $writer)),*
+                ]
+            }
+
+            /// The opaque global id.
+            fn global_id(&self) -> async_graphql::ID {
+                async_graphql::ID($crate::graphql::id::encode(stringify!($object), self.group.rows()[self.index].id))
             }
         }
 
@@ -391,7 +570,8 @@ macro_rules! object {
         #[cfg(test)]
         #[test]
         fn every_field_is_declared() {
-            let declared = $crate::graphql::declare::reads_by_name::<$object>(&$object::declared());
+            let declared: Vec<_> = $object::declared().into_iter().map(|(name, wanted, _)| (name, wanted)).collect();
+            let declared = $crate::graphql::declare::by_name::<$object, _>(&declared);
             let shown = $crate::graphql::declare::field_names::<$object>();
             assert_eq!(shown.len(), $object::declared().len(), "{shown:?}");
             for name in shown {
@@ -404,7 +584,7 @@ macro_rules! object {
         impl $object {
             #[doc = concat!("The ", $noun, "'s opaque global id.")]
             pub async fn id(&self) -> async_graphql::ID {
-                async_graphql::ID($crate::graphql::id::encode(stringify!($object), self.group.rows()[self.index].id))
+                self.global_id()
             }
 
             #[doc = concat!("The ", $noun, "'s row id in the database; prefer `id` in clients.")]

@@ -16,6 +16,7 @@ use async_graphql::parser::types::Field;
 use async_graphql::resolver_utils::{ContainerType, resolve_list};
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value, registry};
 
+use crate::graphql::direct::Direct;
 use crate::graphql::inline::{self, Resolution};
 
 /// A list of objects resolved item by item, each in place
@@ -28,7 +29,7 @@ impl<T> From<Vec<T>> for List<T> {
     }
 }
 
-impl<T: ContainerType> OutputType for List<T> {
+impl<T: ContainerType + Direct + 'static> OutputType for List<T> {
     fn type_name() -> Cow<'static, str> {
         Vec::<T>::type_name()
     }

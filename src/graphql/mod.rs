@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod context;
 pub mod declare;
+pub mod direct;
 pub mod guard;
 pub mod history;
 pub mod id;

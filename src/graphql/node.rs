@@ -8,11 +8,12 @@ use entity::row::Positional;
 use sea_orm::{EntityTrait, ModelTrait};
 
 use crate::graphql::batch::{Group, RowId};
+use crate::graphql::direct::Direct;
 
 /// A GraphQL object backed by one row of a sibling [`Group`]. Implemented
 /// by [`object!`](crate::graphql::declare::object), from the type's one
 /// declaration of its fields.
-pub trait NodeType: ContainerType + Sized + Send + Sync + 'static {
+pub trait NodeType: ContainerType + Direct + Sized + Send + Sync + 'static {
     type Entity: EntityTrait<Model = Self::Model>;
     type Model: Positional + ModelTrait<Entity = Self::Entity> + RowId + Send + Sync + 'static;
     /// The GraphQL type name, also the prefix of the global id.

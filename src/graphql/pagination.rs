@@ -8,7 +8,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject, TypeName};
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ContextSelectionSet, Object, Positioned, SimpleObject, TypeName};
 use entity::row::Positional;
 use foldhash::HashMap;
 use sea_orm::sea_query::Condition;
@@ -17,8 +18,9 @@ use tokio::sync::OnceCell;
 
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::batch::{Group, RowId};
+use crate::graphql::batch::{Group, MemoKey, RowId};
 use crate::graphql::context::{db, lang};
+use crate::graphql::direct::{Direct, ObjectPlan, Writer};
 use crate::graphql::input::{ListFilter, ListOrder};
 use crate::graphql::list::List;
 use crate::graphql::node::{NodeType, Wanted, stand_in};
@@ -89,6 +91,13 @@ pub struct Edge<N> {
 impl<N: NodeType> TypeName for Edge<N> {
     fn type_name() -> Cow<'static, str> {
         format!("{}Edge", N::TYPE_NAME).into()
+    }
+}
+
+/// An edge is resolved field by field; its node's fields may be written.
+impl<N: NodeType> Direct for Edge<N> {
+    fn writer<'a>(_: &ContextSelectionSet<'a>, _: &'a Positioned<Field>) -> Option<Writer<Self>> {
+        None
     }
 }
 
@@ -554,6 +563,34 @@ where
     let (linked, key) = load_linked::<P, N>(ctx, parent, declared(relation)?, false).await?;
     let found = key.and_then(|k| linked.ranges.get(&k)).map(|&(start, _)| N::new(linked.group.clone(), start));
     T::from_found(found, P::TYPE_NAME)
+}
+
+/// The writer of a to-one relation field. The first sibling to ask loads
+/// the relation through its resolver ([`to_one`]); each later one is
+/// written from the loaded rows, its object's fields by their writers.
+pub fn to_one_writer<'a, P, N, T>(
+    ctx: &ContextSelectionSet<'a>,
+    field: &'a Positioned<Field>,
+    relation: &'static Declared<P::Model>,
+) -> Option<Writer<P>>
+where
+    P: NodeType,
+    N: NodeType,
+    T: ToOne<N>,
+{
+    let relation = declared(relation).ok()?;
+    let ctx_field = ctx.with_field(field);
+    let wanted = wanted_once::<N>(&ctx_field, || wanted::<N>(ctx_field.field().selection_set(), None)).ok()?;
+    let plan = ObjectPlan::<N>::of(ctx, field)?;
+    // The key `load_linked` memoizes the relation under.
+    let key: MemoKey = (relation.name.into(), wanted.bits());
+    Some(Box::new(move |parent: &P, out: &mut Vec<u8>| {
+        let parents = parent.group();
+        let Some(linked) = parents.peek::<LinkedRows<N::Model>>(&key) else { return false };
+        let Ok(Some(found)) = relation.key_of(parents, parent.index()) else { return false };
+        let Some(&(start, _)) = linked.ranges.get(&found) else { return false };
+        plan.write(&N::new(linked.group.clone(), start), out)
+    }))
 }
 
 #[cfg(test)]

@@ -88,20 +88,32 @@ const NAME_BYTE: [bool; 256] = {
     table
 };
 
-/// Writes a document field's `"key":value`. The key is a name the parsed
-/// document gave (the field's name or its alias), which GraphQL's grammar
-/// limits to ASCII letters, digits and `_`: such a key is written as it
-/// stands, without going through the escaper; any other is escaped.
+/// Writes a document field's `"key":value` (its alias or its name).
 pub fn write_field(out: &mut Vec<u8>, field: &Positioned<Field>, value: &Value) -> serde_json::Result<()> {
-    let key = &field.node.response_key().node;
-    if !key.bytes().all(|b| NAME_BYTE[usize::from(b)]) {
-        return write_entry(out, key, value);
-    }
-    out.reserve(key.len() + 3);
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
+    write_key(out, &field.node.response_key().node)?;
     write_value(out, value)
+}
+
+/// `"key":` as [`write_key`] writes it, to be written again and again.
+pub fn rendered_key(key: &str) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(key.len() + 3);
+    write_key(&mut out, key)?;
+    Ok(out)
+}
+
+/// Writes `"key":`, the key as it stands when it is a plain name (as every
+/// key a parsed document gives is), escaped otherwise.
+pub fn write_key(out: &mut Vec<u8>, key: &str) -> serde_json::Result<()> {
+    if key.bytes().all(|b| NAME_BYTE[usize::from(b)]) {
+        out.reserve(key.len() + 3);
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    } else {
+        serde_json::to_writer(&mut *out, key)?;
+        out.push(b':');
+    }
+    Ok(())
 }
 
 /// A response as async-graphql serialises one (`data`, then `extensions`

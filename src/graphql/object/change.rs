@@ -5,8 +5,11 @@ use async_graphql::{ID, Json};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{ChangeAction, RecordKind};
 use crate::graphql::declare::object;
+use crate::graphql::direct::enum_json;
 use crate::graphql::id;
 use crate::graphql::scalar::DateTimeUtc;
+
+enum_json!(ChangeAction, RecordKind);
 
 /// The kind of the record a change is about, from its `entity`.
 fn kind(id: i64, entity: &str) -> ApiResult<RecordKind> {

@@ -7,6 +7,7 @@ use async_graphql::{Context, Object};
 use serde::Deserialize;
 
 use crate::graphql::context::lang;
+use crate::graphql::direct::resolved_json;
 use crate::graphql::lang::Lang;
 
 #[derive(Deserialize)]
@@ -33,6 +34,9 @@ pub fn is_country_code(code: &str) -> bool {
 
 /// A country, by its ISO 3166-1 alpha-2 code.
 pub struct Country(pub String);
+
+// Few answers hold many countries: a country is resolved, not written.
+resolved_json!(Country);
 
 /// A country, identified by its ISO 3166-1 alpha-2 code and named in English and French.
 #[Object(serial)]

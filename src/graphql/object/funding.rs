@@ -1,6 +1,5 @@
 //! `Funding`: what a partner puts into a project, and `Money`.
 
-use async_graphql::Object;
 use entity::enums::{FundingKind, FundingStatus};
 use entity::links::{FundingFunder, FundingProject, FundingSources};
 
@@ -17,23 +16,24 @@ pub struct Money {
     pub currency: String,
 }
 
-/// An exact amount of money in one currency.
-#[Object(serial)]
-impl Money {
-    /// The amount as an exact decimal string with the currency's usual decimals (`"1250000.00"`).
-    async fn amount(&self) -> Decimal {
-        let exponent = currency_exponent(&self.currency).unwrap_or(2);
-        Decimal(format_minor(self.minor, u32::from(exponent)))
-    }
+object! {
+    /// An exact amount of money in one currency.
+    value Money(money) {
+        /// The amount as an exact decimal string with the currency's usual decimals (`"1250000.00"`).
+        fn amount() -> Decimal {
+            let exponent = currency_exponent(&money.currency).unwrap_or(2);
+            Decimal(format_minor(money.minor, u32::from(exponent)))
+        }
 
-    /// The amount in the currency's minor unit (cents for EUR), as a string so no client rounds it.
-    async fn minor_units(&self) -> String {
-        self.minor.to_string()
-    }
+        /// The amount in the currency's minor unit (cents for EUR), as a string so no client rounds it.
+        fn minor_units() -> String {
+            money.minor.to_string()
+        }
 
-    /// ISO 4217 currency code, e.g. `EUR`.
-    async fn currency(&self) -> &str {
-        &self.currency
+        /// ISO 4217 currency code, e.g. `EUR`.
+        fn currency() -> &str {
+            &money.currency
+        }
     }
 }
 

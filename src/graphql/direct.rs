@@ -90,7 +90,7 @@ impl<T: Direct + OutputType> ObjectPlan<T> {
                     }
                 }
                 None => {
-                    if serde_json::to_writer(&mut *out, &*T::type_name()).is_err() {
+                    if render::write_str(out, &T::type_name()).is_err() {
                         return false;
                     }
                 }
@@ -179,7 +179,7 @@ impl Json for &str {
     }
 
     fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-        serde_json::to_writer(out, self).is_ok()
+        render::write_str(out, self).is_ok()
     }
 }
 
@@ -191,7 +191,7 @@ impl Json for String {
     }
 
     fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-        serde_json::to_writer(out, self.as_str()).is_ok()
+        render::write_str(out, self).is_ok()
     }
 }
 
@@ -230,7 +230,7 @@ macro_rules! enum_json {
             fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
                 let items = <$ty as async_graphql::resolver_utils::EnumType>::items();
                 match items.iter().find(|item| item.value == *self) {
-                    Some(item) => serde_json::to_writer(out, item.name).is_ok(),
+                    Some(item) => $crate::graphql::render::write_str(out, item.name).is_ok(),
                     None => false,
                 }
             }
@@ -299,7 +299,7 @@ impl Json for crate::graphql::scalar::Decimal {
     }
 
     fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-        serde_json::to_writer(out, self.0.as_str()).is_ok()
+        render::write_str(out, &self.0).is_ok()
     }
 }
 

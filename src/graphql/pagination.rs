@@ -6,7 +6,7 @@
 //! [`object!`](crate::graphql::declare::object) call.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use async_graphql::parser::types::Field;
 use async_graphql::{Context, ContextSelectionSet, Object, Positioned, SimpleObject, TypeName};
@@ -584,9 +584,23 @@ where
     let plan = ObjectPlan::<N>::of(ctx, field)?;
     // The key `load_linked` memoizes the relation under.
     let key: MemoKey = (relation.name.into(), wanted.bits());
+    // The rows loaded for the last parent group met: the siblings of a
+    // selection are mostly of one group. Its allocation is held (`Weak`),
+    // so no other group can take its address.
+    type Last<P, N> = Option<(Weak<Group<P>>, Arc<LinkedRows<N>>)>;
+    let last: Mutex<Last<P::Model, N::Model>> = Mutex::new(None);
     Some(Box::new(move |parent: &P, out: &mut Vec<u8>| {
         let parents = parent.group();
-        let Some(linked) = parents.peek::<LinkedRows<N::Model>>(&key) else { return false };
+        let Ok(mut last) = last.lock() else { return false };
+        let linked = match &*last {
+            Some((group, linked)) if std::ptr::eq(group.as_ptr(), Arc::as_ptr(parents)) => linked.clone(),
+            _ => {
+                let Some(linked) = parents.peek::<LinkedRows<N::Model>>(&key) else { return false };
+                *last = Some((Arc::downgrade(parents), linked.clone()));
+                linked
+            }
+        };
+        drop(last);
         let Ok(Some(found)) = relation.key_of(parents, parent.index()) else { return false };
         let Some(&(start, _)) = linked.ranges.get(&found) else { return false };
         plan.write(&N::new(linked.group.clone(), start), out)

@@ -167,11 +167,55 @@ where
     Some(read.map_err(|e| DbErr::Type(format!("column {position}: {e}"))))
 }
 
+/// An `int8` cell of a PostgreSQL row in binary format (as every prepared
+/// statement's row is), read from its 8 bytes: sqlx's decoder reads integers
+/// of any width through a copy. `Some(None)` for NULL; `None` for anything
+/// else (text format, another width, another backend), which goes to sqlx.
+#[inline]
+fn int8(row: &QueryResult, position: usize) -> Option<Option<i64>> {
+    use sea_orm::sqlx::postgres::PgValueFormat;
+    use sea_orm::sqlx::{Row, ValueRef};
+    let value = row.try_as_pg_row()?.try_get_raw(position).ok()?;
+    if value.is_null() {
+        return Some(None);
+    }
+    if value.format() != PgValueFormat::Binary {
+        return None;
+    }
+    let bytes: [u8; 8] = value.as_bytes().ok()?.try_into().ok()?;
+    Some(Some(i64::from_be_bytes(bytes)))
+}
+
+impl Cell for i64 {
+    const STAND_IN: StandIn<Self> = Some(|| 0);
+    const KEY: Option<fn(&Self) -> Option<i64>> = Some(|v| Some(*v));
+
+    #[inline]
+    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
+        match int8(row, position) {
+            Some(Some(value)) => Ok(value),
+            // NULL, too, is left to sqlx, which says why it cannot be read.
+            _ => decode(row, position).unwrap_or_else(|| row.try_get_by_index(position)),
+        }
+    }
+}
+
+impl Cell for Option<i64> {
+    const STAND_IN: StandIn<Self> = Some(|| None);
+    const KEY: Option<fn(&Self) -> Option<i64>> = Some(|v| *v);
+
+    #[inline]
+    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
+        match int8(row, position) {
+            Some(value) => Ok(value),
+            None => decode(row, position).unwrap_or_else(|| row.try_get_by_index(position)),
+        }
+    }
+}
+
 sqlx_cell!(
-    i64 => Some(|| 0); key |v| Some(*v),
     i32 => Some(|| 0),
     String => Some(String::new),
-    Option<i64> => Some(|| None); key |v| *v,
     Option<i32> => Some(|| None),
     Option<String> => Some(|| None),
     Option<chrono::NaiveDate> => Some(|| None),

@@ -1,10 +1,10 @@
 //! Fields written straight from the row.
 //!
 //! Resolving a field through async-graphql goes through its generated
-//! dispatch, a future per field, a [`Value`] built and then written: some
-//! 900 instructions for a field that reads one column, which is most of
-//! what a large nested answer (Q1: 10,000 fundings, their amounts and
-//! funders) costs. A field [`object!`](crate::graphql::declare::object)
+//! dispatch, a future per field, an [`async_graphql::Value`] built and
+//! then written: some 900 instructions for a field that reads one column,
+//! which was most of what a large nested answer (Q1: 10,000 fundings,
+//! their amounts and funders) cost. A field [`object!`](crate::graphql::declare::object)
 //! declares as a column field is also given a [`Writer`], worked out once
 //! for the selection (its arguments read, the sub-selection of an object
 //! value planned) and then run for every row: it calls the same body the

@@ -471,6 +471,12 @@ struct LinkedRows<M> {
     ranges: HashMap<i64, (usize, usize)>,
 }
 
+/// What a relation loaded whole with the `wanted` columns is kept under in
+/// its parents' group: [`load_linked`] loads it there, a to-one writer reads it.
+fn linked_key<P>(relation: &Relation<P>, wanted: Wanted) -> MemoKey {
+    (relation.name.into(), wanted.bits())
+}
+
 /// Loads a relation for the whole parent group once, with the columns the
 /// field's selection reads; `distinct` drops rows repeated under one
 /// parent (a funder funding a project twice).
@@ -488,7 +494,7 @@ where
     let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx.field().selection_set(), None))?;
     let parents = parent.group();
     let linked = parents
-        .once((relation.name.into(), wanted.bits()), || async {
+        .once(linked_key(relation, wanted), || async {
             let keys = relation.keys(parents)?;
             let fetched = sql::fetch_related::<N::Entity>(db, &relation.path, &keys, None, wanted).await?;
             let mut rows: Vec<N::Model> = Vec::with_capacity(fetched.rows.len());
@@ -582,8 +588,7 @@ where
     let ctx_field = ctx.with_field(field);
     let wanted = wanted_once::<N>(&ctx_field, || wanted::<N>(ctx_field.field().selection_set(), None)).ok()?;
     let plan = ObjectPlan::<N>::of(ctx, field)?;
-    // The key `load_linked` memoizes the relation under.
-    let key: MemoKey = (relation.name.into(), wanted.bits());
+    let key = linked_key(relation, wanted);
     // The rows loaded for the last parent group met: the siblings of a
     // selection are mostly of one group. Its allocation is held (`Weak`),
     // so no other group can take its address.

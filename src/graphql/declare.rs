@@ -216,85 +216,65 @@ macro_rules! object {
     // ---- node fields ----
 
     // A column field whose body may fail.
-    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] $methods:tt $reads:tt
         $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident() reads($($col:ident),* $(,)?) -> ApiResult<$ret:ty> $body:block
         $($rest:tt)*
     ) => {
-        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
-            async fn $name(&self) -> $crate::error::ApiResult<$ret> {
-                let group = &self.group;
-                let row = &group.rows()[self.index];
-                $(
-                    if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
-                        return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
-                    }
-                    let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
-                )*
-                $body
-            }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
-            fn prepare<'a>(
-                ctx: &async_graphql::ContextSelectionSet<'a>,
-                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
-            ) -> Option<$crate::graphql::direct::Writer<$object>> {
-                fn value(this: &$object) -> $crate::error::ApiResult<$ret> {
-                    let group = &this.group;
-                    let row = &group.rows()[this.index];
-                    $(
-                        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
-                            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
-                        }
-                        let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
-                    )*
-                    $body
-                }
-                let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
-                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this) {
-                    Ok(value) => $crate::graphql::direct::Json::write(&value, &plan, out),
-                    Err(_) => false,
-                }))
-            }
-            prepare as $crate::graphql::direct::Prepare<$object>
-        }))] $($rest)*);
+        $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [] ($($col),*) -> $ret $body
+            $($rest)*);
     };
 
     // A column field.
-    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] $methods:tt $reads:tt
         $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident() reads($($col:ident),* $(,)?) -> $ret:ty $body:block
         $($rest:tt)*
     ) => {
+        $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [] ($($col),*) -> $ret { Ok($body) }
+            $($rest)*);
+    };
+
+    // A column field in the language asked for.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] $methods:tt $reads:tt
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident($lang:ident) reads($($col:ident),* $(,)?) -> $ret:ty $body:block
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [$lang] ($($col),*) -> $ret { Ok($body) }
+            $($rest)*);
+    };
+
+    // Every column field: its resolver, the columns it reads and its writer
+    // (`src/graphql/direct.rs`), the body (returning `ApiResult`) run by both.
+    (@column $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
+        [$($attr:tt)*] $name:ident [$($lang:ident)?] ($($col:ident),*) -> $ret:ty $body:block
+        $($rest:tt)*
+    ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
-            async fn $name(&self) -> $crate::error::ApiResult<$ret> {
-                let group = &self.group;
-                let row = &group.rows()[self.index];
+            $($attr)*
+            async fn $name(
+                &self,
                 $(
-                    if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
-                        return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
-                    }
-                    let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
-                )*
-                Ok($body)
+                    ctx: &async_graphql::Context<'_>,
+                    #[graphql(desc = "The language to answer in; the request's `Accept-Language` by default.")]
+                    $lang: Option<$crate::graphql::lang::Lang>,
+                )?
+            ) -> $crate::error::ApiResult<$ret> {
+                $(let $lang = $crate::graphql::context::lang(ctx, $lang);)?
+                $crate::graphql::declare::object!(@value self [$object $module $name] ($($col),*) $body)
             }
         ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
             fn prepare<'a>(
                 ctx: &async_graphql::ContextSelectionSet<'a>,
                 field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
             ) -> Option<$crate::graphql::direct::Writer<$object>> {
-                fn value(this: &$object) -> $crate::error::ApiResult<$ret> {
-                    let group = &this.group;
-                    let row = &group.rows()[this.index];
-                    $(
-                        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
-                            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
-                        }
-                        let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
-                    )*
-                    Ok($body)
+                fn value(this: &$object $(, $lang: $crate::graphql::lang::Lang)?) -> $crate::error::ApiResult<$ret> {
+                    $crate::graphql::declare::object!(@value this [$object $module $name] ($($col),*) $body)
                 }
+                $(let $lang = $crate::graphql::context::field_lang(ctx, field)?;)?
                 let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
-                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this) {
+                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this $(, $lang)?) {
                     Ok(value) => $crate::graphql::direct::Json::write(&value, &plan, out),
                     Err(_) => false,
                 }))
@@ -303,56 +283,19 @@ macro_rules! object {
         }))] $($rest)*);
     };
 
-    // A column field in the language asked for.
-    (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident($lang:ident) reads($($col:ident),* $(,)?) -> $ret:ty $body:block
-        $($rest:tt)*
-    ) => {
-        $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
-            $(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?
-            async fn $name(
-                &self,
-                ctx: &async_graphql::Context<'_>,
-                #[graphql(desc = "The language to answer in; the request's `Accept-Language` by default.")]
-                lang: Option<$crate::graphql::lang::Lang>,
-            ) -> $crate::error::ApiResult<$ret> {
-                let $lang = $crate::graphql::context::lang(ctx, lang);
-                let group = &self.group;
-                let row = &group.rows()[self.index];
-                $(
-                    if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
-                        return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
-                    }
-                    let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
-                )*
-                Ok($body)
+    // A column field's body over `$this`'s row: the columns it names, each
+    // checked to hold a value (not a stand-in), and nothing else.
+    (@value $this:ident [$object:ident $module:ident $name:ident] ($($col:ident),*) $body:block) => {{
+        let group = &$this.group;
+        let row = &group.rows()[$this.index];
+        $(
+            if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
+                return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
-            fn prepare<'a>(
-                ctx: &async_graphql::ContextSelectionSet<'a>,
-                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
-            ) -> Option<$crate::graphql::direct::Writer<$object>> {
-                fn value(this: &$object, $lang: $crate::graphql::lang::Lang) -> $crate::error::ApiResult<$ret> {
-                    let group = &this.group;
-                    let row = &group.rows()[this.index];
-                    $(
-                        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, entity::$module::POSITIONS.$col) {
-                            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), stringify!($col)));
-                        }
-                        let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
-                    )*
-                    Ok($body)
-                }
-                let lang = $crate::graphql::context::field_lang(ctx, field)?;
-                let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
-                Some(Box::new(move |this: &$object, out: &mut Vec<u8>| match value(this, lang) {
-                    Ok(value) => $crate::graphql::direct::Json::write(&value, &plan, out),
-                    Err(_) => false,
-                }))
-            }
-            prepare as $crate::graphql::direct::Prepare<$object>
-        }))] $($rest)*);
-    };
+            let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
+        )*
+        $body
+    }};
 
     // A field batched over the siblings, reading no column but the id.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]

@@ -171,52 +171,10 @@ impl<T: Json> Json for Vec<T> {
     }
 }
 
-impl Json for &str {
-    type Plan = ();
-
-    fn plan(_: &ContextSelectionSet<'_>, _: &Positioned<Field>) -> Option<()> {
-        Some(())
-    }
-
-    fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-        render::write_str(out, self).is_ok()
-    }
-}
-
-impl Json for String {
-    type Plan = ();
-
-    fn plan(_: &ContextSelectionSet<'_>, _: &Positioned<Field>) -> Option<()> {
-        Some(())
-    }
-
-    fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-        render::write_str(out, self).is_ok()
-    }
-}
-
-/// Integers, written as async-graphql writes their number.
-macro_rules! number_json {
-    ($($ty:ty),+ $(,)?) => {$(
-        impl Json for $ty {
-            type Plan = ();
-
-            fn plan(_: &ContextSelectionSet<'_>, _: &Positioned<Field>) -> Option<()> {
-                Some(())
-            }
-
-            fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-                serde_json::to_writer(out, self).is_ok()
-            }
-        }
-    )+};
-}
-
-number_json!(i32, i64);
-
-/// Enums, written by the name async-graphql gives their value.
-macro_rules! enum_json {
-    ($($ty:ty),+ $(,)?) => {$(
+/// Leaf values (no selection of their own): `$write` writes `$value` at
+/// the end of `$out`, true when it could.
+macro_rules! leaf_json {
+    ($($ty:ty),+ => |$value:ident, $out:ident| $write:expr) => {$(
         impl $crate::graphql::direct::Json for $ty {
             type Plan = ();
 
@@ -227,15 +185,31 @@ macro_rules! enum_json {
                 Some(())
             }
 
-            fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-                let items = <$ty as async_graphql::resolver_utils::EnumType>::items();
-                match items.iter().find(|item| item.value == *self) {
-                    Some(item) => $crate::graphql::render::write_str(out, item.name).is_ok(),
-                    None => false,
-                }
+            fn write(&self, _: &(), $out: &mut Vec<u8>) -> bool {
+                let $value = self;
+                $write
             }
         }
     )+};
+}
+pub(crate) use leaf_json;
+
+leaf_json!(&str, String => |text, out| render::write_str(out, text).is_ok());
+
+// Integers, written as async-graphql writes their number.
+leaf_json!(i32, i64 => |number, out| serde_json::to_writer(out, number).is_ok());
+
+/// Enums, written by the name async-graphql gives their value.
+macro_rules! enum_json {
+    ($($ty:ty),+ $(,)?) => {
+        $crate::graphql::direct::leaf_json!($($ty),+ => |value, out| {
+            let items = <Self as async_graphql::resolver_utils::EnumType>::items();
+            match items.iter().find(|item| item.value == *value) {
+                Some(item) => $crate::graphql::render::write_str(out, item.name).is_ok(),
+                None => false,
+            }
+        });
+    };
 }
 pub(crate) use enum_json;
 
@@ -271,37 +245,16 @@ enum_json!(
     entity::enums::FundingStatus,
 );
 
-/// Scalars, written as the value they resolve to.
-macro_rules! scalar_json {
-    ($($ty:ty),+ $(,)?) => {$(
-        impl Json for $ty {
-            type Plan = ();
+// Scalars, written as the value they resolve to.
+leaf_json!(
+    async_graphql::ID,
+    crate::graphql::scalar::Date,
+    crate::graphql::scalar::DateTimeUtc
+    => |scalar, out| render::write_value(out, &ScalarType::to_value(scalar)).is_ok()
+);
 
-            fn plan(_: &ContextSelectionSet<'_>, _: &Positioned<Field>) -> Option<()> {
-                Some(())
-            }
-
-            fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-                render::write_value(out, &ScalarType::to_value(self)).is_ok()
-            }
-        }
-    )+};
-}
-
-scalar_json!(async_graphql::ID, crate::graphql::scalar::Date, crate::graphql::scalar::DateTimeUtc);
-
-/// A decimal resolves to its text: written as it stands, not copied into a value first.
-impl Json for crate::graphql::scalar::Decimal {
-    type Plan = ();
-
-    fn plan(_: &ContextSelectionSet<'_>, _: &Positioned<Field>) -> Option<()> {
-        Some(())
-    }
-
-    fn write(&self, _: &(), out: &mut Vec<u8>) -> bool {
-        render::write_str(out, &self.0).is_ok()
-    }
-}
+// A decimal resolves to its text: written as it stands, not copied into a value first.
+leaf_json!(crate::graphql::scalar::Decimal => |decimal, out| render::write_str(out, &decimal.0).is_ok());
 
 /// Written as async-graphql resolves it (through its JSON value).
 impl<T: serde::Serialize + Send + Sync> Json for async_graphql::Json<T> {

@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::lang::Lang;
 use crate::graphql::node::Wanted;
+use crate::graphql::render::Loans;
 use crate::replicas::Replicas;
 
 /// Per-request data: the counting connection, the caller's language and
@@ -33,6 +34,8 @@ pub struct RequestData {
     /// Whether objects are written as JSON text where they resolve
     /// ([`crate::graphql::render`]); decided at the first object.
     pub writes_text: OnceLock<bool>,
+    /// The text of the objects being written, lent to their fields' values.
+    pub loans: Loans,
     /// Where the operation's writes stand, for a timeout to tell the truth.
     pub writes: Arc<Writes>,
 }

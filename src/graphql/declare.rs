@@ -625,9 +625,9 @@ macro_rules! object {
                 #[graphql(desc = "Return the last n results (1–100).")] last: Option<i32>,
                 #[graphql(desc = "Return results before this cursor.")] before: Option<String>,
                 $($params)*
-            ) -> $crate::error::ApiResult<$crate::graphql::pagination::Connection<$n>> {
+            ) -> $crate::error::ApiResult<$crate::graphql::inline::Inline<$crate::graphql::pagination::Connection<$n>>> {
                 let paging = $crate::graphql::window::Paging { first, after, last, before };
-                $($function)*(ctx, self, paging, $($args)*)
+                $($function)*(ctx, self, paging, $($args)*).map($crate::graphql::inline::Inline)
             }
         ] $($after)*);
     };

@@ -10,15 +10,17 @@
 //! `resolve_field` directly: no allocation per field, same values, same
 //! errors, same order.
 //!
-//! Boxing still happens at every connection (their objects keep
-//! async-graphql's resolution), which is what keeps these nested futures of
-//! finite size: an object type cannot reach itself through [`Inline`] fields
-//! alone, or the build fails.
+//! Connections are [`Inline`] too. Boxing happens once per
+//! [`List`](crate::graphql::list::List), which is what keeps these nested futures
+//! of finite size: an object type cannot reach itself through [`Inline`]
+//! fields alone, or the build fails.
 //!
 //! Unless the request's document names a response key twice, the objects
 //! are written as JSON text as their fields resolve, not gathered into maps
 //! ([`crate::graphql::render`]); a field with a writer
-//! ([`crate::graphql::direct`]) is written without being resolved.
+//! ([`crate::graphql::direct`]) is written without being resolved, and the
+//! value of any other field is written in its object's text, lent to it
+//! ([`render::Loans`]).
 //!
 //! This skips the hooks of schema extensions, so it runs only on the fast
 //! path, which is off whenever an extension is installed (see
@@ -32,12 +34,14 @@ use std::sync::Arc;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::resolver_utils::ContainerType;
-use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value, registry};
+use async_graphql::{
+    ContextSelectionSet, Name, OutputType, Positioned, QueryPathNode, ServerError, ServerResult, Value, registry,
+};
 use smallvec::SmallVec;
 
 use crate::graphql::context::RequestData;
 use crate::graphql::direct::{Direct, Json, ObjectPlan, Writer};
-use crate::graphql::render;
+use crate::graphql::render::{self, Loans};
 
 /// A value whose object is resolved in place; in the schema, the same type as `T`.
 pub struct Inline<T>(pub T);
@@ -113,11 +117,98 @@ async fn object<'a, T: ContainerType + Direct + 'static>(
     collect(ctx, root, &ctx.item.node, &mut fields)?;
     if text {
         let writers = writers(ctx, &fields, root.introspection_type_name() == T::type_name());
+        if let Some(mut lent) = Borrowed::of(ctx) {
+            let written = write_fields(ctx, root, &fields, &writers, &mut lent.text).await;
+            return lent.give_back(written);
+        }
         let mut out = Vec::with_capacity(128);
         write_fields(ctx, root, &fields, &writers, &mut out).await?;
         return Ok(render::text(out));
     }
     resolve_fields(ctx, root, &fields).await
+}
+
+/// The text an object lent to the value at `ctx`, the value of one of its
+/// fields ([`render::Loans`]), taken out to be written in.
+struct Borrowed<'r> {
+    loans: &'r Loans,
+    key: usize,
+    text: Vec<u8>,
+    start: usize,
+}
+
+impl<'r> Borrowed<'r> {
+    /// The text lent to the value at `ctx`, if its object lent it any.
+    fn of(ctx: &ContextSelectionSet<'r>) -> Option<Self> {
+        let request = ctx.data::<RequestData>().ok()?;
+        let key = place_key(ctx.path_node.as_ref()?.parent?);
+        let text = request.loans.take(key)?;
+        Some(Borrowed { loans: &request.loans, key, start: text.len(), text })
+    }
+
+    /// Gives the text back to its lender, with the value written at its
+    /// end, or as it was lent if writing failed (the value is then left
+    /// to the lender, a `null` or an error).
+    fn give_back(mut self, written: ServerResult<()>) -> ServerResult<Value> {
+        if written.is_err() {
+            self.text.truncate(self.start);
+        }
+        self.loans.lend(self.key, std::mem::take(&mut self.text));
+        written.map(|()| render::written_in_place())
+    }
+}
+
+/// The key text is lent under: the address of the lender's place in the
+/// response, which its fields' values see as their place's parent. No
+/// other place can have that address while the lender is resolving one
+/// of its fields.
+fn place_key(node: &QueryPathNode<'_>) -> usize {
+    std::ptr::from_ref(node) as usize
+}
+
+/// A loan of an object's text for one field's value; should the value
+/// never finish (its request dropped), the loan ends with it.
+struct Loan<'r> {
+    loans: &'r Loans,
+    key: usize,
+    ended: bool,
+}
+
+impl Loan<'_> {
+    /// The text back, with whatever the value wrote in it.
+    fn end(mut self) -> Option<Vec<u8>> {
+        self.ended = true;
+        self.loans.take(self.key)
+    }
+}
+
+impl Drop for Loan<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.loans.take(self.key);
+        }
+    }
+}
+
+/// [`field_value`], with `out` lent to the value, which may write itself
+/// at its end and answer [`render::written_in_place`].
+async fn lent_field_value<'a, T: ContainerType + ?Sized>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    field: &'a Positioned<Field>,
+    out: &mut Vec<u8>,
+) -> ServerResult<Option<Value>> {
+    let (Ok(request), Some(node)) = (ctx.data::<RequestData>(), ctx.path_node.as_ref()) else {
+        return Ok(field_value(ctx, root, field).await);
+    };
+    let key = place_key(node);
+    request.loans.lend(key, std::mem::take(out));
+    let loan = Loan { loans: &request.loans, key, ended: false };
+    let value = field_value(ctx, root, field).await;
+    *out = loan
+        .end()
+        .ok_or_else(|| ServerError::new("the text of an object was lent and not given back", Some(field.pos)))?;
+    Ok(value)
 }
 
 /// The writer of each field of a selection, when it has one
@@ -158,18 +249,24 @@ fn writers<T: Direct + OutputType + 'static>(
     writers
 }
 
-/// Resolves the items of a list in order, each in place; the fields an
-/// item's selection asks for are worked out once per run of items of one
-/// type, not once per item; `text`: written as JSON.
+/// Resolves the items of a list in order, each in place; `text`: written
+/// as JSON, in the text lent by the list's object if it lent any.
 pub async fn list<'a, T: ContainerType + Direct + 'static>(
     ctx: &ContextSelectionSet<'a>,
     items: &'a [T],
     text: bool,
 ) -> ServerResult<Value> {
-    let mut out = Vec::new();
-    let mut values = Vec::with_capacity(if text { 0 } else { items.len() });
+    if text {
+        if let Some(mut lent) = Borrowed::of(ctx) {
+            let written = write_list(ctx, items, &mut lent.text).await;
+            return lent.give_back(written);
+        }
+        let mut out = Vec::new();
+        write_list(ctx, items, &mut out).await?;
+        return Ok(render::text(out));
+    }
+    let mut values = Vec::with_capacity(items.len());
     let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-    let mut writers: Arc<Writers<T>> = Arc::default();
     let mut fields_of: Option<Cow<'static, str>> = None;
     for (index, item) in items.iter().enumerate() {
         let ctx_index = ctx.with_index(index);
@@ -179,35 +276,50 @@ pub async fn list<'a, T: ContainerType + Direct + 'static>(
         if fields_of.as_deref() != Some(&*type_name) {
             fields.clear();
             collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
-            if text {
-                writers = self::writers(ctx, &fields, *type_name == *T::type_name());
-            }
             fields_of = Some(type_name);
-        }
-        if text {
-            out.push(if index == 0 { b'[' } else { b',' });
-            write_fields(&ctx_index, item, &fields, &writers, &mut out)
-                .await
-                .map_err(|e| ctx_index.set_error_path(e))?;
-            if index == 0 {
-                // Items of a page are alike: room for the rest at the first's
-                // size, instead of doubling the buffer (and copying it) as it
-                // fills; at most 1 MiB, should the first be unlike the rest.
-                out.reserve(Ord::min(out.len() * (items.len() - 1), 1 << 20) + 1);
-            }
-            continue;
         }
         let value = resolve_fields(&ctx_index, item, &fields).await;
         values.push(value.map_err(|e| ctx_index.set_error_path(e))?);
     }
-    if text {
-        if out.is_empty() {
-            out.push(b'[');
-        }
-        out.push(b']');
-        return Ok(render::text(out));
-    }
     Ok(Value::List(values))
+}
+
+/// Writes the items of a list as a JSON array at the end of `out`; the
+/// fields an item's selection asks for, and their writers, are worked out
+/// once per run of items of one type, not once per item.
+async fn write_list<'a, T: ContainerType + Direct + 'static>(
+    ctx: &ContextSelectionSet<'a>,
+    items: &'a [T],
+    out: &mut Vec<u8>,
+) -> ServerResult<()> {
+    let start = out.len();
+    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+    let mut writers: Arc<Writers<T>> = Arc::default();
+    let mut fields_of: Option<Cow<'static, str>> = None;
+    out.push(b'[');
+    for (index, item) in items.iter().enumerate() {
+        let ctx_index = ctx.with_index(index);
+        let type_name = item.introspection_type_name();
+        if fields_of.as_deref() != Some(&*type_name) {
+            fields.clear();
+            collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
+            writers = self::writers(ctx, &fields, *type_name == *T::type_name());
+            fields_of = Some(type_name);
+        }
+        if index > 0 {
+            out.push(b',');
+        }
+        write_fields(&ctx_index, item, &fields, &writers, out).await.map_err(|e| ctx_index.set_error_path(e))?;
+        if index == 0 {
+            // Items of a page are alike: room for the rest at the first's
+            // size, instead of doubling the buffer (and copying it) as it
+            // fills; at most 1 MiB more, should the first be unlike the rest.
+            let first = out.len() - start;
+            out.reserve(Ord::min(first * (items.len() - 1), 1 << 20) + 1);
+        }
+    }
+    out.push(b']');
+    Ok(())
 }
 
 async fn resolve_fields<'a, T: ContainerType + ?Sized>(
@@ -246,7 +358,8 @@ async fn field_value<'a, T: ContainerType + ?Sized>(
 /// [`resolve_fields`], writing the object as JSON text at the end of `out`
 /// (`null` when no field could be resolved, as the map would be). A field
 /// with a writer is written by it; should the writer fail, the field is
-/// resolved instead, for the same value or error.
+/// resolved instead, for the same value or error. A resolved field's value
+/// is handed `out` to write itself in ([`lent_field_value`]).
 async fn write_fields<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
@@ -257,22 +370,26 @@ async fn write_fields<'a, T: ContainerType>(
     let start = out.len();
     let mut written = 0;
     for (i, &field) in fields.iter().enumerate() {
-        let writer = writers.get(i).and_then(Option::as_ref);
         let unwritten = out.len();
         let not_json = |e| ServerError::new(format!("a value could not be written as JSON: {e}"), Some(field.pos));
-        if let Some((key, writer)) = writer {
-            out.push(if written == 0 { b'{' } else { b',' });
+        out.push(if written == 0 { b'{' } else { b',' });
+        if let Some((key, writer)) = writers.get(i).and_then(Option::as_ref) {
             out.extend_from_slice(key);
             if writer(root, out) {
                 written += 1;
                 continue;
             }
-            out.truncate(unwritten);
+            out.truncate(unwritten + 1);
         }
-        let Some(value) = field_value(ctx, root, field).await else { continue };
-        out.push(if written == 0 { b'{' } else { b',' });
-        render::write_field(out, field, &value).map_err(not_json)?;
-        written += 1;
+        render::write_key(out, &field.node.response_key().node).map_err(not_json)?;
+        match lent_field_value(ctx, root, field, out).await? {
+            None => out.truncate(unwritten),
+            Some(value) if render::is_written_in_place(&value) => written += 1,
+            Some(value) => {
+                render::write_value(out, &value).map_err(not_json)?;
+                written += 1;
+            }
+        }
     }
     if written == 0 {
         out.truncate(start);

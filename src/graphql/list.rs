@@ -11,6 +11,7 @@
 //! [`crate::graphql::Executor`]) the list is async-graphql's own.
 
 use std::borrow::Cow;
+use std::pin::Pin;
 
 use async_graphql::parser::types::Field;
 use async_graphql::resolver_utils::{ContainerType, resolve_list};
@@ -45,7 +46,14 @@ impl<T: ContainerType + Direct + 'static> OutputType for List<T> {
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         match inline::resolution(ctx) {
             Resolution::Standard => resolve_list(ctx, field, &self.0, Some(self.0.len())).await,
-            Resolution::InPlace { text } => inline::list(ctx, &self.0, text).await,
+            // Boxed, its type erased: through a list an object type may
+            // reach itself again (a partner's agreements' partner), and a
+            // future holding its own type has no size.
+            Resolution::InPlace { text } => {
+                let list: Pin<Box<dyn Future<Output = ServerResult<Value>> + Send + '_>> =
+                    Box::pin(inline::list(ctx, &self.0, text));
+                list.await
+            }
         }
     }
 }

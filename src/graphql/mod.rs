@@ -230,6 +230,7 @@ impl Executor {
                 fast: self.fast,
                 fields: Default::default(),
                 writes_text: Default::default(),
+                loans: Default::default(),
                 writes: Default::default(),
             },
             db,

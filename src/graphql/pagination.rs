@@ -82,6 +82,14 @@ impl<N: NodeType> TypeName for Connection<N> {
     }
 }
 
+/// A connection is resolved field by field, in place
+/// ([`crate::graphql::inline::Inline`]); its nodes are written there.
+impl<N: NodeType> Direct for Connection<N> {
+    fn writer<'a>(_: &ContextSelectionSet<'a>, _: &'a Positioned<Field>) -> Option<Writer<Self>> {
+        None
+    }
+}
+
 /// One result of a connection with its cursor.
 pub struct Edge<N> {
     cursor: String,

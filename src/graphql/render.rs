@@ -17,14 +17,20 @@
 //! object. Written text cannot be merged, so a request whose document
 //! repeats a key anywhere keeps the tree ([`writes_text`]).
 //!
+//! An object being written lends its text to the value of the field it is
+//! resolving ([`Loans`]): a list or an object in place writes itself at the
+//! end of it and answers [`written_in_place`], instead of writing text of
+//! its own for the object to copy. Without loans, each funding of Q1 was
+//! copied once for every level above it, into memory never touched before.
+//!
 //! A result holding written text is serialised with [`response_json`] (the
 //! HTTP and WebSocket transports do); async-graphql's own `Serialize` would
 //! write it as an array of bytes.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
+use async_graphql::parser::types::{FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Positioned, Value};
 
 /// A document's fragments, by name.
@@ -33,6 +39,42 @@ pub type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 /// Pre-written JSON text, standing in for the object (or list) it renders.
 pub fn text(json: Vec<u8>) -> Value {
     Value::Binary(json.into())
+}
+
+/// What a value written in place in lent text ([`Loans`]) answers: empty
+/// text, which no written value is (the shortest JSON text is one byte).
+pub fn written_in_place() -> Value {
+    Value::Binary(Default::default())
+}
+
+/// Whether `value` says it was written in place ([`written_in_place`]).
+pub fn is_written_in_place(value: &Value) -> bool {
+    matches!(value, Value::Binary(json) if json.is_empty())
+}
+
+/// The text of the objects of one request being written, each lent to the
+/// value of the field its object is resolving, under a key that lender and
+/// borrower both know ([`crate::graphql::inline`]: the address of the
+/// lending object's place in the response, alive and its own for as long
+/// as the loan lasts).
+#[derive(Default)]
+pub struct Loans(Mutex<Vec<(usize, Vec<u8>)>>);
+
+impl Loans {
+    /// Lends `text` under `key`.
+    pub fn lend(&self, key: usize, text: Vec<u8>) {
+        if let Ok(mut loans) = self.0.lock() {
+            loans.push((key, text));
+        }
+    }
+
+    /// The text lent under `key`, if any, taken out (to be lent again or
+    /// taken back by its lender).
+    pub fn take(&self, key: usize) -> Option<Vec<u8>> {
+        let mut loans = self.0.lock().ok()?;
+        let at = loans.iter().position(|(lent, _)| *lent == key)?;
+        Some(loans.swap_remove(at).1)
+    }
 }
 
 /// The bytes a JSON string cannot hold as they are: control characters,
@@ -73,7 +115,10 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
         Value::Number(number) => serde_json::to_writer(&mut *out, number)?,
         Value::String(text) => write_str(out, text)?,
         Value::Enum(name) => write_str(out, name)?,
-        Value::Binary(json) => out.extend_from_slice(json),
+        Value::Binary(json) => {
+            debug_assert!(!json.is_empty(), "a value written in place reached a value of its parent");
+            out.extend_from_slice(json)
+        }
         Value::List(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -116,12 +161,6 @@ const NAME_BYTE: [bool; 256] = {
     }
     table
 };
-
-/// Writes a document field's `"key":value` (its alias or its name).
-pub fn write_field(out: &mut Vec<u8>, field: &Positioned<Field>, value: &Value) -> serde_json::Result<()> {
-    write_key(out, &field.node.response_key().node)?;
-    write_value(out, value)
-}
 
 /// `"key":` as [`write_key`] writes it, to be written again and again.
 pub fn rendered_key(key: &str) -> serde_json::Result<Vec<u8>> {
@@ -306,22 +345,10 @@ mod tests {
     /// document gives one, but a field can be built by hand) is escaped.
     #[test]
     fn field_keys_are_escaped_unless_plain_names() {
-        use async_graphql::Pos;
-        let field = |alias: &str| {
-            Positioned::new(
-                Field {
-                    alias: Some(Positioned::new(Name::new(alias), Pos::default())),
-                    name: Positioned::new(Name::new("name"), Pos::default()),
-                    arguments: Vec::new(),
-                    directives: Vec::new(),
-                    selection_set: Positioned::new(SelectionSet::default(), Pos::default()),
-                },
-                Pos::default(),
-            )
-        };
         let written = |alias: &str| {
             let mut out = Vec::new();
-            write_field(&mut out, &field(alias), &Value::from(1)).expect("written");
+            write_key(&mut out, alias).expect("written");
+            write_value(&mut out, &Value::from(1)).expect("written");
             String::from_utf8(out).expect("UTF-8")
         };
         assert_eq!(written("name_2"), r#""name_2":1"#);

@@ -66,7 +66,7 @@ impl<T: ContainerType + Direct + 'static> OutputType for Inline<T> {
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         match resolution(ctx) {
             Resolution::Standard => self.0.resolve(ctx, field).await,
-            Resolution::InPlace { text } => object(ctx, &self.0, text).await,
+            Resolution::InPlace { text, request } => object(ctx, &self.0, text, request).await,
         }
     }
 }
@@ -85,21 +85,23 @@ impl<T: Direct + OutputType + Send + Sync + 'static> Json for Inline<T> {
 }
 
 /// How this request's objects resolve.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resolution {
+#[derive(Clone, Copy)]
+pub enum Resolution<'a> {
     /// By async-graphql, off the fast path (see [`crate::graphql::Executor`]).
     Standard,
     /// In place, and written as JSON text unless the document names a
-    /// response key twice ([`render::writes_text`]).
-    InPlace { text: bool },
+    /// response key twice ([`render::writes_text`]); `request`: the
+    /// request's data, looked up once here rather than by every object.
+    InPlace { text: bool, request: &'a RequestData },
 }
 
 /// How the objects of the field being resolved resolve.
-pub fn resolution(ctx: &ContextSelectionSet<'_>) -> Resolution {
+pub fn resolution<'a>(ctx: &ContextSelectionSet<'a>) -> Resolution<'a> {
     match ctx.data::<RequestData>() {
         Ok(request) if request.fast && ctx.schema_env.custom_directives.is_empty() => {
             let operation = &ctx.query_env.operation.node.selection_set.node;
-            Resolution::InPlace { text: render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation) }
+            let text = render::writes_text(&request.writes_text, &ctx.query_env.fragments, operation);
+            Resolution::InPlace { text, request }
         }
         _ => Resolution::Standard,
     }
@@ -111,18 +113,19 @@ async fn object<'a, T: ContainerType + Direct + 'static>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
     text: bool,
+    request: &'a RequestData,
 ) -> ServerResult<Value> {
     // On the stack for the usual few fields: one object of many thousands.
     let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
     collect(ctx, root, &ctx.item.node, &mut fields)?;
     if text {
-        let writers = writers(ctx, &fields, root.introspection_type_name() == T::type_name());
-        if let Some(mut lent) = Borrowed::of(ctx) {
-            let written = write_fields(ctx, root, &fields, &writers, &mut lent.text).await;
+        let writers = writers(ctx, &fields, root.introspection_type_name() == T::type_name(), request);
+        if let Some(mut lent) = Borrowed::of(ctx, request) {
+            let written = write_fields(ctx, root, &fields, &writers, &mut lent.text, request).await;
             return lent.give_back(written);
         }
         let mut out = Vec::with_capacity(128);
-        write_fields(ctx, root, &fields, &writers, &mut out).await?;
+        write_fields(ctx, root, &fields, &writers, &mut out, request).await?;
         return Ok(render::text(out));
     }
     resolve_fields(ctx, root, &fields).await
@@ -139,8 +142,7 @@ struct Borrowed<'r> {
 
 impl<'r> Borrowed<'r> {
     /// The text lent to the value at `ctx`, if its object lent it any.
-    fn of(ctx: &ContextSelectionSet<'r>) -> Option<Self> {
-        let request = ctx.data::<RequestData>().ok()?;
+    fn of(ctx: &ContextSelectionSet<'_>, request: &'r RequestData) -> Option<Self> {
         let key = place_key(ctx.path_node.as_ref()?.parent?);
         let text = request.loans.take(key)?;
         Some(Borrowed { loans: &request.loans, key, start: text.len(), text })
@@ -197,8 +199,9 @@ async fn lent_field_value<'a, T: ContainerType + ?Sized>(
     root: &'a T,
     field: &'a Positioned<Field>,
     out: &mut Vec<u8>,
+    request: &RequestData,
 ) -> ServerResult<Option<Value>> {
-    let (Ok(request), Some(node)) = (ctx.data::<RequestData>(), ctx.path_node.as_ref()) else {
+    let Some(node) = ctx.path_node.as_ref() else {
         return Ok(field_value(ctx, root, field).await);
     };
     let key = place_key(node);
@@ -224,6 +227,7 @@ fn writers<T: Direct + OutputType + 'static>(
     ctx: &ContextSelectionSet<'_>,
     fields: &[&Positioned<Field>],
     concrete: bool,
+    request: &RequestData,
 ) -> Arc<Writers<T>> {
     let work_out = || -> Arc<Writers<T>> {
         let with_key = |field: &Positioned<Field>| {
@@ -232,10 +236,9 @@ fn writers<T: Direct + OutputType + 'static>(
         };
         Arc::new(fields.iter().map(|&field| with_key(field)).collect())
     };
-    let request = match ctx.data::<RequestData>() {
-        Ok(request) if concrete => request,
-        _ => return work_out(),
-    };
+    if !concrete {
+        return work_out();
+    }
     let pos = ctx.item.pos;
     let key = ((pos.line as u64) << 32 | pos.column as u64, TypeId::of::<T>());
     let known = request.fields.lock().ok().and_then(|memo| memo.writers.get(&key).cloned());
@@ -255,14 +258,15 @@ pub async fn list<'a, T: ContainerType + Direct + 'static>(
     ctx: &ContextSelectionSet<'a>,
     items: &'a [T],
     text: bool,
+    request: &'a RequestData,
 ) -> ServerResult<Value> {
     if text {
-        if let Some(mut lent) = Borrowed::of(ctx) {
-            let written = write_list(ctx, items, &mut lent.text).await;
+        if let Some(mut lent) = Borrowed::of(ctx, request) {
+            let written = write_list(ctx, items, &mut lent.text, request).await;
             return lent.give_back(written);
         }
         let mut out = Vec::new();
-        write_list(ctx, items, &mut out).await?;
+        write_list(ctx, items, &mut out, request).await?;
         return Ok(render::text(out));
     }
     let mut values = Vec::with_capacity(items.len());
@@ -291,6 +295,7 @@ async fn write_list<'a, T: ContainerType + Direct + 'static>(
     ctx: &ContextSelectionSet<'a>,
     items: &'a [T],
     out: &mut Vec<u8>,
+    request: &RequestData,
 ) -> ServerResult<()> {
     let start = out.len();
     let mut fields = Vec::with_capacity(ctx.item.node.items.len());
@@ -303,13 +308,15 @@ async fn write_list<'a, T: ContainerType + Direct + 'static>(
         if fields_of.as_deref() != Some(&*type_name) {
             fields.clear();
             collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
-            writers = self::writers(ctx, &fields, *type_name == *T::type_name());
+            writers = self::writers(ctx, &fields, *type_name == *T::type_name(), request);
             fields_of = Some(type_name);
         }
         if index > 0 {
             out.push(b',');
         }
-        write_fields(&ctx_index, item, &fields, &writers, out).await.map_err(|e| ctx_index.set_error_path(e))?;
+        write_fields(&ctx_index, item, &fields, &writers, out, request)
+            .await
+            .map_err(|e| ctx_index.set_error_path(e))?;
         if index == 0 {
             // Items of a page are alike: room for the rest at the first's
             // size, instead of doubling the buffer (and copying it) as it
@@ -366,6 +373,7 @@ async fn write_fields<'a, T: ContainerType>(
     fields: &[&'a Positioned<Field>],
     writers: &Writers<T>,
     out: &mut Vec<u8>,
+    request: &RequestData,
 ) -> ServerResult<()> {
     let start = out.len();
     let mut written = 0;
@@ -382,7 +390,7 @@ async fn write_fields<'a, T: ContainerType>(
             out.truncate(unwritten + 1);
         }
         render::write_key(out, &field.node.response_key().node).map_err(not_json)?;
-        match lent_field_value(ctx, root, field, out).await? {
+        match lent_field_value(ctx, root, field, out, request).await? {
             None => out.truncate(unwritten),
             Some(value) if render::is_written_in_place(&value) => written += 1,
             Some(value) => {

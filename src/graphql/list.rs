@@ -49,9 +49,9 @@ impl<T: ContainerType + Direct + 'static> OutputType for List<T> {
             // Boxed, its type erased: through a list an object type may
             // reach itself again (a partner's agreements' partner), and a
             // future holding its own type has no size.
-            Resolution::InPlace { text } => {
+            Resolution::InPlace { text, request } => {
                 let list: Pin<Box<dyn Future<Output = ServerResult<Value>> + Send + '_>> =
-                    Box::pin(inline::list(ctx, &self.0, text));
+                    Box::pin(inline::list(ctx, &self.0, text, request));
                 list.await
             }
         }

@@ -253,8 +253,11 @@ leaf_json!(
     => |scalar, out| render::write_value(out, &ScalarType::to_value(scalar)).is_ok()
 );
 
-// A decimal resolves to its text: written as it stands, not copied into a value first.
-leaf_json!(crate::graphql::scalar::Decimal => |decimal, out| render::write_str(out, &decimal.0).is_ok());
+// A decimal resolves to its text: written as its digits, not made into text first.
+leaf_json!(crate::graphql::scalar::Decimal => |decimal, out| {
+    decimal.write_json(out);
+    true
+});
 
 /// Written as async-graphql resolves it (through its JSON value).
 impl<T: serde::Serialize + Send + Sync> Json for async_graphql::Json<T> {
@@ -321,8 +324,20 @@ mod tests {
         assert_eq!(written(&i32::MIN), resolved(&Value::Number(Number::from(i32::MIN))));
         assert_eq!(written(&i64::MAX), resolved(&Value::Number(Number::from(i64::MAX))));
         for decimal in ["1250000.00", "-0.5", "12"] {
-            let decimal = crate::graphql::scalar::Decimal(decimal.to_owned());
+            let decimal: crate::graphql::scalar::Decimal =
+                async_graphql::ScalarType::parse(Value::from(decimal)).expect("a decimal");
             assert_eq!(written(&decimal), resolved(&async_graphql::ScalarType::to_value(&decimal)));
+        }
+        let big = i128::from(u64::MAX);
+        for minor in [0, 5, -5, 7, 1_000, 125_000_000, -987_654_321, i64::MIN.into(), big, -big, big * 1_000] {
+            for exponent in 0..=4 {
+                let decimal = crate::graphql::scalar::Decimal::minor(minor, exponent);
+                assert_eq!(
+                    written(&decimal),
+                    resolved(&async_graphql::ScalarType::to_value(&decimal)),
+                    "{minor} {exponent}"
+                );
+            }
         }
         let json = serde_json::json!({ "b": [1, 2.5, null], "a": { "é": "\"" } });
         assert_eq!(

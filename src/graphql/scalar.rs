@@ -1,5 +1,6 @@
 //! Scalars: calendar dates, instants and exact decimal amounts.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
@@ -49,15 +50,59 @@ impl ScalarType for DateTimeUtc {
 }
 
 /// An exact decimal number written as a string (`"1250000.00"`): money is never a float.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decimal(pub String);
+#[derive(Clone, Debug)]
+pub struct Decimal(Digits);
+
+#[derive(Clone, Debug)]
+enum Digits {
+    /// The text a client gave, checked to be a decimal number.
+    Text(String),
+    /// `minor` units with `exponent` decimals (a stored amount), written
+    /// out only when answered: no text is made for an amount written as JSON.
+    Minor { minor: i128, exponent: u32 },
+}
+
+impl Decimal {
+    /// `minor` units of a currency with `exponent` decimals.
+    pub fn minor(minor: i128, exponent: u32) -> Self {
+        Decimal(Digits::Minor { minor, exponent })
+    }
+
+    /// The number as text (`"1250000.00"`).
+    pub fn to_text(&self) -> Cow<'_, str> {
+        match &self.0 {
+            Digits::Text(text) => Cow::Borrowed(text),
+            Digits::Minor { minor, exponent } => Cow::Owned(format_minor(*minor, *exponent)),
+        }
+    }
+
+    /// The number as text, taken out.
+    pub fn into_text(self) -> String {
+        match self.0 {
+            Digits::Text(text) => text,
+            Digits::Minor { minor, exponent } => format_minor(minor, exponent),
+        }
+    }
+
+    /// Writes the number as a JSON string at the end of `out`, as its
+    /// GraphQL value is written. Its text is digits, a point and a sign,
+    /// none of which JSON escapes.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'"');
+        match &self.0 {
+            Digits::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Digits::Minor { minor, exponent } => write_minor(out, *minor, *exponent),
+        }
+        out.push(b'"');
+    }
+}
 
 /// An exact decimal number as a string, e.g. `"1250000.00"`; never a float.
 #[Scalar(name = "Decimal")]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) if is_decimal(s) => Ok(Decimal(s.clone())),
+            Value::String(s) if is_decimal(s) => Ok(Decimal(Digits::Text(s.clone()))),
             Value::String(s) => {
                 Err(InputValueError::custom(format!("`{s}` is not a decimal number such as \"1250.00\"")))
             }
@@ -66,7 +111,7 @@ impl ScalarType for Decimal {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.clone())
+        Value::String(self.to_text().into_owned())
     }
 }
 
@@ -95,45 +140,58 @@ pub fn currency_exponent(code: &str) -> Option<u16> {
     currency.exponent()
 }
 
-/// Writes `minor` units of a currency with `exponent` decimals exactly.
-pub fn format_minor(minor: i128, exponent: u32) -> String {
-    // Amounts fit in 64 bits (sums of many may not): their digits are
-    // written by hand, which avoids 128-bit division and the formatter.
-    match u64::try_from(minor.unsigned_abs()) {
-        Ok(abs) if exponent <= 18 => format_small(minor < 0, abs, exponent as usize),
-        _ => {
-            let sign = if minor < 0 { "-" } else { "" };
-            let abs = minor.unsigned_abs();
-            let scale = 10u128.pow(exponent);
-            match exponent {
-                0 => format!("{sign}{abs}"),
-                _ => format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize),
-            }
-        }
+/// Text that digits are written to: a `String`, or JSON being written.
+trait DigitSink {
+    fn push_str(&mut self, text: &str);
+}
+
+impl DigitSink for String {
+    fn push_str(&mut self, text: &str) {
+        String::push_str(self, text);
     }
 }
 
-fn format_small(negative: bool, mut abs: u64, exponent: usize) -> String {
-    // 20 digits, a point and 18 leading zeros at most, and a sign.
-    let mut text = [0u8; 40];
-    let mut at = text.len();
-    let mut digits = 0;
-    while abs > 0 || digits <= exponent {
-        if digits == exponent && digits > 0 {
-            at -= 1;
-            text[at] = b'.';
+impl DigitSink for Vec<u8> {
+    fn push_str(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// Writes `minor` units of a currency with `exponent` decimals exactly.
+pub fn format_minor(minor: i128, exponent: u32) -> String {
+    let mut text = String::with_capacity(24);
+    write_minor(&mut text, minor, exponent);
+    text
+}
+
+/// [`format_minor`], at the end of `out`.
+fn write_minor(out: &mut impl DigitSink, minor: i128, exponent: u32) {
+    if minor < 0 {
+        out.push_str("-");
+    }
+    let abs = minor.unsigned_abs();
+    let mut digits = itoa::Buffer::new();
+    // Amounts fit in 64 bits (sums of many may not), and most in 32 when
+    // split: 64-bit division, not 128-bit, for them.
+    let (whole, fraction) = match u64::try_from(abs) {
+        Ok(abs) if exponent <= 18 => {
+            let scale = 10u64.pow(exponent);
+            (u128::from(abs / scale), u128::from(abs % scale))
         }
-        at -= 1;
-        text[at] = b'0' + (abs % 10) as u8;
-        abs /= 10;
-        digits += 1;
+        _ => {
+            let scale = 10u128.pow(exponent);
+            (abs / scale, abs % scale)
+        }
+    };
+    out.push_str(digits.format(whole));
+    if exponent > 0 {
+        out.push_str(".");
+        let fraction = digits.format(fraction);
+        for _ in fraction.len()..exponent as usize {
+            out.push_str("0");
+        }
+        out.push_str(fraction);
     }
-    if negative {
-        at -= 1;
-        text[at] = b'-';
-    }
-    // ASCII only: checked and copied in one pass, not pushed char by char.
-    String::from_utf8_lossy(&text[at..]).into_owned()
 }
 
 #[cfg(test)]

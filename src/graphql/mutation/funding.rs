@@ -143,7 +143,7 @@ impl FundingMutation {
         let fields = Fields::checked(
             input.kind,
             input.status,
-            input.amount.as_ref().map(|a| a.0.as_str()),
+            input.amount.as_ref().map(|a| a.to_text()).as_deref(),
             input.currency.as_deref(),
             input.programme.as_deref(),
             input.committed_on.map(|d| d.0),
@@ -187,7 +187,7 @@ impl FundingMutation {
                 current.amount_minor.zip(current.currency.as_deref()).map(|(m, c)| decimal_text(m, c))
             }
             MaybeUndefined::Null => None,
-            MaybeUndefined::Value(amount) => Some(amount.0),
+            MaybeUndefined::Value(amount) => Some(amount.into_text()),
         };
         let fields = Fields::checked(
             required("input.kind", current.kind, input.kind)?,

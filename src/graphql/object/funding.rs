@@ -6,7 +6,7 @@ use entity::links::{FundingFunder, FundingProject, FundingSources};
 use super::{Change, Partner, Project, Source};
 use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
-use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, currency_exponent, format_minor};
+use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, currency_exponent};
 
 /// An exact amount of money in one currency. Sums are held in 128 bits, so
 /// a total of many 64-bit amounts never overflows.
@@ -22,7 +22,7 @@ object! {
         /// The amount as an exact decimal string with the currency's usual decimals (`"1250000.00"`).
         fn amount() -> Decimal {
             let exponent = currency_exponent(&money.currency).unwrap_or(2);
-            Decimal(format_minor(money.minor, u32::from(exponent)))
+            Decimal::minor(money.minor, u32::from(exponent))
         }
 
         /// The amount in the currency's minor unit (cents for EUR), as a string so no client rounds it.

@@ -197,13 +197,18 @@ macro_rules! text_cell {
         impl crate::row::Cell for $ty {
             const STAND_IN: crate::row::StandIn<Self> = Some(|| $ty::$stand_in);
 
-            fn cell(row: &sea_orm::QueryResult, position: usize) -> Result<Self, DbErr> {
+            fn cell(row: &sea_orm::QueryResult, position: usize, checked: crate::row::Token) -> Result<Self, DbErr> {
                 static VARIANTS: std::sync::LazyLock<Vec<(String, $ty)>> =
                     std::sync::LazyLock::new(|| <$ty as sea_orm::Iterable>::iter().map(|v| (v.to_value(), v)).collect());
-                crate::row::with_text(row, position, |text| match VARIANTS.iter().find(|(value, _)| value == text) {
+                crate::row::with_text(row, position, checked, |text| match VARIANTS.iter().find(|(value, _)| value == text) {
                     Some((_, variant)) => Ok(*variant),
                     None => <$ty>::try_from_value(&text.to_owned()),
                 })
+            }
+
+            // Stored as text.
+            fn check(row: &sea_orm::QueryResult, position: usize) -> Result<(), DbErr> {
+                crate::row::holds::<String>(row, position)
             }
         }
     )+};

@@ -27,8 +27,13 @@ pub trait Positional: Sized {
     const LEAVABLE: u64;
 
     /// Reads a row whose statement selected the `selected` columns in
-    /// declaration order, from its first column on.
-    fn read(row: &QueryResult, selected: Selected) -> Result<Self, DbErr>;
+    /// declaration order, from its first column on; only through
+    /// [`Checked::read`], once the statement's column types are checked.
+    fn read(row: &QueryResult, selected: Selected, checked: Token) -> Result<Self, DbErr>;
+
+    /// Whether the `selected` columns of the row's statement hold what the
+    /// model's cells read ([`Cell::check`]).
+    fn check(row: &QueryResult, selected: Selected) -> Result<(), DbErr>;
 
     /// The position of the column called `name`.
     fn position(name: &str) -> Option<usize> {
@@ -93,7 +98,7 @@ pub struct Cells<'r> {
 
 impl<'r> Cells<'r> {
     #[inline]
-    pub fn new(row: &'r QueryResult, selected: Selected) -> Self {
+    pub fn new(row: &'r QueryResult, selected: Selected, _: Token) -> Self {
         Cells { row, selected, index: 0, position: 0 }
     }
 
@@ -103,7 +108,7 @@ impl<'r> Cells<'r> {
         let index = self.index;
         self.index += 1;
         if self.selected.has(index) {
-            let value = T::cell(self.row, self.position)?;
+            let value = T::cell(self.row, self.position, Token(()))?;
             self.position += 1;
             return Ok(value);
         }
@@ -118,18 +123,23 @@ impl<'r> Cells<'r> {
 pub type StandIn<T> = Option<fn() -> T>;
 
 /// One column of a row, read by position. Plain values go straight to
-/// sqlx, whose type check is skipped: the select is built from the same
-/// entity the value's type comes from (and the suite reads every type on
-/// both backends). Enums are read as text and converted; JSON takes
-/// sea-orm's conversion.
+/// sqlx, whose type check (a lookup per cell) is skipped: on PostgreSQL,
+/// whose binary cells are only bytes, the statement's column types are
+/// checked instead, once, at its first row ([`Checked`]), by the same rule
+/// sqlx would apply to every cell. Enums are read as text and converted;
+/// JSON takes sea-orm's conversion, checked as it reads.
 pub trait Cell: Sized {
     /// What the row holds when the column is left out (empty text, zero,
     /// `None`, the epoch, an enum's first value); `None` where the column
     /// is always read.
     const STAND_IN: StandIn<Self> = None;
 
-    /// Column `position` of the row.
-    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr>;
+    /// Column `position` of the row; only through [`Checked`].
+    fn cell(row: &QueryResult, position: usize, checked: Token) -> Result<Self, DbErr>;
+
+    /// Whether column `position` of the row's statement holds what this
+    /// cell reads.
+    fn check(row: &QueryResult, position: usize) -> Result<(), DbErr>;
 
     /// Whether the column can hold a key, and reads it (`None` when null).
     const KEY: Option<fn(&Self) -> Option<i64>> = None;
@@ -142,11 +152,74 @@ macro_rules! sqlx_cell {
             $(const KEY: Option<fn(&Self) -> Option<i64>> = Some($key);)?
 
             #[inline]
-            fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
+            fn cell(row: &QueryResult, position: usize, _: Token) -> Result<Self, DbErr> {
                 decode(row, position).unwrap_or_else(|| row.try_get_by_index(position))
+            }
+
+            fn check(row: &QueryResult, position: usize) -> Result<(), DbErr> {
+                holds::<$ty>(row, position)
             }
         }
     )+};
+}
+
+/// Whether column `position` of a PostgreSQL row's statement has a type sqlx
+/// would decode as a `T`. SQLite's values carry their own types, which its
+/// decoders convert as they read.
+pub fn holds<T: sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>>(row: &QueryResult, position: usize) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{Column, Row, TypeInfo};
+    let Some(row) = row.try_as_pg_row() else {
+        return Ok(());
+    };
+    let Some(column) = row.columns().get(position) else {
+        return Err(DbErr::Type(format!("column {position} is past the statement's {} columns", row.len())));
+    };
+    if T::compatible(column.type_info()) {
+        return Ok(());
+    }
+    Err(DbErr::Type(format!(
+        "column {position} (`{}`) is {}, which is not read as {}",
+        column.name(),
+        column.type_info().name(),
+        std::any::type_name::<T>()
+    )))
+}
+
+/// Proof that only [`Checked`] reads cells: a value no other module can make.
+pub struct Token(());
+
+/// A statement's rows, read as `M`s once its first row showed that the
+/// columns hold what `M`'s cells read: a model field of one type over a
+/// column of another fails the read, instead of being decoded from bytes
+/// meant as something else.
+pub struct Checked<M> {
+    selected: Selected,
+    model: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M: Positional> Checked<M> {
+    /// Checks the columns of `row`'s statement: the `selected` columns of
+    /// `M`, then `keys` `int8` columns (a parent's id, a row number).
+    pub fn of(row: &QueryResult, selected: Selected, keys: usize) -> Result<Self, DbErr> {
+        M::check(row, selected)?;
+        let first_key = selected.count::<M>();
+        for key in first_key..first_key + keys {
+            i64::check(row, key)?;
+        }
+        Ok(Checked { selected, model: std::marker::PhantomData })
+    }
+
+    /// A row of the statement, as an `M`.
+    #[inline]
+    pub fn read(&self, row: &QueryResult) -> Result<M, DbErr> {
+        M::read(row, self.selected, Token(()))
+    }
+
+    /// The `key`th `int8` column after the model's (from 0).
+    #[inline]
+    pub fn key(&self, row: &QueryResult, key: usize) -> Result<i64, DbErr> {
+        i64::cell(row, self.selected.count::<M>() + key, Token(()))
+    }
 }
 
 /// Column `position` decoded by sqlx itself, borrowing from the row where
@@ -191,12 +264,16 @@ impl Cell for i64 {
     const KEY: Option<fn(&Self) -> Option<i64>> = Some(|v| Some(*v));
 
     #[inline]
-    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
+    fn cell(row: &QueryResult, position: usize, _: Token) -> Result<Self, DbErr> {
         match int8(row, position) {
             Some(Some(value)) => Ok(value),
             // NULL, too, is left to sqlx, which says why it cannot be read.
             _ => decode(row, position).unwrap_or_else(|| row.try_get_by_index(position)),
         }
+    }
+
+    fn check(row: &QueryResult, position: usize) -> Result<(), DbErr> {
+        holds::<i64>(row, position)
     }
 }
 
@@ -205,11 +282,15 @@ impl Cell for Option<i64> {
     const KEY: Option<fn(&Self) -> Option<i64>> = Some(|v| *v);
 
     #[inline]
-    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
+    fn cell(row: &QueryResult, position: usize, _: Token) -> Result<Self, DbErr> {
         match int8(row, position) {
             Some(value) => Ok(value),
             None => decode(row, position).unwrap_or_else(|| row.try_get_by_index(position)),
         }
+    }
+
+    fn check(row: &QueryResult, position: usize) -> Result<(), DbErr> {
+        holds::<Option<i64>>(row, position)
     }
 }
 
@@ -225,8 +306,13 @@ sqlx_cell!(
 impl Cell for Option<serde_json::Value> {
     const STAND_IN: StandIn<Self> = Some(|| None);
 
-    fn cell(row: &QueryResult, position: usize) -> Result<Self, DbErr> {
+    fn cell(row: &QueryResult, position: usize, _: Token) -> Result<Self, DbErr> {
         row.try_get_by_index(position)
+    }
+
+    // sea-orm's conversion checks the type as it reads.
+    fn check(_: &QueryResult, _: usize) -> Result<(), DbErr> {
+        Ok(())
     }
 }
 
@@ -235,11 +321,12 @@ impl Cell for Option<serde_json::Value> {
 pub fn with_text<T>(
     row: &QueryResult,
     position: usize,
+    checked: Token,
     read: impl FnOnce(&str) -> Result<T, DbErr>,
 ) -> Result<T, DbErr> {
     match decode::<&str>(row, position) {
         Some(text) => read(text?),
-        None => read(&String::cell(row, position)?),
+        None => read(&String::cell(row, position, checked)?),
     }
 }
 
@@ -275,9 +362,26 @@ macro_rules! positional_model {
                 mask
             };
 
-            fn read(row: &sea_orm::QueryResult, selected: $crate::row::Selected) -> Result<Self, sea_orm::DbErr> {
-                let mut cells = $crate::row::Cells::new(row, selected);
+            fn read(
+                row: &sea_orm::QueryResult,
+                selected: $crate::row::Selected,
+                checked: $crate::row::Token,
+            ) -> Result<Self, sea_orm::DbErr> {
+                let mut cells = $crate::row::Cells::new(row, selected, checked);
                 Ok(Model { $( $field: cells.read::<$ty>()? ),+ })
+            }
+
+            fn check(row: &sea_orm::QueryResult, selected: $crate::row::Selected) -> Result<(), sea_orm::DbErr> {
+                let (mut index, mut position) = (0, 0);
+                $(
+                    if selected.has(index) {
+                        <$ty as $crate::row::Cell>::check(row, position)?;
+                        position += 1;
+                    }
+                    index += 1;
+                )+
+                let _ = (index, position);
+                Ok(())
             }
 
             fn key_reader(position: usize) -> Option<fn(&Self) -> Option<i64>> {

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use entity::row::{Cell, Positional, Selected};
+use entity::row::{Checked, Positional, Selected};
 use sea_orm::sea_query::{
     Alias, Asterisk, Condition, DynIden, Expr, ExprTrait, IntoIden, Order, Query, SelectStatement, Value,
     WindowStatement,
@@ -137,17 +137,21 @@ where
 {
     let statement = db.get_database_backend().build(select);
     let capacity = expected.min(RESERVED_ROWS);
-    let read = db
+    let (models, _) = db
         .read_each(
             statement,
-            || spare::vec_with_capacity(capacity),
-            |models, row| {
-                models.push(E::Model::read(row, selected)?);
+            || (spare::vec_with_capacity(capacity), None),
+            |(models, checked), row| {
+                let checked = match checked {
+                    Some(checked) => checked,
+                    None => checked.insert(Checked::<E::Model>::of(row, selected, 0)?),
+                };
+                models.push(checked.read(row)?);
                 Ok(())
             },
         )
         .await?;
-    Ok(read)
+    Ok(models)
 }
 
 /// The select of the child's columns plus its parent key as `__parent`.
@@ -224,7 +228,7 @@ where
             .take(),
     };
     // `__parent` (then `__rn`, in a window) follows the model's columns.
-    let parent = selected.count::<E::Model>();
+    let keys_after = if window.is_some() { 2 } else { 1 };
     // Room for every row a window can return, so that the (large) models
     // are never moved as the vector grows.
     let capacity = match window {
@@ -232,7 +236,7 @@ where
         None => keys.len(),
     }
     .min(RESERVED_ROWS);
-    let (related, mut numbers) = db
+    let (related, mut numbers, _) = db
         .read_each(
             backend.build(&statement),
             || {
@@ -241,14 +245,18 @@ where
                     rows: spare::vec_with_capacity(capacity),
                     selected,
                 };
-                (related, spare::vec_with_capacity(if window.is_some() { capacity } else { 0 }))
+                (related, spare::vec_with_capacity(if window.is_some() { capacity } else { 0 }), None)
             },
-            |(related, numbers), row| {
-                related.parents.push(i64::cell(row, parent)?);
+            |(related, numbers, checked), row| {
+                let checked = match checked {
+                    Some(checked) => checked,
+                    None => checked.insert(Checked::<E::Model>::of(row, selected, keys_after)?),
+                };
+                related.parents.push(checked.key(row, 0)?);
                 if window.is_some() {
-                    numbers.push(i64::cell(row, parent + 1)?);
+                    numbers.push(checked.key(row, 1)?);
                 }
-                related.rows.push(E::Model::read(row, selected)?);
+                related.rows.push(checked.read(row)?);
                 Ok(())
             },
         )

@@ -28,6 +28,7 @@ mod provenance;
 mod relations;
 mod rendering;
 mod replicas;
+mod rows;
 mod schema;
 mod search;
 mod statements;

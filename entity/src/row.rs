@@ -194,6 +194,8 @@ pub struct Token(());
 /// meant as something else.
 pub struct Checked<M> {
     selected: Selected,
+    /// The position of the first key column, past the model's.
+    first_key: usize,
     model: std::marker::PhantomData<fn() -> M>,
 }
 
@@ -206,7 +208,7 @@ impl<M: Positional> Checked<M> {
         for key in first_key..first_key + keys {
             i64::check(row, key)?;
         }
-        Ok(Checked { selected, model: std::marker::PhantomData })
+        Ok(Checked { selected, first_key, model: std::marker::PhantomData })
     }
 
     /// A row of the statement, as an `M`.
@@ -218,7 +220,7 @@ impl<M: Positional> Checked<M> {
     /// The `key`th `int8` column after the model's (from 0).
     #[inline]
     pub fn key(&self, row: &QueryResult, key: usize) -> Result<i64, DbErr> {
-        i64::cell(row, self.selected.count::<M>() + key, Token(()))
+        i64::cell(row, self.first_key + key, Token(()))
     }
 }
 

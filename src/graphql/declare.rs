@@ -433,6 +433,8 @@ macro_rules! object {
             type Entity = entity::$module::Entity;
             type Model = entity::$module::Model;
             const TYPE_NAME: &'static str = stringify!($object);
+            const CONNECTION_NAME: &'static str = concat!(stringify!($object), "Connection");
+            const EDGE_NAME: &'static str = concat!(stringify!($object), "Edge");
 
             fn new(group: std::sync::Arc<$crate::graphql::batch::Group<Self::Model>>, index: usize) -> Self {
                 $object { group, index }

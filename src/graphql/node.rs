@@ -18,6 +18,11 @@ pub trait NodeType: ContainerType + Direct + Sized + Send + Sync + 'static {
     type Model: Positional + ModelTrait<Entity = Self::Entity> + RowId + Send + Sync + 'static;
     /// The GraphQL type name, also the prefix of the global id.
     const TYPE_NAME: &'static str;
+    /// The names of its connection and edge types (`PartnerConnection`,
+    /// `PartnerEdge`): constants, since async-graphql asks for a type's
+    /// name each time one of its objects resolves.
+    const CONNECTION_NAME: &'static str;
+    const EDGE_NAME: &'static str;
 
     fn new(group: Arc<Group<Self::Model>>, index: usize) -> Self;
 

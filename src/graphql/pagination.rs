@@ -78,7 +78,7 @@ impl<N: NodeType> Connection<N> {
 
 impl<N: NodeType> TypeName for Connection<N> {
     fn type_name() -> Cow<'static, str> {
-        format!("{}Connection", N::TYPE_NAME).into()
+        N::CONNECTION_NAME.into()
     }
 }
 
@@ -98,7 +98,7 @@ pub struct Edge<N> {
 
 impl<N: NodeType> TypeName for Edge<N> {
     fn type_name() -> Cow<'static, str> {
-        format!("{}Edge", N::TYPE_NAME).into()
+        N::EDGE_NAME.into()
     }
 }
 

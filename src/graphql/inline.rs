@@ -298,8 +298,9 @@ async fn write_list<'a, T: ContainerType + Direct + 'static>(
     request: &RequestData,
 ) -> ServerResult<()> {
     let start = out.len();
-    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-    let mut writers: Arc<Writers<T>> = Arc::default();
+    // On the stack, and no writers until the first item: thousands of lists.
+    let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
+    let mut writers: Option<Arc<Writers<T>>> = None;
     let mut fields_of: Option<Cow<'static, str>> = None;
     out.push(b'[');
     for (index, item) in items.iter().enumerate() {
@@ -308,13 +309,14 @@ async fn write_list<'a, T: ContainerType + Direct + 'static>(
         if fields_of.as_deref() != Some(&*type_name) {
             fields.clear();
             collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
-            writers = self::writers(ctx, &fields, *type_name == *T::type_name(), request);
+            writers = Some(self::writers(ctx, &fields, *type_name == *T::type_name(), request));
             fields_of = Some(type_name);
         }
         if index > 0 {
             out.push(b',');
         }
-        write_fields(&ctx_index, item, &fields, &writers, out, request)
+        let item_writers = writers.as_deref().map(Vec::as_slice).unwrap_or_default();
+        write_fields(&ctx_index, item, &fields, item_writers, out, request)
             .await
             .map_err(|e| ctx_index.set_error_path(e))?;
         if index == 0 {
@@ -371,7 +373,7 @@ async fn write_fields<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
     fields: &[&'a Positioned<Field>],
-    writers: &Writers<T>,
+    writers: &[Option<(Vec<u8>, Writer<T>)>],
     out: &mut Vec<u8>,
     request: &RequestData,
 ) -> ServerResult<()> {

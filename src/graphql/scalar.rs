@@ -123,21 +123,26 @@ fn is_decimal(s: &str) -> bool {
 
 /// The number of decimals of an ISO 4217 currency (`None` for codes
 /// without one, such as gold, and for unknown codes).
+pub fn currency_exponent(code: &str) -> Option<u16> {
+    iso_currency(code)?.exponent()
+}
+
+/// The ISO 4217 currency of a code, if it is one.
 ///
 /// `Currency::from_code` compares the code with every currency's in turn;
-/// each thread remembers the answers (at most one per ISO currency), so an
-/// amount written costs one small hash lookup.
-pub fn currency_exponent(code: &str) -> Option<u16> {
+/// each thread remembers the answers (at most one per three-letter code),
+/// so an amount written costs one small hash lookup.
+pub fn iso_currency(code: &str) -> Option<Currency> {
     thread_local! {
-        static KNOWN: RefCell<foldhash::HashMap<[u8; 3], Option<u16>>> = RefCell::default();
+        static KNOWN: RefCell<foldhash::HashMap<[u8; 3], Option<Currency>>> = RefCell::default();
     }
     let key: [u8; 3] = code.as_bytes().try_into().ok()?;
     if let Some(known) = KNOWN.with_borrow(|known| known.get(&key).copied()) {
         return known;
     }
-    let currency = Currency::from_code(code)?;
-    KNOWN.with_borrow_mut(|known| known.insert(key, currency.exponent()));
-    currency.exponent()
+    let currency = Currency::from_code(code);
+    KNOWN.with_borrow_mut(|known| known.insert(key, currency));
+    currency
 }
 
 /// Text that digits are written to: a `String`, or JSON being written.

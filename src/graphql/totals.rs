@@ -23,7 +23,7 @@ pub struct Totals {
 
 impl Totals {
     pub fn money(&self) -> Vec<Money> {
-        self.sums.iter().map(|(currency, minor)| Money { minor: *minor, currency: currency.clone() }).collect()
+        self.sums.iter().map(|(currency, minor)| Money::new(*minor, currency)).collect()
     }
 }
 

@@ -1,19 +1,38 @@
 //! `Funding`: what a partner puts into a project, and `Money`.
 
+use std::borrow::Cow;
+
 use entity::enums::{FundingKind, FundingStatus};
 use entity::links::{FundingFunder, FundingProject, FundingSources};
 
 use super::{Change, Partner, Project, Source};
 use crate::graphql::declare::object;
 use crate::graphql::inline::Inline;
-use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, currency_exponent};
+use crate::graphql::scalar::{Date, DateTimeUtc, Decimal, iso_currency};
 
 /// An exact amount of money in one currency. Sums are held in 128 bits, so
 /// a total of many 64-bit amounts never overflows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Money {
-    pub minor: i128,
-    pub currency: String,
+    minor: i128,
+    currency: Cow<'static, str>,
+    /// Decimals: the currency's, or 2 for a code ISO 4217 does not give any.
+    exponent: u32,
+}
+
+impl Money {
+    /// `minor` units of the currency `code`. An ISO 4217 code (every stored
+    /// one, as writes check) is held as the crate's own constant: an amount
+    /// is made for every funding of a page, and copies no text.
+    pub fn new(minor: i128, code: &str) -> Self {
+        let iso = iso_currency(code);
+        let currency = match iso {
+            Some(iso) => Cow::Borrowed(iso.code()),
+            None => Cow::Owned(code.to_owned()),
+        };
+        let exponent = iso.and_then(|iso| iso.exponent()).unwrap_or(2);
+        Money { minor, currency, exponent: u32::from(exponent) }
+    }
 }
 
 object! {
@@ -21,8 +40,7 @@ object! {
     value Money(money) {
         /// The amount as an exact decimal string with the currency's usual decimals (`"1250000.00"`).
         fn amount() -> Decimal {
-            let exponent = currency_exponent(&money.currency).unwrap_or(2);
-            Decimal::minor(money.minor, u32::from(exponent))
+            Decimal::minor(money.minor, money.exponent)
         }
 
         /// The amount in the currency's minor unit (cents for EUR), as a string so no client rounds it.
@@ -49,7 +67,7 @@ object! {
 
         /// The amount; null when it is not disclosed.
         fn amount() reads(amount_minor, currency) -> Option<Inline<Money>> {
-            amount_minor.zip(currency).map(|(minor, currency)| Inline(Money { minor: minor.into(), currency: currency.to_owned() }))
+            amount_minor.zip(currency).map(|(minor, currency)| Inline(Money::new(minor.into(), currency)))
         }
 
         /// ISO 4217 currency of the funding, when known (even if the amount is not).

@@ -97,7 +97,7 @@ impl FundingTotal {
 
     /// The exact sum of the disclosed amounts; null when none is disclosed.
     async fn total(&self) -> Option<Money> {
-        Some(Money { minor: self.sum?, currency: self.currency.clone()? })
+        Some(Money::new(self.sum?, self.currency.as_deref()?))
     }
 
     /// How many fundings with a disclosed amount the sum covers.

@@ -382,6 +382,12 @@ impl Executed {
     pub fn to_json(&self) -> serde_json::Result<Vec<u8>> {
         render::response_json(&self.response)
     }
+
+    /// [`Self::to_json`] in pieces, written text passed on as it stands
+    /// rather than copied ([`render::response_pieces`]).
+    pub fn to_json_pieces(&self) -> serde_json::Result<Vec<bytes::Bytes>> {
+        render::response_pieces(&self.response)
+    }
 }
 
 /// async-graphql's own errors carry no code: those raised before execution

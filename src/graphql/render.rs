@@ -108,6 +108,15 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) -> serde_json::Result<()> {
 
 /// Writes `value` as JSON; written text ([`text`]) goes through as it is.
 pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+    write_value_with(out, value, &mut |out, json| out.extend_from_slice(json))
+}
+
+/// [`write_value`], each written text handed to `text` to put at the end of `out`.
+fn write_value_with(
+    out: &mut Vec<u8>,
+    value: &Value,
+    text: &mut impl FnMut(&mut Vec<u8>, &bytes::Bytes),
+) -> serde_json::Result<()> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Boolean(true) => out.extend_from_slice(b"true"),
@@ -117,7 +126,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
         Value::Enum(name) => write_str(out, name)?,
         Value::Binary(json) => {
             debug_assert!(!json.is_empty(), "a value written in place reached a value of its parent");
-            out.extend_from_slice(json)
+            text(out, json)
         }
         Value::List(items) => {
             out.push(b'[');
@@ -125,7 +134,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(out, item)?;
+                write_value_with(out, item, text)?;
             }
             out.push(b']');
         }
@@ -135,7 +144,9 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_entry(out, key, value)?;
+                serde_json::to_writer(&mut *out, key)?;
+                out.push(b':');
+                write_value_with(out, value, text)?;
             }
             out.push(b'}');
         }
@@ -192,6 +203,43 @@ pub fn response_json(response: &async_graphql::Response) -> serde_json::Result<V
     let mut out = Vec::with_capacity(4096 + text_len(&response.data));
     out.extend_from_slice(b"{\"data\":");
     write_value(&mut out, &response.data)?;
+    let out = finish_response(response, out)?;
+    // Written text is JSON by construction; debug builds (the tests) check
+    // every answer parses.
+    debug_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&out).is_ok(), "an answer is not JSON");
+    Ok(out)
+}
+
+/// From this size on, written text goes into an answer's pieces as it
+/// stands ([`response_pieces`]).
+const PASSED_THROUGH: usize = 16 << 10;
+
+/// [`response_json`] in pieces, in order: written text of
+/// [`PASSED_THROUGH`] bytes or more is a piece of its own, passed on as it
+/// stands rather than copied into a megabyte of memory touched afresh.
+pub fn response_pieces(response: &async_graphql::Response) -> serde_json::Result<Vec<bytes::Bytes>> {
+    let mut pieces = Vec::new();
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"data\":");
+    write_value_with(&mut out, &response.data, &mut |out, json| {
+        if json.len() < PASSED_THROUGH {
+            out.extend_from_slice(json);
+            return;
+        }
+        if !out.is_empty() {
+            pieces.push(bytes::Bytes::from(std::mem::replace(out, Vec::with_capacity(4096))));
+        }
+        pieces.push(json.clone());
+    })?;
+    pieces.push(finish_response(response, out)?.into());
+    // Written text is JSON by construction; debug builds (the tests) check
+    // every answer parses.
+    debug_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&pieces.concat()).is_ok(), "an answer is not JSON");
+    Ok(pieces)
+}
+
+/// The rest of a response after its `data`: `extensions` and `errors`.
+fn finish_response(response: &async_graphql::Response, mut out: Vec<u8>) -> serde_json::Result<Vec<u8>> {
     if !response.extensions.is_empty() {
         out.extend_from_slice(b",\"extensions\":{");
         for (i, (key, value)) in response.extensions.iter().enumerate() {
@@ -207,9 +255,6 @@ pub fn response_json(response: &async_graphql::Response) -> serde_json::Result<V
         serde_json::to_writer(&mut out, &response.errors)?;
     }
     out.push(b'}');
-    // Written text is JSON by construction; debug builds (the tests) check
-    // every answer parses.
-    debug_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&out).is_ok(), "an answer is not JSON");
     Ok(out)
 }
 

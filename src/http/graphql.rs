@@ -21,8 +21,10 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde_json::json;
 
+use super::body::Pieces;
 use super::transport::{self, Incoming, MediaType, TransportError};
 use super::{AppState, RATELIMIT, RATELIMIT_POLICY, RequestId};
 use crate::auth::{AuthError, Role};
@@ -35,7 +37,8 @@ use crate::graphql::{Asker, ReadFrom};
 /// A finished answer for one operation.
 struct Answer {
     status: StatusCode,
-    body: Vec<u8>,
+    /// The JSON answer, in the pieces it was written in.
+    body: Vec<Bytes>,
     /// A mutation sent by GET: 405 with `Allow: POST`.
     post_only: bool,
     /// What the operation spent of the client's budget, or why it could not.
@@ -86,13 +89,18 @@ fn errors_body(errors: &[ServerError]) -> Vec<u8> {
     to_json(&json!({ "errors": errors }))
 }
 
+/// [`errors_body`], as an answer's one piece.
+fn errors_answer(errors: &[ServerError]) -> Vec<Bytes> {
+    vec![errors_body(errors).into()]
+}
+
 fn transport_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     json_response(status, MediaType::Json, to_json(&body))
 }
 
-fn json_response(status: StatusCode, media: MediaType, bytes: Vec<u8>) -> Response {
-    let mut response = (status, bytes).into_response();
+fn json_response(status: StatusCode, media: MediaType, body: impl Into<Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     // The answer depends on both: the media type and the language of text.
@@ -113,7 +121,7 @@ fn refused_status(media: MediaType, code: &str) -> StatusCode {
 fn refused(media: MediaType, refused: &Refused) -> Answer {
     Answer {
         status: refused_status(media, refused.code()),
-        body: errors_body(&refused.errors),
+        body: errors_answer(&refused.errors),
         post_only: false,
         budget: Budget::Off,
     }
@@ -130,7 +138,7 @@ fn rate_limited(over: Over) -> Answer {
     }
     Answer {
         status: StatusCode::TOO_MANY_REQUESTS,
-        body: errors_body(&[error]),
+        body: errors_answer(&[error]),
         post_only: false,
         budget: Budget::Over(over),
     }
@@ -245,7 +253,7 @@ pub async fn graphql(
                 // Each operation has the whole limit, the first counting from the request's arrival.
                 let since = if i == 0 { arrived } else { tokio::time::Instant::now() };
                 let answer = run(&state, params, via_get, media, &asker, &client, &request_id, since).await;
-                bytes.extend(answer.body);
+                answer.body.iter().for_each(|piece| bytes.extend_from_slice(piece));
                 if !matches!(budget, Budget::Over(_)) {
                     budget = answer.budget;
                 }
@@ -260,7 +268,7 @@ pub async fn graphql(
 
 /// The HTTP response of one operation's answer.
 fn respond(answer: Answer, media: MediaType) -> Response {
-    let mut response = json_response(answer.status, media, answer.body);
+    let mut response = json_response(answer.status, media, Body::new(Pieces::new(answer.body)));
     if answer.post_only {
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
@@ -332,7 +340,7 @@ async fn execute(
             let error = coded("METHOD_NOT_ALLOWED", "mutations are sent with POST");
             return Answer {
                 status: StatusCode::METHOD_NOT_ALLOWED,
-                body: errors_body(&[error]),
+                body: errors_answer(&[error]),
                 post_only: true,
                 budget: Budget::Off,
             };
@@ -402,8 +410,8 @@ async fn execute(
         outcome,
         "operation"
     );
-    let body = executed.to_json().unwrap_or_else(unserialisable);
-    if body.len() >= BIG_RESPONSE_BYTES {
+    let body = executed.to_json_pieces().unwrap_or_else(|e| vec![unserialisable(e).into()]);
+    if body.iter().map(Bytes::len).sum::<usize>() >= BIG_RESPONSE_BYTES {
         // Freeing a big result (tens of thousands of maps and strings) takes
         // milliseconds the client need not wait for: another thread does it
         // while the answer is on its way.

@@ -2,6 +2,7 @@
 //! `/ready`, `/metrics` (on its own listener), and what wraps every route: a request id, a trace
 //! span, metrics, CORS, compression, and a panic turned into a 500.
 
+mod body;
 mod graphiql;
 mod graphql;
 mod health;

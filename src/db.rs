@@ -19,6 +19,14 @@ use sea_orm::{
     QueryResult, SqliteTransactionMode, Statement, StreamTrait, TransactionOptions, TransactionTrait,
 };
 
+/// How long one of the primary's pooled connections may sit idle before
+/// it is pinged on its way out of the pool. sqlx's default pings at every
+/// checkout, a round trip to the database per statement; a connection in
+/// steady use is known to be alive, and one that fails is closed by sqlx,
+/// not put back. What the ping still catches is a connection that died
+/// while idle: a database restarted, a proxy or firewall that dropped it.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens the pool. A SQLite file is created when missing; foreign keys are
 /// enforced on both backends.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
@@ -29,6 +37,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false);
     let conn = Database::connect(options).await?;
     if conn.get_database_backend() == DbBackend::Sqlite {

@@ -151,7 +151,12 @@ async fn replayed_by(db: &DatabaseConnection, until: Instant, sent: &AtomicU64) 
 }
 
 /// A replica's pool, opened without connecting: a replica that cannot be
-/// reached when the server starts is only down until it answers.
+/// reached when the server starts is only down until it answers. Unlike
+/// the primary's, it pings every connection it hands out (sqlx's
+/// default): a hung replica then fails the checkout within
+/// `REPLICA_ACQUIRE` and is out of reach, where a read sent to it on a
+/// connection not pinged would wait out half the request's time and find
+/// it merely busy.
 async fn pool(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options

@@ -16,6 +16,7 @@ pub mod list;
 pub mod mutation;
 pub mod node;
 pub mod object;
+pub mod order;
 pub mod pagination;
 pub mod query;
 pub mod render;
@@ -42,6 +43,7 @@ use crate::events::EventBus;
 use crate::graphql::context::RequestData;
 use crate::graphql::lang::Lang;
 use crate::graphql::mutation::MutationRoot;
+use crate::graphql::order::RootOrder;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
 use crate::graphql::validated::{Operation, Validated};
@@ -241,12 +243,13 @@ impl Executor {
     /// asker's language unless the query says otherwise; the statements it
     /// cost go in `extensions.sqlStatements`. Its operation's type is not
     /// known here, so it reads the primary (see [`Executor::execute_by`]).
-    pub async fn execute(&self, asker: Asker, request: async_graphql::Request) -> Executed {
+    pub async fn execute(&self, asker: Asker, mut request: async_graphql::Request) -> Executed {
         let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
         let (schema, unproven) = self.schema_for(&request);
+        let order = RootOrder::of(&mut request);
         let response = schema.execute(request.data(data)).await;
         self.passed(unproven, &response);
-        Executed::new(response, db.statements())
+        Executed::new(response, order.as_ref(), db.statements())
     }
 
     /// [`Executor::execute`], cut off at `deadline` unless one of its
@@ -261,7 +264,7 @@ impl Executor {
     pub async fn execute_by(
         &self,
         asker: Asker,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         operation: OperationType,
         deadline: tokio::time::Instant,
     ) -> Result<Executed, TimedOut> {
@@ -272,6 +275,7 @@ impl Executor {
         let (data, db) = self.request_data(asker, Some(deadline));
         let writes = data.writes.clone();
         let (schema, unproven) = self.schema_for(&request);
+        let order = RootOrder::of(&mut request);
         let execution = schema.execute(request.data(data));
         tokio::pin!(execution);
         // The execution only moves when polled here, so no write can begin
@@ -286,7 +290,7 @@ impl Executor {
             Err(_) => return Err(TimedOut),
         };
         self.passed(unproven, &response);
-        Ok(Executed::new(response, db.statements()))
+        Ok(Executed::new(response, order.as_ref(), db.statements()))
     }
 
     /// Runs a subscription (or, once, a query or mutation): each event's
@@ -295,10 +299,13 @@ impl Executor {
     pub fn execute_stream(
         &self,
         asker: Asker,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
     ) -> impl Stream<Item = Executed> + Send + 'static {
         let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
-        self.schema.execute_stream(request.data(data)).map(move |response| Executed::new(response, db.statements()))
+        let order = RootOrder::of(&mut request);
+        self.schema
+            .execute_stream(request.data(data))
+            .map(move |response| Executed::new(response, order.as_ref(), db.statements()))
     }
 }
 
@@ -318,7 +325,10 @@ pub struct Executed {
 }
 
 impl Executed {
-    fn new(mut response: async_graphql::Response, statements: u64) -> Self {
+    fn new(mut response: async_graphql::Response, order: Option<&RootOrder>, statements: u64) -> Self {
+        if let Some(order) = order {
+            order.apply(&mut response.data);
+        }
         add_missing_codes(&mut response);
         response.extensions.insert("sqlStatements".to_owned(), Value::from(statements));
         Executed { response }

@@ -83,6 +83,44 @@ on_both_databases! {
         assert!(body.contains(&serde_json::to_string(name).expect("a string")), "{body}");
     }
 
+    async fn root_fields_keep_the_order_of_the_document(app) {
+        // Root fields resolve side by side; `__typename` is ready at once,
+        // the others after their statements, yet each answer lists its keys
+        // as the document does: each at its first field not skipped,
+        // fragments read in place, a fragment spread twice counted once.
+        let query = r#"query($no: Boolean!) {
+            k_late: partners(first: 1) @include(if: $no) { totalCount }
+            k_partners: partners(first: 3) { totalCount }
+            ...Middle
+            k_typename: __typename
+            ... on Query { k_inline: partner(slug: "unodc") { slug } }
+            k_skipped: __typename @skip(if: true)
+            ...Middle
+            k_late: partners(first: 1) { totalCount }
+        }
+        fragment Middle on Query { k_search: search(query: "security", first: 1) { totalCount } k_partners: partners(first: 3) { totalCount } }"#;
+        let expected = ["k_partners", "k_search", "k_typename", "k_inline", "k_late"];
+        for _ in 0..10 {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .json(&json!({ "query": query, "variables": { "no": false } }))
+                .send()
+                .await
+                .expect("the server answers");
+            let body = response.text().await.expect("a text body");
+            let parsed: Value = serde_json::from_str(&body).expect("the body is JSON");
+            assert!(parsed.get("errors").is_none(), "{body}");
+            let keys = parsed["data"].as_object().map(|data| data.len());
+            assert_eq!(keys, Some(expected.len()), "{body}");
+            let at: Vec<usize> = expected
+                .iter()
+                .map(|key| body.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {body}")))
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "keys in the document's order {expected:?}: {body}");
+        }
+    }
+
     async fn an_error_inside_a_written_list_leaves_out_its_key_at_the_items_path(app) {
         let body = app.graphql(r#"{ partners(first: 2) { nodes { slug agreements(first: 1, after: "bogus") { totalCount } kind } } }"#, json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");

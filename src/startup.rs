@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 use std::time::Duration;
@@ -173,7 +174,15 @@ impl Application {
         });
         // Each request knows its peer: the address budgets count by.
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        // An answer's last piece goes out at once, not held back by Nagle's
+        // algorithm until the client acknowledges the ones before it (which
+        // a client may delay by up to 40 ms).
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY could not be set on a connection");
+            }
+        });
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stopping.send(true);
             let _ = signalled.send(true);

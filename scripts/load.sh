@@ -15,7 +15,8 @@
 #   LOAD_PARTNERS=10000 scripts/load.sh      # its own database, built once
 #   LOAD_BINARY=path/to/partnership-registry scripts/load.sh   # no build
 #
-# Every request goes to 127.0.0.1; every run is bounded by LOAD_DURATION.
+# Every request goes to 127.0.0.1; every run is bounded by LOAD_DURATION,
+# each query (and the floor) first sent for LOAD_WARMUP (3 s), not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/load/common.sh
@@ -26,6 +27,7 @@ DB=pr_load
 [ "$PARTNERS" = 2000 ] || DB="pr_load_$PARTNERS"
 PORT="${LOAD_PORT:-18080}"
 DURATION="${LOAD_DURATION:-15s}"
+WARMUP="${LOAD_WARMUP:-3s}"
 URL="http://127.0.0.1:$PORT/graphql"
 
 if ! command -v wrk >/dev/null; then
@@ -73,6 +75,10 @@ for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
         echo "$name answered with errors" >&2
         exit 1
     fi
+    # A warm-up of each query, not counted: the first seconds after the
+    # server starts (allocator, connections, PostgreSQL's caches) are not
+    # the pace it keeps.
+    WRK_BODY_FILE="$file" wrk -t1 -c1 -d"$WARMUP" -s scripts/load/post.lua "$URL" >/dev/null
     concs=${run##*:}
     for c in ${concs//,/ }; do
         threads=$((c < 2 ? 1 : 2))
@@ -107,6 +113,7 @@ for i in "${!STATEMENTS[@]}"; do
     defines+=(-D "$name={$ids}")
 done
 
+pgbench -n -M prepared -c 1 -j 1 -T "${WARMUP%s}" "${defines[@]}" -f scripts/load/q1-floor.sql "$PG/$DB" >/dev/null 2>&1
 for conc in 1 8 16; do
     threads=$((conc < 2 ? 1 : 2))
     tps=$(pgbench -n -M prepared -c "$conc" -j "$threads" -T "${DURATION%s}" "${defines[@]}" \

@@ -10,14 +10,24 @@
 //!   column the declaration omits does not compile.
 //!
 //!   ```text
-//!   /// The partner's acronym, if it has one.
-//!   fn acronym(lang) reads(acronym_en, acronym_fr) -> Option<&str> { lang.pick(acronym_en, acronym_fr) }
+//!   /// The country of the headquarters, when it has one.
+//!   fn country() reads(country_code) -> Option<Country> { country_code.map(|code| Country(code.to_owned())) }
 //!   ```
 //!
 //!   Each column comes as its value (`&str` for text, `Option<&str>`,
 //!   numbers, dates and enums by value). `(lang)` adds the `lang`
 //!   argument and hands the body the language to answer in. A body may
 //!   also return `ApiResult<T>`.
+//! - A **text in two languages** names its two columns and has no body:
+//!
+//!   ```text
+//!   /// The partner's acronym, if it has one.
+//!   fn acronym(lang) picks(acronym_en, acronym_fr) -> Option<&str>;
+//!   ```
+//!
+//!   It takes the `lang` argument, answers with the column of that
+//!   language, and its statement reads that column alone (the request's
+//!   language when the argument is not given).
 //! - A **relation** names a sea-orm `Linked` path of `entity::links`; the
 //!   column it is keyed by is read from the path:
 //!   `= to_one(Link)`, `= linked(Link)` (every related row),
@@ -221,7 +231,8 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
-            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [] ($($col),*) -> $ret $body
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [] (columns ($($col),*) $body) -> $ret,
+            reads($crate::graphql::node::Reads::Columns($crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*])))
             $($rest)*);
     };
 
@@ -231,7 +242,8 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
-            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [] ($($col),*) -> $ret { Ok($body) }
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [] (columns ($($col),*) { Ok($body) }) -> $ret,
+            reads($crate::graphql::node::Reads::Columns($crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*])))
             $($rest)*);
     };
 
@@ -241,14 +253,27 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
-            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [$lang] ($($col),*) -> $ret { Ok($body) }
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [$lang] (columns ($($col),*) { Ok($body) }) -> $ret,
+            reads($crate::graphql::node::Reads::Columns($crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*])))
+            $($rest)*);
+    };
+
+    // A column field that is one of two columns, by the language asked:
+    // only that column is read.
+    (@node $meta:tt [$object:ident $module:ident $noun:literal] $methods:tt $reads:tt
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident($lang:ident) picks($en:ident, $fr:ident) -> $ret:ty;
+        $($rest:tt)*
+    ) => {
+        $crate::graphql::declare::object!(@column $meta [$object $module $noun] $methods $reads
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name [$lang] (pick $lang $en $fr) -> $ret,
+            reads($crate::graphql::node::Reads::InLang { en: entity::$module::POSITIONS.$en, fr: entity::$module::POSITIONS.$fr })
             $($rest)*);
     };
 
     // Every column field: its resolver, the columns it reads and its writer
     // (`src/graphql/direct.rs`), the body (returning `ApiResult`) run by both.
     (@column $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        [$($attr:tt)*] $name:ident [$($lang:ident)?] ($($col:ident),*) -> $ret:ty $body:block
+        [$($attr:tt)*] $name:ident [$($lang:ident)?] $value:tt -> $ret:ty, reads($field_reads:expr)
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@node $meta [$object $module $noun] [$($methods)*
@@ -262,15 +287,15 @@ macro_rules! object {
                 )?
             ) -> $crate::error::ApiResult<$ret> {
                 $(let $lang = $crate::graphql::context::lang(ctx, $lang);)?
-                $crate::graphql::declare::object!(@value self [$object $module $name] ($($col),*) $body)
+                $crate::graphql::declare::object!(@value self [$object $module $name] $value)
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::of(&[$(entity::$module::POSITIONS.$col),*]), Some({
+        ] [$($reads)* (stringify!($name), $field_reads, Some({
             fn prepare<'a>(
                 ctx: &async_graphql::ContextSelectionSet<'a>,
                 field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
             ) -> Option<$crate::graphql::direct::Writer<$object>> {
                 fn value(this: &$object $(, $lang: $crate::graphql::lang::Lang)?) -> $crate::error::ApiResult<$ret> {
-                    $crate::graphql::declare::object!(@value this [$object $module $name] ($($col),*) $body)
+                    $crate::graphql::declare::object!(@value this [$object $module $name] $value)
                 }
                 $(let $lang = $crate::graphql::context::field_lang(ctx, field)?;)?
                 let plan = <$ret as $crate::graphql::direct::Json>::plan(ctx, field)?;
@@ -285,7 +310,7 @@ macro_rules! object {
 
     // A column field's body over `$this`'s row: the columns it names, each
     // checked to hold a value (not a stand-in), and nothing else.
-    (@value $this:ident [$object:ident $module:ident $name:ident] ($($col:ident),*) $body:block) => {{
+    (@value $this:ident [$object:ident $module:ident $name:ident] (columns ($($col:ident),*) $body:block)) => {{
         let group = &$this.group;
         let row = &group.rows()[$this.index];
         $(
@@ -295,6 +320,16 @@ macro_rules! object {
             let $col = $crate::graphql::declare::ColumnValue::value(&row.$col);
         )*
         $body
+    }};
+    // The one column of the two that `$lang` picks, checked in the same way.
+    (@value $this:ident [$object:ident $module:ident $name:ident] (pick $lang:ident $en:ident $fr:ident)) => {{
+        let group = &$this.group;
+        let row = &group.rows()[$this.index];
+        let position = $lang.pick(entity::$module::POSITIONS.$en, entity::$module::POSITIONS.$fr);
+        if !$crate::graphql::node::holds(group.selected(), <entity::$module::Model as entity::row::Positional>::LEAVABLE, position) {
+            return Err($crate::graphql::node::stand_in(stringify!($object), stringify!($name), $lang.pick(stringify!($en), stringify!($fr))));
+        }
+        Ok($crate::graphql::declare::ColumnValue::value($lang.pick(&row.$en, &row.$fr)))
     }};
 
     // A field batched over the siblings, reading no column but the id.
@@ -309,7 +344,7 @@ macro_rules! object {
                 let $rows = $crate::graphql::batch::Siblings::new(&self.group, self.index, db);
                 $body
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE, None)] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::node::Wanted::NONE), None)] $($rest)*);
     };
 
     // A to-one relation: `Option<N>` when it may be absent, `Inline<N>` when required.
@@ -324,7 +359,7 @@ macro_rules! object {
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::to_one::<Self, _, $ret>(ctx, self, &RELATION).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>(), Some({
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), Some({
             fn prepare<'a>(
                 ctx: &async_graphql::ContextSelectionSet<'a>,
                 field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
@@ -366,7 +401,7 @@ macro_rules! object {
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::linked::<Self, $n>(ctx, self, &RELATION, $distinct).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>(), None)] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), None)] $($rest)*);
     };
 
     // A connection under each row.
@@ -375,7 +410,7 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>(), None)] $($rest)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), None)] $($rest)*]
             [$(#[$attr])*] $name -> $n, []
             [
                 #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,
@@ -401,7 +436,7 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::node::Wanted::NONE, None)] $($rest)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::node::Wanted::NONE), None)] $($rest)*]
             [$(#[$attr])*] $name -> $n, [] []
             => [$crate::graphql::history::of_record::<Self>]
             [
@@ -448,8 +483,8 @@ macro_rules! object {
                 self.index
             }
 
-            fn reads(field: &str) -> Option<$crate::graphql::node::Wanted> {
-                static READS: std::sync::LazyLock<foldhash::HashMap<String, $crate::graphql::node::Wanted>> =
+            fn reads(field: &str) -> Option<$crate::graphql::node::Reads> {
+                static READS: std::sync::LazyLock<foldhash::HashMap<String, $crate::graphql::node::Reads>> =
                     std::sync::LazyLock::new(|| {
                         let declared: Vec<_> = $object::declared().into_iter().map(|(name, wanted, _)| (name, wanted)).collect();
                         $crate::graphql::declare::by_name::<$object, _>(&declared)
@@ -474,8 +509,8 @@ macro_rules! object {
 
         impl $object {
             /// Each field's resolver, the columns it reads and its writer, in declaration order.
-            fn declared() -> Vec<(&'static str, $crate::graphql::node::Wanted, Option<$crate::graphql::direct::Prepare<$object>>)> {
-                let id = $crate::graphql::node::Wanted::of(&[entity::$module::POSITIONS.id]);
+            fn declared() -> Vec<(&'static str, $crate::graphql::node::Reads, Option<$crate::graphql::direct::Prepare<$object>>)> {
+                let id = $crate::graphql::node::Reads::Columns($crate::graphql::node::Wanted::of(&[entity::$module::POSITIONS.id]));
                 vec![
                     ("id", id, Some({
                         fn prepare<'a>(

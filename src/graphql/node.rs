@@ -9,6 +9,7 @@ use sea_orm::{EntityTrait, ModelTrait};
 
 use crate::graphql::batch::{Group, RowId};
 use crate::graphql::direct::Direct;
+use crate::graphql::lang::Lang;
 
 /// A GraphQL object backed by one row of a sibling [`Group`]. Implemented
 /// by [`object!`](crate::graphql::declare::object), from the type's one
@@ -32,7 +33,7 @@ pub trait NodeType: ContainerType + Direct + Sized + Send + Sync + 'static {
 
     /// The columns the field called `field` (its GraphQL name) reads, as
     /// its declaration names them; `None` for a field the type does not have.
-    fn reads(field: &str) -> Option<Wanted>;
+    fn reads(field: &str) -> Option<Reads>;
 
     /// One row on its own, as an object.
     fn one(row: Self::Model) -> Self {
@@ -42,6 +43,30 @@ pub trait NodeType: ContainerType + Direct + Sized + Send + Sync + 'static {
     /// Every row of a group as objects.
     fn all(group: &Arc<Group<Self::Model>>) -> Vec<Self> {
         (0..group.rows().len()).map(|i| Self::new(group.clone(), i)).collect()
+    }
+}
+
+/// What a field's declaration reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// These columns, whatever the field is asked.
+    Columns(Wanted),
+    /// One of two columns (positions), by the language the field answers
+    /// in: a field declared with `picks(x_en, x_fr)`.
+    InLang { en: usize, fr: usize },
+}
+
+impl Reads {
+    /// The columns read for a field answering in `lang`; both of an
+    /// `InLang` pair when its language cannot be told.
+    pub fn wanted(self, lang: impl FnOnce() -> Option<Lang>) -> Wanted {
+        match self {
+            Reads::Columns(wanted) => wanted,
+            Reads::InLang { en, fr } => match lang() {
+                Some(lang) => Wanted::of(&[lang.pick(en, fr)]),
+                None => Wanted::of(&[en, fr]),
+            },
+        }
     }
 }
 

@@ -499,7 +499,7 @@ where
     N: NodeType,
 {
     let db = db(ctx)?;
-    let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx.field().selection_set(), None))?;
+    let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx, ctx.field().selection_set(), None))?;
     let parents = parent.group();
     let linked = parents
         .once(linked_key(relation, wanted), || async {
@@ -594,7 +594,8 @@ where
 {
     let relation = declared(relation).ok()?;
     let ctx_field = ctx.with_field(field);
-    let wanted = wanted_once::<N>(&ctx_field, || wanted::<N>(ctx_field.field().selection_set(), None)).ok()?;
+    let wanted =
+        wanted_once::<N>(&ctx_field, || wanted::<N>(&ctx_field, ctx_field.field().selection_set(), None)).ok()?;
     let plan = ObjectPlan::<N>::of(ctx, field)?;
     let key = linked_key(relation, wanted);
     // The rows loaded for the last parent group met: the siblings of a

@@ -10,6 +10,7 @@ use sea_orm::sea_query::Condition;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{MemoKey, WINDOW_TAG};
 use crate::graphql::context::{FieldKey, request};
+use crate::graphql::lang::Lang;
 use crate::graphql::node::{NodeType, Wanted};
 use crate::graphql::sort::{Cursor, Sort};
 
@@ -96,7 +97,7 @@ impl<E: EntityTrait> Window<E> {
             let objects: Vec<SelectionField<'_>> =
                 nodes.selection_fields().into_iter().chain(edges.selection_fields()).collect();
             let sort_column = window.sort.column.map(|c| sea_orm::IdenStatic::as_str(&c));
-            wanted::<N>(objects.iter().flat_map(|f| f.selection_set()), sort_column)?
+            wanted::<N>(ctx, objects.iter().flat_map(|f| f.selection_set()), sort_column)?
         } else {
             Wanted::ALL
         };
@@ -167,6 +168,18 @@ pub fn wanted_once<N: NodeType>(ctx: &Context<'_>, compute: impl FnOnce() -> Api
     Ok(wanted)
 }
 
+/// The language `field` answers in: its `lang` argument, else the
+/// request's; `None` when the argument cannot be read (the field's
+/// resolver then says why).
+fn asked_lang(ctx: &Context<'_>, field: &SelectionField<'_>) -> Option<Lang> {
+    let arguments = field.arguments().ok()?;
+    let asked = match arguments.into_iter().find(|(name, _)| name.as_str() == "lang") {
+        Some((_, value)) => Some(<Lang as async_graphql::InputType>::parse(Some(value)).ok()?),
+        None => None,
+    };
+    Some(crate::graphql::context::lang(ctx, asked))
+}
+
 /// The field being resolved, as its siblings all know it.
 fn field_key<N: NodeType>(ctx: &Context<'_>) -> FieldKey {
     let pos = ctx.item.pos;
@@ -178,6 +191,7 @@ fn field_key<N: NodeType>(ctx: &Context<'_>) -> FieldKey {
 /// lets none through, and a generic test holds every field to a
 /// declaration).
 pub fn wanted<'a, N: NodeType>(
+    ctx: &Context<'_>,
     fields: impl Iterator<Item = SelectionField<'a>>,
     also: Option<&str>,
 ) -> ApiResult<Wanted> {
@@ -192,7 +206,7 @@ pub fn wanted<'a, N: NodeType>(
         match field.name() {
             "__typename" => {}
             name => match N::reads(name) {
-                Some(reads) => wanted = wanted.union(reads),
+                Some(reads) => wanted = wanted.union(reads.wanted(|| asked_lang(ctx, &field))),
                 None => return Ok(Wanted::ALL),
             },
         }

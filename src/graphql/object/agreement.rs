@@ -17,10 +17,10 @@ object! {
         fn reference() reads(reference) -> &str { reference }
 
         /// The agreement's title.
-        fn title(lang) reads(title_en, title_fr) -> &str { lang.pick(title_en, title_fr) }
+        fn title(lang) picks(title_en, title_fr) -> &str;
 
         /// What the agreement provides for.
-        fn summary(lang) reads(summary_en, summary_fr) -> Option<&str> { lang.pick(summary_en, summary_fr) }
+        fn summary(lang) picks(summary_en, summary_fr) -> Option<&str>;
 
         /// The form of the agreement.
         fn kind() reads(kind) -> AgreementKind { kind }

@@ -14,7 +14,7 @@ object! {
         fn slug() reads(slug) -> &str { slug }
 
         /// The crime area's name.
-        fn name(lang) reads(name_en, name_fr) -> &str { lang.pick(name_en, name_fr) }
+        fn name(lang) picks(name_en, name_fr) -> &str;
 
         /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
         fn sources() -> List<Source> = linked(CrimeAreaSources);

@@ -24,15 +24,13 @@ object! {
         fn slug() reads(slug) -> &str { slug }
 
         /// The partner's name.
-        fn name(lang) reads(name_en, name_fr) -> &str { lang.pick(name_en, name_fr) }
+        fn name(lang) picks(name_en, name_fr) -> &str;
 
         /// The partner's acronym (`UNODC` in English, `ONUDC` in French), if it has one.
-        fn acronym(lang) reads(acronym_en, acronym_fr) -> Option<&str> { lang.pick(acronym_en, acronym_fr) }
+        fn acronym(lang) picks(acronym_en, acronym_fr) -> Option<&str>;
 
         /// A short description of the partner and of the partnership.
-        fn description(lang) reads(description_en, description_fr) -> Option<&str> {
-            lang.pick(description_en, description_fr)
-        }
+        fn description(lang) picks(description_en, description_fr) -> Option<&str>;
 
         /// What sort of organisation this is.
         fn kind() reads(kind) -> PartnerKind { kind }

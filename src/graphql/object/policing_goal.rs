@@ -14,10 +14,10 @@ object! {
         fn number() reads(number) -> i32 { number }
 
         /// The goal's name.
-        fn name(lang) reads(name_en, name_fr) -> &str { lang.pick(name_en, name_fr) }
+        fn name(lang) picks(name_en, name_fr) -> &str;
 
         /// What the goal covers and where it stands in the 2030 Agenda, when the sources say.
-        fn description(lang) reads(description_en, description_fr) -> Option<&str> { lang.pick(description_en, description_fr) }
+        fn description(lang) picks(description_en, description_fr) -> Option<&str>;
 
         /// The public pages this record's facts come from; empty for a record written through the API, whose facts are its writer's.
         fn sources() -> List<Source> = linked(PolicingGoalSources);

@@ -27,12 +27,10 @@ object! {
         fn code() reads(code) -> &str { code }
 
         /// The project's name.
-        fn name(lang) reads(name_en, name_fr) -> &str { lang.pick(name_en, name_fr) }
+        fn name(lang) picks(name_en, name_fr) -> &str;
 
         /// What the project does.
-        fn description(lang) reads(description_en, description_fr) -> Option<&str> {
-            lang.pick(description_en, description_fr)
-        }
+        fn description(lang) picks(description_en, description_fr) -> Option<&str>;
 
         /// Where the project stands.
         fn status() reads(status) -> ProjectStatus { status }

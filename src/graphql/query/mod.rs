@@ -39,7 +39,7 @@ pub struct QueryRoot(
 /// null when it does not exist.
 async fn by_id<N: NodeType>(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<N>> {
     let id = id::decode_as("id", N::TYPE_NAME, id)?;
-    let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx.field().selection_set(), None))?;
+    let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx, ctx.field().selection_set(), None))?;
     let group = sql::fetch_by_ids::<N::Entity>(db(ctx)?, &[id], wanted).await?;
     Ok(N::all(&group).into_iter().next())
 }
@@ -61,7 +61,7 @@ where
     match (id, key) {
         (Some(id), None) => by_id(ctx, &id).await,
         (None, Some(key)) => {
-            let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx.field().selection_set(), None))?;
+            let wanted = wanted_once::<N>(ctx, || wanted::<N>(ctx, ctx.field().selection_set(), None))?;
             let group = sql::fetch_where::<N::Entity>(db(ctx)?, Condition::all().add(column.eq(key)), wanted).await?;
             Ok(N::all(&group).into_iter().next())
         }

@@ -173,10 +173,9 @@ pub fn wanted_once<N: NodeType>(ctx: &Context<'_>, compute: impl FnOnce() -> Api
 /// resolver then says why).
 fn asked_lang(ctx: &Context<'_>, field: &SelectionField<'_>) -> Option<Lang> {
     let arguments = field.arguments().ok()?;
-    let asked = match arguments.into_iter().find(|(name, _)| name.as_str() == "lang") {
-        Some((_, value)) => Some(<Lang as async_graphql::InputType>::parse(Some(value)).ok()?),
-        None => None,
-    };
+    let asked = arguments.into_iter().find(|(name, _)| name.as_str() == "lang").map(|(_, value)| value);
+    // As the resolver reads it: absent, or null (a variable not given), is the request's language.
+    let asked = <Option<Lang> as async_graphql::InputType>::parse(asked).ok()?;
     Some(crate::graphql::context::lang(ctx, asked))
 }
 

@@ -211,6 +211,21 @@ impl<M: Positional> Checked<M> {
         Ok(Checked { selected, first_key, model: std::marker::PhantomData })
     }
 
+    /// The checker kept in `slot` for a statement read row by row: made by
+    /// [`Checked::of`] at its first row, then reused.
+    #[inline]
+    pub fn at<'s>(
+        slot: &'s mut Option<Self>,
+        row: &QueryResult,
+        selected: Selected,
+        keys: usize,
+    ) -> Result<&'s Self, DbErr> {
+        match slot {
+            Some(checked) => Ok(checked),
+            None => Ok(slot.insert(Self::of(row, selected, keys)?)),
+        }
+    }
+
     /// A row of the statement, as an `M`.
     #[inline]
     pub fn read(&self, row: &QueryResult) -> Result<M, DbErr> {

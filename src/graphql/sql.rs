@@ -142,10 +142,7 @@ where
             statement,
             || (spare::vec_with_capacity(capacity), None),
             |(models, checked), row| {
-                let checked = match checked {
-                    Some(checked) => checked,
-                    None => checked.insert(Checked::<E::Model>::of(row, selected, 0)?),
-                };
+                let checked = Checked::<E::Model>::at(checked, row, selected, 0)?;
                 models.push(checked.read(row)?);
                 Ok(())
             },
@@ -248,10 +245,7 @@ where
                 (related, spare::vec_with_capacity(if window.is_some() { capacity } else { 0 }), None)
             },
             |(related, numbers, checked), row| {
-                let checked = match checked {
-                    Some(checked) => checked,
-                    None => checked.insert(Checked::<E::Model>::of(row, selected, keys_after)?),
-                };
+                let checked = Checked::<E::Model>::at(checked, row, selected, keys_after)?;
                 related.parents.push(checked.key(row, 0)?);
                 if window.is_some() {
                     numbers.push(checked.key(row, 1)?);

@@ -125,7 +125,7 @@ impl Gate {
 
     /// Checks one operation; on success, the request ready to execute.
     pub fn admit(&self, params: Params) -> Result<Admitted, Refused> {
-        let Params { query, operation_name, variables, extensions } = params;
+        let Params { query, operation_name, mut variables, extensions } = params;
         let (query, register) =
             self.persisted.document(query, &extensions).map_err(|e| Refused::one(e.code(), e.message()))?;
         limits::prescan(&query, &self.limits)?;
@@ -139,6 +139,7 @@ impl Gate {
             .into());
         }
         let document = self.parsed.parse(&query)?;
+        with_defaults(&document, operation_name.as_deref(), &mut variables);
         let analysis = limits::analyze(&document, operation_name.as_deref(), &variables, &self.types, &self.limits)?;
         required_variables(&document, operation_name.as_deref(), &variables)?;
         let name =
@@ -184,6 +185,24 @@ fn required_variables(
         }
     }
     Ok(())
+}
+
+/// Each variable the request leaves out takes its declared default, as
+/// the specification's CoerceVariableValues gives it. async-graphql reads
+/// defaults for arguments but not for `@skip(if:)` and `@include(if:)`,
+/// which it evaluates with the request's variables alone: without this,
+/// `query($all: Boolean = true) { … @include(if: $all) }` left the field out.
+fn with_defaults(document: &ExecutableDocument, operation_name: Option<&str>, variables: &mut Map<String, Value>) {
+    let Some((_, operation)) = limits::operation(document, operation_name) else { return };
+    for definition in &operation.node.variable_definitions {
+        let definition = &definition.node;
+        if let Some(default) = &definition.default_value
+            && !variables.contains_key(definition.name.node.as_str())
+            && let Ok(default) = default.node.clone().into_json()
+        {
+            variables.insert(definition.name.node.to_string(), default);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -121,6 +121,16 @@ on_both_databases! {
         }
     }
 
+    async fn a_variable_left_out_takes_its_default_in_skip_and_include(app) {
+        let query = "query($all: Boolean = true, $none: Boolean = false) { partners(first: 1) {
+            a: totalCount @include(if: $all) b: totalCount @skip(if: $all) c: totalCount @include(if: $none) } }";
+        let keys = |data: &Value| data["partners"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        let data = app.data(query, json!({})).await;
+        assert_eq!(keys(&data), Some(vec!["a".to_owned()]), "{data:#}");
+        let data = app.data(query, json!({ "all": false, "none": true })).await;
+        assert_eq!(keys(&data), Some(vec!["b".to_owned(), "c".to_owned()]), "{data:#}");
+    }
+
     async fn an_error_inside_a_written_list_leaves_out_its_key_at_the_items_path(app) {
         let body = app.graphql(r#"{ partners(first: 2) { nodes { slug agreements(first: 1, after: "bogus") { totalCount } kind } } }"#, json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");

@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::EventBus;
 use crate::graphql::lang::Lang;
 use crate::graphql::node::Wanted;
+use crate::graphql::placeholder::Placeholder;
 use crate::graphql::render::Loans;
 use crate::replicas::Replicas;
 
@@ -38,6 +39,9 @@ pub struct RequestData {
     pub loans: Loans,
     /// Where the operation's writes stand, for a timeout to tell the truth.
     pub writes: Arc<Writes>,
+    /// The response key of the `__typename` added to the selection sets
+    /// that could select nothing, if any: never written as text.
+    pub placeholder: Option<Placeholder>,
 }
 
 /// Where an operation's writes stand: whether one began to commit (from
@@ -105,6 +109,12 @@ pub fn request<'a>(ctx: &Context<'a>) -> ApiResult<&'a RequestData> {
 /// The request's database handle.
 pub fn db<'a>(ctx: &Context<'a>) -> ApiResult<&'a CountingDb> {
     request(ctx).map(|r| &r.db)
+}
+
+/// The key of the request's placeholder field, if it has one: left out of
+/// written text.
+pub fn placeholder<'a>(ctx: &ContextSelectionSet<'a>) -> Option<&'a Placeholder> {
+    ctx.data::<RequestData>().ok()?.placeholder.as_ref()
 }
 
 /// The language asked for by the field's `lang` argument, else by the request.

@@ -22,6 +22,7 @@
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::{ContextSelectionSet, OutputType, Positioned, ScalarType};
 
+use crate::graphql::placeholder::Placeholder;
 use crate::graphql::render;
 
 /// Writes one field's value of a `T` at the end of the buffer; false when
@@ -60,10 +61,15 @@ pub struct ObjectPlan<T> {
 }
 
 impl<T: Direct + OutputType> ObjectPlan<T> {
-    /// The plan of `field`'s selection set; `None` when a field of it has no writer.
-    pub fn of<'a>(ctx: &ContextSelectionSet<'a>, field: &'a Positioned<Field>) -> Option<Self> {
+    /// The plan of `field`'s selection set, but for the request's
+    /// `placeholder`; `None` when a field of it has no writer.
+    pub fn of<'a>(
+        ctx: &ContextSelectionSet<'a>,
+        field: &'a Positioned<Field>,
+        placeholder: Option<&Placeholder>,
+    ) -> Option<Self> {
         let mut fields = Vec::new();
-        collect::<T>(ctx, &field.node.selection_set.node, &mut fields)?;
+        collect::<T>(ctx, &field.node.selection_set.node, placeholder, &mut fields)?;
         let mut plan = ObjectPlan { fields: Vec::with_capacity(fields.len()) };
         for (i, field) in fields.into_iter().enumerate() {
             let mut key = vec![if i == 0 { b'{' } else { b',' }];
@@ -77,8 +83,7 @@ impl<T: Direct + OutputType> ObjectPlan<T> {
     /// Writes `value`'s object; false when a field could not be written.
     pub fn write(&self, value: &T, out: &mut Vec<u8>) -> bool {
         if self.fields.is_empty() {
-            // An object with no field is written as null, as the standard resolution gathers it.
-            out.extend_from_slice(b"null");
+            out.extend_from_slice(b"{}");
             return true;
         }
         for (key, writer) in &self.fields {
@@ -101,18 +106,22 @@ impl<T: Direct + OutputType> ObjectPlan<T> {
     }
 }
 
-/// The fields of `set` on `T`, fragments spread in; `None` for a fragment
+/// The fields of `set` on `T`, fragments spread in, but not the
+/// `placeholder` (there for async-graphql alone); `None` for a fragment
 /// whose condition is not `T` itself (an interface's, say), left to the
 /// standard resolution.
 fn collect<'a, T: OutputType>(
     ctx: &ContextSelectionSet<'a>,
     set: &'a SelectionSet,
+    placeholder: Option<&Placeholder>,
     fields: &mut Vec<&'a Positioned<Field>>,
 ) -> Option<()> {
     for selection in &set.items {
         let (condition, inner) = match &selection.node {
             Selection::Field(field) => {
-                fields.push(field);
+                if !placeholder.is_some_and(|p| p.is(&field.node.response_key().node)) {
+                    fields.push(field);
+                }
                 continue;
             }
             Selection::FragmentSpread(spread) => {
@@ -126,7 +135,7 @@ fn collect<'a, T: OutputType>(
         if condition.is_some_and(|c| c.as_str() != T::type_name()) {
             return None;
         }
-        collect::<T>(ctx, inner, fields)?;
+        collect::<T>(ctx, inner, placeholder, fields)?;
     }
     Some(())
 }

@@ -41,6 +41,7 @@ use smallvec::SmallVec;
 
 use crate::graphql::context::RequestData;
 use crate::graphql::direct::{Direct, Json, ObjectPlan, Writer};
+use crate::graphql::placeholder::Placeholder;
 use crate::graphql::render::{self, Loans};
 
 /// A value whose object is resolved in place; in the schema, the same type as `T`.
@@ -76,7 +77,7 @@ impl<T: Direct + OutputType + Send + Sync + 'static> Json for Inline<T> {
     type Plan = ObjectPlan<T>;
 
     fn plan<'a>(ctx: &ContextSelectionSet<'a>, field: &'a Positioned<Field>) -> Option<ObjectPlan<T>> {
-        ObjectPlan::of(ctx, field)
+        ObjectPlan::of(ctx, field, crate::graphql::context::placeholder(ctx))
     }
 
     fn write(&self, plan: &ObjectPlan<T>, out: &mut Vec<u8>) -> bool {
@@ -117,7 +118,7 @@ async fn object<'a, T: ContainerType + Direct + 'static>(
 ) -> ServerResult<Value> {
     // On the stack for the usual few fields: one object of many thousands.
     let mut fields: SmallVec<[&Positioned<Field>; 8]> = SmallVec::new();
-    collect(ctx, root, &ctx.item.node, &mut fields)?;
+    collect(ctx, root, &ctx.item.node, request.placeholder.as_ref(), &mut fields)?;
     if text {
         let writers = writers(ctx, &fields, root.introspection_type_name() == T::type_name(), request);
         if let Some(mut lent) = Borrowed::of(ctx, request) {
@@ -279,7 +280,8 @@ pub async fn list<'a, T: ContainerType + Direct + 'static>(
         let type_name = item.introspection_type_name();
         if fields_of.as_deref() != Some(&*type_name) {
             fields.clear();
-            collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
+            collect(ctx, item, &ctx.item.node, request.placeholder.as_ref(), &mut fields)
+                .map_err(|e| ctx_index.set_error_path(e))?;
             fields_of = Some(type_name);
         }
         let value = resolve_fields(&ctx_index, item, &fields).await;
@@ -308,7 +310,8 @@ async fn write_list<'a, T: ContainerType + Direct + 'static>(
         let type_name = item.introspection_type_name();
         if fields_of.as_deref() != Some(&*type_name) {
             fields.clear();
-            collect(ctx, item, &ctx.item.node, &mut fields).map_err(|e| ctx_index.set_error_path(e))?;
+            collect(ctx, item, &ctx.item.node, request.placeholder.as_ref(), &mut fields)
+                .map_err(|e| ctx_index.set_error_path(e))?;
             writers = Some(self::writers(ctx, &fields, *type_name == *T::type_name(), request));
             fields_of = Some(type_name);
         }
@@ -342,7 +345,9 @@ async fn resolve_fields<'a, T: ContainerType + ?Sized>(
             insert(&mut values, field.node.response_key().node.clone(), value);
         }
     }
-    Ok(if values.is_empty() { Value::Null } else { Value::Object(values) })
+    // An object that selects no field is `{}`; one whose every field
+    // failed is null, as async-graphql gathers it.
+    Ok(if values.is_empty() && !fields.is_empty() { Value::Null } else { Value::Object(values) })
 }
 
 /// One field's value; `None` when it failed. As async-graphql does, the
@@ -365,7 +370,8 @@ async fn field_value<'a, T: ContainerType + ?Sized>(
 }
 
 /// [`resolve_fields`], writing the object as JSON text at the end of `out`
-/// (`null` when no field could be resolved, as the map would be). A field
+/// (`{}` when it selects no field, `null` when every field failed, as the
+/// map would be). A field
 /// with a writer is written by it; should the writer fail, the field is
 /// resolved instead, for the same value or error. A resolved field's value
 /// is handed `out` to write itself in ([`lent_field_value`]).
@@ -395,13 +401,18 @@ async fn write_fields<'a, T: ContainerType>(
         match lent_field_value(ctx, root, field, out, request).await? {
             None => out.truncate(unwritten),
             Some(value) if render::is_written_in_place(&value) => written += 1,
-            Some(value) => {
+            Some(mut value) => {
+                if let Some(placeholder) = &request.placeholder {
+                    placeholder.remove(&mut value);
+                }
                 render::write_value(out, &value).map_err(not_json)?;
                 written += 1;
             }
         }
     }
-    if written == 0 {
+    if fields.is_empty() {
+        out.extend_from_slice(b"{}");
+    } else if written == 0 {
         out.truncate(start);
         out.extend_from_slice(b"null");
     } else {
@@ -411,17 +422,21 @@ async fn write_fields<'a, T: ContainerType>(
 }
 
 /// The fields a selection set asks of `root`, fragments (whose type
-/// condition `root` meets) spread in place, in document order.
+/// condition `root` meets) spread in place, in document order; not the
+/// `placeholder`, which is there for async-graphql alone.
 fn collect<'a, T: ContainerType + ?Sized>(
     ctx: &ContextSelectionSet<'a>,
     root: &T,
     set: &'a SelectionSet,
+    placeholder: Option<&Placeholder>,
     fields: &mut impl Extend<&'a Positioned<Field>>,
 ) -> ServerResult<()> {
     for selection in &set.items {
         let (condition, inner) = match &selection.node {
             Selection::Field(field) => {
-                fields.extend([field]);
+                if !placeholder.is_some_and(|p| p.is(&field.node.response_key().node)) {
+                    fields.extend([field]);
+                }
                 continue;
             }
             Selection::FragmentSpread(spread) => {
@@ -448,7 +463,7 @@ fn collect<'a, T: ContainerType + ?Sized>(
             }
         };
         if applies {
-            collect(ctx, root, inner, fields)?;
+            collect(ctx, root, inner, placeholder, fields)?;
         }
     }
     Ok(())

@@ -18,6 +18,7 @@ pub mod node;
 pub mod object;
 pub mod order;
 pub mod pagination;
+pub mod placeholder;
 pub mod query;
 pub mod render;
 pub mod scalar;
@@ -44,6 +45,7 @@ use crate::graphql::context::RequestData;
 use crate::graphql::lang::Lang;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::order::RootOrder;
+use crate::graphql::placeholder::{Composites, Placeholder};
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
 use crate::graphql::validated::{Operation, Validated};
@@ -57,14 +59,17 @@ pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).finish().sdl()
 }
 
-/// Every type of the schema, as async-graphql registers them: what the
-/// cost limit measures documents against.
+/// Every type of the schema, as async-graphql registers them, and its
+/// root types: what the cost limit measures documents against.
 pub fn type_registry() -> async_graphql::registry::Registry {
     use async_graphql::{OutputType, SubscriptionType};
     let mut registry = async_graphql::registry::Registry::default();
     QueryRoot::create_type_info(&mut registry);
     MutationRoot::create_type_info(&mut registry);
     SubscriptionRoot::create_type_info(&mut registry);
+    registry.query_type = QueryRoot::type_name().into_owned();
+    registry.mutation_type = Some(MutationRoot::type_name().into_owned());
+    registry.subscription_type = Some(SubscriptionRoot::type_name().into_owned());
     registry
 }
 
@@ -142,6 +147,9 @@ pub struct Executor {
     validated_schema: RegistrySchema,
     validated: Arc<Validated>,
     registry: Registry,
+    /// The schema's composite types, to find the selection sets that could
+    /// select nothing ([`Placeholder`]).
+    composites: Arc<Composites>,
     fast: bool,
 }
 
@@ -170,6 +178,7 @@ impl Executor {
             validated_schema: schema(ValidationMode::Fast),
             validated: Arc::default(),
             registry,
+            composites: Arc::new(Composites::of(&type_registry())),
             fast,
         }
     }
@@ -212,7 +221,12 @@ impl Executor {
     /// The per-request data of one operation, on its own counting
     /// connection, reading from a replica when there are some and the
     /// asker may.
-    fn request_data(&self, asker: Asker, deadline: Option<tokio::time::Instant>) -> (RequestData, CountingDb) {
+    fn request_data(
+        &self,
+        asker: Asker,
+        deadline: Option<tokio::time::Instant>,
+        placeholder: Option<Placeholder>,
+    ) -> (RequestData, CountingDb) {
         let mut db = CountingDb::new(self.registry.db.clone());
         if let Some(replicas) = &self.registry.replicas
             && asker.read_from == ReadFrom::Replicas
@@ -234,6 +248,7 @@ impl Executor {
                 writes_text: Default::default(),
                 loans: Default::default(),
                 writes: Default::default(),
+                placeholder,
             },
             db,
         )
@@ -244,12 +259,13 @@ impl Executor {
     /// cost go in `extensions.sqlStatements`. Its operation's type is not
     /// known here, so it reads the primary (see [`Executor::execute_by`]).
     pub async fn execute(&self, asker: Asker, mut request: async_graphql::Request) -> Executed {
-        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
+        let placeholder = Placeholder::insert(&mut request, &self.composites);
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None, placeholder.clone());
         let (schema, unproven) = self.schema_for(&request);
         let order = RootOrder::of(&mut request);
         let response = schema.execute(request.data(data)).await;
         self.passed(unproven, &response);
-        Executed::new(response, order.as_ref(), db.statements())
+        Executed::new(response, order.as_ref(), placeholder.as_ref(), db.statements())
     }
 
     /// [`Executor::execute`], cut off at `deadline` unless one of its
@@ -272,7 +288,8 @@ impl Executor {
             OperationType::Query => asker,
             OperationType::Mutation | OperationType::Subscription => Asker { read_from: ReadFrom::Primary, ..asker },
         };
-        let (data, db) = self.request_data(asker, Some(deadline));
+        let placeholder = Placeholder::insert(&mut request, &self.composites);
+        let (data, db) = self.request_data(asker, Some(deadline), placeholder.clone());
         let writes = data.writes.clone();
         let (schema, unproven) = self.schema_for(&request);
         let order = RootOrder::of(&mut request);
@@ -290,7 +307,7 @@ impl Executor {
             Err(_) => return Err(TimedOut),
         };
         self.passed(unproven, &response);
-        Ok(Executed::new(response, order.as_ref(), db.statements()))
+        Ok(Executed::new(response, order.as_ref(), placeholder.as_ref(), db.statements()))
     }
 
     /// Runs a subscription (or, once, a query or mutation): each event's
@@ -301,11 +318,12 @@ impl Executor {
         asker: Asker,
         mut request: async_graphql::Request,
     ) -> impl Stream<Item = Executed> + Send + 'static {
-        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None);
+        let placeholder = Placeholder::insert(&mut request, &self.composites);
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None, placeholder.clone());
         let order = RootOrder::of(&mut request);
         self.schema
             .execute_stream(request.data(data))
-            .map(move |response| Executed::new(response, order.as_ref(), db.statements()))
+            .map(move |response| Executed::new(response, order.as_ref(), placeholder.as_ref(), db.statements()))
     }
 }
 
@@ -325,7 +343,15 @@ pub struct Executed {
 }
 
 impl Executed {
-    fn new(mut response: async_graphql::Response, order: Option<&RootOrder>, statements: u64) -> Self {
+    fn new(
+        mut response: async_graphql::Response,
+        order: Option<&RootOrder>,
+        placeholder: Option<&Placeholder>,
+        statements: u64,
+    ) -> Self {
+        if let Some(placeholder) = placeholder {
+            placeholder.remove(&mut response.data);
+        }
         if let Some(order) = order {
             order.apply(&mut response.data);
         }

@@ -85,7 +85,7 @@ fn collect<'a>(
 
 /// Whether `@skip(if: true)` or `@include(if: false)` leaves a selection
 /// out, its condition given literally or by a variable.
-fn skipped(directives: &[Positioned<Directive>], variables: &Variables) -> bool {
+pub(super) fn skipped(directives: &[Positioned<Directive>], variables: &Variables) -> bool {
     directives.iter().any(|directive| {
         let include = match directive.node.name.node.as_str() {
             "skip" => false,

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 use crate::db::CountingDb;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{Group, MemoKey, RowId};
-use crate::graphql::context::{db, lang};
+use crate::graphql::context::{db, lang, placeholder};
 use crate::graphql::direct::{Direct, ObjectPlan, Writer};
 use crate::graphql::input::{ListFilter, ListOrder};
 use crate::graphql::list::List;
@@ -596,7 +596,7 @@ where
     let ctx_field = ctx.with_field(field);
     let wanted =
         wanted_once::<N>(&ctx_field, || wanted::<N>(&ctx_field, ctx_field.field().selection_set(), None)).ok()?;
-    let plan = ObjectPlan::<N>::of(ctx, field)?;
+    let plan = ObjectPlan::<N>::of(ctx, field, placeholder(ctx))?;
     let key = linked_key(relation, wanted);
     // The rows loaded for the last parent group met: the siblings of a
     // selection are mostly of one group. Its allocation is held (`Weak`),

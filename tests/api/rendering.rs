@@ -131,6 +131,17 @@ on_both_databases! {
         assert_eq!(keys(&data), Some(vec!["b".to_owned(), "c".to_owned()]), "{data:#}");
     }
 
+    async fn a_key_of_the_document_is_never_taken_for_the_placeholder(app) {
+        // The key added where a selection could select nothing is one the
+        // document uses nowhere, so a client's own key of that shape stays.
+        let query = r#"{ __placeholder0: __typename partners(first: 1) { __placeholder1: totalCount
+            nodes { slug @skip(if: true) } } }"#;
+        let data = app.data(query, json!({})).await;
+        assert_eq!(data["__placeholder0"], "Query", "{data:#}");
+        assert!(data["partners"]["__placeholder1"].is_number(), "{data:#}");
+        assert_eq!(data["partners"]["nodes"], json!([{}]), "{data:#}");
+    }
+
     async fn an_error_inside_a_written_list_leaves_out_its_key_at_the_items_path(app) {
         let body = app.graphql(r#"{ partners(first: 2) { nodes { slug agreements(first: 1, after: "bogus") { totalCount } kind } } }"#, json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");

@@ -96,6 +96,32 @@ on_both_databases! {
         assert_eq!(seen, all);
     }
 
+    async fn a_fragment_on_one_kind_leaves_the_other_hits_empty_not_null(app) {
+        let data = app
+            .data(
+                r#"{ kinds: search(query: "security", first: 30) { nodes { __typename } }
+                     hits: search(query: "security", first: 30) { nodes { ... on Partner { slug } } } }"#,
+                json!({}),
+            )
+            .await;
+        let kinds: Vec<&str> =
+            data["kinds"]["nodes"].as_array().into_iter().flatten().filter_map(|n| n["__typename"].as_str()).collect();
+        let hits = data["hits"]["nodes"].as_array().cloned().unwrap_or_default();
+        assert_eq!(kinds.len(), hits.len(), "{data:#}");
+        assert!(kinds.contains(&"Partner") && kinds.iter().any(|k| *k != "Partner"), "both kinds among {kinds:?}");
+        for (kind, hit) in kinds.iter().zip(&hits) {
+            if *kind == "Partner" {
+                assert!(hit["slug"].is_string(), "{hit}");
+            } else {
+                assert_eq!(hit, &json!({}), "a {kind} selects nothing");
+            }
+        }
+        // The same of a node.
+        let id = app.partner_id("unodc").await;
+        let query = "query($id: ID!) { node(id: $id) { ... on Project { code } } }";
+        assert_eq!(app.data(query, json!({ "id": id })).await, json!({ "node": {} }));
+    }
+
     async fn search_can_be_limited_to_kinds(app) {
         let result = app.data(SEARCH, json!({ "q": "nations", "first": 100, "kinds": ["PROJECT"] })).await;
         let types: Vec<&str> = result["search"]["edges"].as_array().into_iter().flatten().filter_map(|e| e["node"]["__typename"].as_str()).collect();

@@ -1,0 +1,295 @@
+//! An object whose selection selects nothing answers `{}`, not `null`.
+//!
+//! The fields of an object can all be left out: `@skip` or `@include` on
+//! each of them, or fragments that apply only to other types (`search {
+//! nodes { ... on Partner { slug } } }`: an agreement among the hits
+//! selects nothing). The GraphQL specification answers such an object
+//! with an empty map. async-graphql 7.2 answers `null` for any object
+//! with no field to show (`do_resolve_container`), which says "there is
+//! none" of an object that exists, and breaks a non-null type's promise
+//! (`[SearchResult!]!` came back `[{…}, null]`).
+//!
+//! Before an operation runs, each selection set that could select nothing
+//! for some type of object it may meet (its variables applied, as
+//! CollectFields applies them) is given one more field: `__typename` under
+//! a response key the document uses nowhere, the placeholder. Such an
+//! object then always has a field, async-graphql gathers it as a map, and
+//! the placeholder is taken out of the answer before it leaves
+//! ([`Placeholder::remove`]), leaving `{}`. An object that is really null
+//! stays null: the placeholder is a field of the object, not a value in
+//! its place. The fast path leaves the placeholder out of what it writes
+//! as text and writes an object with no field as `{}`
+//! ([`crate::graphql::inline`], [`crate::graphql::direct`]).
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Field, OperationType, Selection, SelectionSet,
+};
+use async_graphql::registry::{MetaType, Registry};
+use async_graphql::{Name, Pos, Positioned, Value, Variables};
+
+use crate::graphql::order::skipped;
+
+/// What the walk needs of the schema: the type of each field of each
+/// composite type, the types an abstract type stands for, and the type
+/// conditions each object type meets.
+pub struct Composites {
+    /// Object and interface fields whose type is composite: the named type.
+    fields: HashMap<String, HashMap<String, String>>,
+    /// Each composite type's possible object types (an object: itself).
+    possible: HashMap<String, Vec<String>>,
+    /// Each object type's names for fragment conditions: its own, its
+    /// interfaces' and its unions'.
+    conditions: HashMap<String, HashSet<String>>,
+    query: String,
+    mutation: Option<String>,
+    subscription: Option<String>,
+}
+
+impl Composites {
+    pub fn of(registry: &Registry) -> Self {
+        let composite = |name: &str| registry.types.get(name).is_some_and(MetaType::is_composite);
+        let mut fields = HashMap::new();
+        let mut possible = HashMap::new();
+        let mut conditions: HashMap<String, HashSet<String>> = HashMap::new();
+        for (name, meta) in &registry.types {
+            if let Some(defined) = meta.fields() {
+                let composite_fields: HashMap<String, String> = defined
+                    .values()
+                    .filter_map(|field| {
+                        let named = field.ty.trim_matches(|c| matches!(c, '[' | ']' | '!'));
+                        composite(named).then(|| (field.name.clone(), named.to_owned()))
+                    })
+                    .collect();
+                fields.insert(name.clone(), composite_fields);
+            }
+            match meta {
+                MetaType::Object { .. } => {
+                    possible.insert(name.clone(), vec![name.clone()]);
+                    conditions.entry(name.clone()).or_default().insert(name.clone());
+                }
+                MetaType::Interface { possible_types, .. } | MetaType::Union { possible_types, .. } => {
+                    possible.insert(name.clone(), possible_types.iter().cloned().collect());
+                    for object in possible_types {
+                        conditions.entry(object.clone()).or_default().insert(name.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Composites {
+            fields,
+            possible,
+            conditions,
+            query: registry.query_type.clone(),
+            mutation: registry.mutation_type.clone(),
+            subscription: registry.subscription_type.clone(),
+        }
+    }
+
+    /// The named type of `parent.field`, when it is composite.
+    fn field(&self, parent: &str, field: &str) -> Option<&str> {
+        self.fields.get(parent)?.get(field).map(String::as_str)
+    }
+
+    /// Whether a fragment on `condition` applies to an object of type `object`.
+    fn applies(&self, condition: &str, object: &str) -> bool {
+        self.conditions.get(object).is_some_and(|names| names.contains(condition))
+    }
+}
+
+/// The response key added to the selection sets that could select nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placeholder(Name);
+
+impl Placeholder {
+    /// Adds the placeholder where `request`'s operation could select
+    /// nothing, and says which key it is under; `None` when no selection
+    /// set needs it (or the document does not parse, or names no
+    /// operation to run: the execution reports that). A subscription's
+    /// root is left alone: it selects its one field.
+    pub fn insert(request: &mut async_graphql::Request, composites: &Composites) -> Option<Placeholder> {
+        let operation_name = request.operation_name.take();
+        let variables = std::mem::take(&mut request.variables);
+        let found = request.parsed_query().ok().and_then(|document| {
+            let (_, operation) = crate::limits::operation(document, operation_name.as_deref())?;
+            let mut walk =
+                Walk { document, composites, variables: &variables, empty: HashSet::new(), spread: Vec::new() };
+            let root = &operation.node.selection_set;
+            match operation.node.ty {
+                OperationType::Query => walk.set(root, &composites.query),
+                OperationType::Mutation => walk.set(root, composites.mutation.as_deref()?),
+                OperationType::Subscription => walk.fields(&root.node, composites.subscription.as_deref()?),
+            }
+            (!walk.empty.is_empty()).then(|| (walk.empty, unused_key(document)))
+        });
+        request.operation_name = operation_name;
+        request.variables = variables;
+        let (empty, key) = found?;
+        let mut document = request.parsed_query().ok()?.clone();
+        let field = |pos: Pos| {
+            let field = Field {
+                alias: Some(Positioned::new(key.clone(), pos)),
+                name: Positioned::new(Name::new("__typename"), pos),
+                arguments: Vec::new(),
+                directives: Vec::new(),
+                // Line 0 is no line of the document: never one of `empty`.
+                selection_set: Positioned::new(SelectionSet::default(), Pos::default()),
+            };
+            Positioned::new(Selection::Field(Positioned::new(field, pos)), pos)
+        };
+        let mut sets: Vec<&mut Positioned<SelectionSet>> = match &mut document.operations {
+            DocumentOperations::Single(operation) => vec![&mut operation.node.selection_set],
+            DocumentOperations::Multiple(operations) => {
+                operations.values_mut().map(|operation| &mut operation.node.selection_set).collect()
+            }
+        };
+        sets.extend(document.fragments.values_mut().map(|fragment| &mut fragment.node.selection_set));
+        while let Some(set) = sets.pop() {
+            if empty.contains(&set.pos) {
+                set.node.items.push(field(set.pos));
+            }
+            for selection in &mut set.node.items {
+                match &mut selection.node {
+                    Selection::Field(field) => sets.push(&mut field.node.selection_set),
+                    Selection::InlineFragment(fragment) => sets.push(&mut fragment.node.selection_set),
+                    Selection::FragmentSpread(_) => {}
+                }
+            }
+        }
+        request.set_parsed_query(document);
+        Some(Placeholder(key))
+    }
+
+    /// Whether `key` is the placeholder's.
+    pub fn is(&self, key: &str) -> bool {
+        self.0 == key
+    }
+
+    /// Takes the placeholder out of every object of `value`. Written text
+    /// never holds it: the fast path leaves it out.
+    pub fn remove(&self, value: &mut Value) {
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::Object(map) => {
+                    map.shift_remove(&self.0);
+                    stack.extend(map.values_mut());
+                }
+                Value::List(items) => stack.extend(items.iter_mut()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A response key the document uses nowhere.
+fn unused_key(document: &ExecutableDocument) -> Name {
+    let mut used = HashSet::new();
+    let mut sets: Vec<&SelectionSet> = document.operations.iter().map(|(_, op)| &op.node.selection_set.node).collect();
+    sets.extend(document.fragments.values().map(|fragment| &fragment.node.selection_set.node));
+    while let Some(set) = sets.pop() {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    used.insert(field.node.response_key().node.as_str());
+                    sets.push(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    let key = (0..).map(|n| format!("__placeholder{n}")).find(|key| !used.contains(key.as_str()));
+    Name::new(key.unwrap_or_default())
+}
+
+/// The selection sets of one operation that could select nothing.
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    composites: &'a Composites,
+    variables: &'a Variables,
+    /// Where those sets start in the document (each its own `{`).
+    empty: HashSet<Pos>,
+    /// The named fragments being walked, innermost last: a fragment that
+    /// spreads itself is refused by validation, and not walked twice here.
+    spread: Vec<&'a Name>,
+}
+
+impl<'a> Walk<'a> {
+    /// A selection set on objects of type `ty` (or of the types it stands for).
+    fn set(&mut self, set: &'a Positioned<SelectionSet>, ty: &'a str) {
+        let composites = self.composites;
+        let possible = composites.possible.get(ty).map(Vec::as_slice).unwrap_or_default();
+        if possible.iter().any(|object| !self.selects(&set.node, object)) {
+            self.empty.insert(set.pos);
+        }
+        self.fields(&set.node, ty);
+    }
+
+    /// Walks on into the selection sets of `set`'s fields, `parent` being
+    /// the type they are fields of.
+    fn fields(&mut self, set: &'a SelectionSet, parent: &'a str) {
+        let composites = self.composites;
+        for selection in &set.items {
+            if skipped(selection.node.directives(), self.variables) {
+                continue;
+            }
+            match &selection.node {
+                Selection::Field(field) => {
+                    if let Some(ty) = composites.field(parent, &field.node.name.node) {
+                        self.set(&field.node.selection_set, ty);
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let on = fragment.node.type_condition.as_ref().map_or(parent, |c| c.node.on.node.as_str());
+                    self.fields(&fragment.node.selection_set.node, on);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    let Some(fragment) = self.document.fragments.get(name) else { continue };
+                    if self.spread.contains(&name) {
+                        continue;
+                    }
+                    self.spread.push(name);
+                    self.fields(&fragment.node.selection_set.node, &fragment.node.type_condition.node.on.node);
+                    self.spread.pop();
+                }
+            }
+        }
+    }
+
+    /// Whether `set` selects a field of an object of type `object`.
+    fn selects(&mut self, set: &'a SelectionSet, object: &str) -> bool {
+        set.items.iter().any(|selection| {
+            if skipped(selection.node.directives(), self.variables) {
+                return false;
+            }
+            match &selection.node {
+                Selection::Field(_) => true,
+                Selection::InlineFragment(fragment) => {
+                    fragment
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .is_none_or(|c| self.composites.applies(&c.node.on.node, object))
+                        && self.selects(&fragment.node.selection_set.node, object)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = &spread.node.fragment_name.node;
+                    let Some(fragment) = self.document.fragments.get(name) else { return false };
+                    if self.spread.contains(&name)
+                        || !self.composites.applies(&fragment.node.type_condition.node.on.node, object)
+                    {
+                        return false;
+                    }
+                    self.spread.push(name);
+                    let selects = self.selects(&fragment.node.selection_set.node, object);
+                    self.spread.pop();
+                    selects
+                }
+            }
+        })
+    }
+}

@@ -351,7 +351,8 @@ async fn resolve_fields<'a, T: ContainerType + ?Sized>(
 }
 
 /// One field's value; `None` when it failed. As async-graphql does, the
-/// error is reported and the key left out.
+/// error is reported and the key left out, until the answer is mended
+/// ([`crate::graphql::nulls`]).
 async fn field_value<'a, T: ContainerType + ?Sized>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,

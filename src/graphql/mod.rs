@@ -3,6 +3,7 @@
 //! asks, and gets back an [`Executed`] answer.
 
 pub mod batch;
+pub mod composites;
 pub mod context;
 pub mod declare;
 pub mod direct;
@@ -15,6 +16,7 @@ pub mod lang;
 pub mod list;
 pub mod mutation;
 pub mod node;
+pub mod nulls;
 pub mod object;
 pub mod order;
 pub mod pagination;
@@ -41,11 +43,13 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Caller;
 use crate::db::CountingDb;
 use crate::events::EventBus;
+use crate::graphql::composites::Composites;
 use crate::graphql::context::RequestData;
 use crate::graphql::lang::Lang;
 use crate::graphql::mutation::MutationRoot;
+use crate::graphql::nulls::Source;
 use crate::graphql::order::RootOrder;
-use crate::graphql::placeholder::{Composites, Placeholder};
+use crate::graphql::placeholder::Placeholder;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
 use crate::graphql::validated::{Operation, Validated};
@@ -225,7 +229,7 @@ impl Executor {
         &self,
         asker: Asker,
         deadline: Option<tokio::time::Instant>,
-        placeholder: Option<Placeholder>,
+        shaping: &Shaping,
     ) -> (RequestData, CountingDb) {
         let mut db = CountingDb::new(self.registry.db.clone());
         if let Some(replicas) = &self.registry.replicas
@@ -248,10 +252,21 @@ impl Executor {
                 writes_text: Default::default(),
                 loans: Default::default(),
                 writes: Default::default(),
-                placeholder,
+                placeholder: shaping.placeholder.clone(),
             },
             db,
         )
+    }
+
+    /// What puts `request`'s answer in the shape the specification gives
+    /// it, worked out before it runs (the placeholder goes into its document).
+    fn shaping(&self, request: &mut async_graphql::Request) -> Shaping {
+        Shaping {
+            placeholder: Placeholder::insert(request, &self.composites),
+            order: RootOrder::of(request),
+            source: Source::of(request),
+            composites: self.composites.clone(),
+        }
     }
 
     /// Runs one query or mutation on its own counting connection, in the
@@ -259,13 +274,12 @@ impl Executor {
     /// cost go in `extensions.sqlStatements`. Its operation's type is not
     /// known here, so it reads the primary (see [`Executor::execute_by`]).
     pub async fn execute(&self, asker: Asker, mut request: async_graphql::Request) -> Executed {
-        let placeholder = Placeholder::insert(&mut request, &self.composites);
-        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None, placeholder.clone());
+        let shaping = self.shaping(&mut request);
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None, &shaping);
         let (schema, unproven) = self.schema_for(&request);
-        let order = RootOrder::of(&mut request);
         let response = schema.execute(request.data(data)).await;
         self.passed(unproven, &response);
-        Executed::new(response, order.as_ref(), placeholder.as_ref(), db.statements())
+        Executed::new(response, &shaping, db.statements())
     }
 
     /// [`Executor::execute`], cut off at `deadline` unless one of its
@@ -288,11 +302,10 @@ impl Executor {
             OperationType::Query => asker,
             OperationType::Mutation | OperationType::Subscription => Asker { read_from: ReadFrom::Primary, ..asker },
         };
-        let placeholder = Placeholder::insert(&mut request, &self.composites);
-        let (data, db) = self.request_data(asker, Some(deadline), placeholder.clone());
+        let shaping = self.shaping(&mut request);
+        let (data, db) = self.request_data(asker, Some(deadline), &shaping);
         let writes = data.writes.clone();
         let (schema, unproven) = self.schema_for(&request);
-        let order = RootOrder::of(&mut request);
         let execution = schema.execute(request.data(data));
         tokio::pin!(execution);
         // The execution only moves when polled here, so no write can begin
@@ -307,7 +320,7 @@ impl Executor {
             Err(_) => return Err(TimedOut),
         };
         self.passed(unproven, &response);
-        Ok(Executed::new(response, order.as_ref(), placeholder.as_ref(), db.statements()))
+        Ok(Executed::new(response, &shaping, db.statements()))
     }
 
     /// Runs a subscription (or, once, a query or mutation): each event's
@@ -318,12 +331,35 @@ impl Executor {
         asker: Asker,
         mut request: async_graphql::Request,
     ) -> impl Stream<Item = Executed> + Send + 'static {
-        let placeholder = Placeholder::insert(&mut request, &self.composites);
-        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None, placeholder.clone());
-        let order = RootOrder::of(&mut request);
+        let shaping = self.shaping(&mut request);
+        let (data, db) = self.request_data(Asker { read_from: ReadFrom::Primary, ..asker }, None, &shaping);
         self.schema
             .execute_stream(request.data(data))
-            .map(move |response| Executed::new(response, order.as_ref(), placeholder.as_ref(), db.statements()))
+            .map(move |response| Executed::new(response, &shaping, db.statements()))
+    }
+}
+
+/// What async-graphql 7.2 answers that the GraphQL specification answers
+/// otherwise, put right around each execution: failed fields are `null`
+/// and non-null promises kept ([`nulls`]), objects that select nothing are
+/// `{}` ([`placeholder`]), root fields come in the document's order
+/// ([`order`]).
+struct Shaping {
+    placeholder: Option<Placeholder>,
+    order: Option<RootOrder>,
+    source: Source,
+    composites: Arc<Composites>,
+}
+
+impl Shaping {
+    fn apply(&self, response: &mut async_graphql::Response) {
+        nulls::mend(&mut response.data, &response.errors, &self.source, &self.composites);
+        if let Some(placeholder) = &self.placeholder {
+            placeholder.remove(&mut response.data);
+        }
+        if let Some(order) = &self.order {
+            order.apply(&mut response.data);
+        }
     }
 }
 
@@ -343,18 +379,8 @@ pub struct Executed {
 }
 
 impl Executed {
-    fn new(
-        mut response: async_graphql::Response,
-        order: Option<&RootOrder>,
-        placeholder: Option<&Placeholder>,
-        statements: u64,
-    ) -> Self {
-        if let Some(placeholder) = placeholder {
-            placeholder.remove(&mut response.data);
-        }
-        if let Some(order) = order {
-            order.apply(&mut response.data);
-        }
+    fn new(mut response: async_graphql::Response, shaping: &Shaping, statements: u64) -> Self {
+        shaping.apply(&mut response);
         add_missing_codes(&mut response);
         response.extensions.insert("sqlStatements".to_owned(), Value::from(statements));
         Executed { response }

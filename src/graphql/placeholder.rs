@@ -21,83 +21,15 @@
 //! as text and writes an object with no field as `{}`
 //! ([`crate::graphql::inline`], [`crate::graphql::direct`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationType, Selection, SelectionSet,
 };
-use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{Name, Pos, Positioned, Value, Variables};
 
+use crate::graphql::composites::Composites;
 use crate::graphql::order::skipped;
-
-/// What the walk needs of the schema: the type of each field of each
-/// composite type, the types an abstract type stands for, and the type
-/// conditions each object type meets.
-pub struct Composites {
-    /// Object and interface fields whose type is composite: the named type.
-    fields: HashMap<String, HashMap<String, String>>,
-    /// Each composite type's possible object types (an object: itself).
-    possible: HashMap<String, Vec<String>>,
-    /// Each object type's names for fragment conditions: its own, its
-    /// interfaces' and its unions'.
-    conditions: HashMap<String, HashSet<String>>,
-    query: String,
-    mutation: Option<String>,
-    subscription: Option<String>,
-}
-
-impl Composites {
-    pub fn of(registry: &Registry) -> Self {
-        let composite = |name: &str| registry.types.get(name).is_some_and(MetaType::is_composite);
-        let mut fields = HashMap::new();
-        let mut possible = HashMap::new();
-        let mut conditions: HashMap<String, HashSet<String>> = HashMap::new();
-        for (name, meta) in &registry.types {
-            if let Some(defined) = meta.fields() {
-                let composite_fields: HashMap<String, String> = defined
-                    .values()
-                    .filter_map(|field| {
-                        let named = field.ty.trim_matches(|c| matches!(c, '[' | ']' | '!'));
-                        composite(named).then(|| (field.name.clone(), named.to_owned()))
-                    })
-                    .collect();
-                fields.insert(name.clone(), composite_fields);
-            }
-            match meta {
-                MetaType::Object { .. } => {
-                    possible.insert(name.clone(), vec![name.clone()]);
-                    conditions.entry(name.clone()).or_default().insert(name.clone());
-                }
-                MetaType::Interface { possible_types, .. } | MetaType::Union { possible_types, .. } => {
-                    possible.insert(name.clone(), possible_types.iter().cloned().collect());
-                    for object in possible_types {
-                        conditions.entry(object.clone()).or_default().insert(name.clone());
-                    }
-                }
-                _ => {}
-            }
-        }
-        Composites {
-            fields,
-            possible,
-            conditions,
-            query: registry.query_type.clone(),
-            mutation: registry.mutation_type.clone(),
-            subscription: registry.subscription_type.clone(),
-        }
-    }
-
-    /// The named type of `parent.field`, when it is composite.
-    fn field(&self, parent: &str, field: &str) -> Option<&str> {
-        self.fields.get(parent)?.get(field).map(String::as_str)
-    }
-
-    /// Whether a fragment on `condition` applies to an object of type `object`.
-    fn applies(&self, condition: &str, object: &str) -> bool {
-        self.conditions.get(object).is_some_and(|names| names.contains(condition))
-    }
-}
 
 /// The response key added to the selection sets that could select nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,9 +50,9 @@ impl Placeholder {
                 Walk { document, composites, variables: &variables, empty: HashSet::new(), spread: Vec::new() };
             let root = &operation.node.selection_set;
             match operation.node.ty {
-                OperationType::Query => walk.set(root, &composites.query),
-                OperationType::Mutation => walk.set(root, composites.mutation.as_deref()?),
-                OperationType::Subscription => walk.fields(&root.node, composites.subscription.as_deref()?),
+                OperationType::Query => walk.set(root, composites.query()),
+                OperationType::Mutation => walk.set(root, composites.mutation()?),
+                OperationType::Subscription => walk.fields(&root.node, composites.subscription()?),
             }
             (!walk.empty.is_empty()).then(|| (walk.empty, unused_key(document)))
         });
@@ -221,7 +153,7 @@ impl<'a> Walk<'a> {
     /// A selection set on objects of type `ty` (or of the types it stands for).
     fn set(&mut self, set: &'a Positioned<SelectionSet>, ty: &'a str) {
         let composites = self.composites;
-        let possible = composites.possible.get(ty).map(Vec::as_slice).unwrap_or_default();
+        let possible = composites.possible(ty);
         if possible.iter().any(|object| !self.selects(&set.node, object)) {
             self.empty.insert(set.pos);
         }
@@ -238,7 +170,7 @@ impl<'a> Walk<'a> {
             }
             match &selection.node {
                 Selection::Field(field) => {
-                    if let Some(ty) = composites.field(parent, &field.node.name.node) {
+                    if let Some(ty) = composites.composite(parent, &field.node.name.node) {
                         self.set(&field.node.selection_set, ty);
                     }
                 }

@@ -16,9 +16,10 @@
 //! every object, every column read). Types that only mutations and
 //! subscriptions return are read by their own tests.
 //!
-//! The same walk checks that an object whose selection selects nothing
-//! (its fields skipped, or only fragments on other types) is `{}`, never
-//! `null`, on both paths.
+//! The same walk checks the answer's shape on both paths: an object whose
+//! selection selects nothing (its fields skipped, or only fragments on
+//! other types) is `{}`, never `null`; a field that fails is `null`, and
+//! its `null` climbs exactly as far as the non-null types say.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -44,10 +45,17 @@ const INTROSPECTION: &str = "{ __schema { queryType { name } types { kind name
 struct Ref {
     name: String,
     kind: String,
+    /// `T!`.
+    non_null: bool,
+    /// `[T!]`: a list whose items are non-null.
+    items_non_null: bool,
 }
 
 impl Ref {
     fn of(value: &Value) -> Ref {
+        let non_null = value["kind"] == "NON_NULL";
+        let outer = if non_null { &value["ofType"] } else { value };
+        let items_non_null = outer["kind"] == "LIST" && outer["ofType"]["kind"] == "NON_NULL";
         let mut named = value;
         while named["name"].is_null() && !named["ofType"].is_null() {
             named = &named["ofType"];
@@ -55,6 +63,8 @@ impl Ref {
         Ref {
             name: named["name"].as_str().unwrap_or_default().to_owned(),
             kind: named["kind"].as_str().unwrap_or_default().to_owned(),
+            non_null,
+            items_non_null,
         }
     }
 
@@ -298,6 +308,16 @@ async fn paths(app: &TestApp, schema: &Schema) -> Vec<Path> {
     paths
 }
 
+/// A second server on `app`'s database with the fast path off: async-graphql
+/// resolves every object and every statement reads every column.
+async fn fast_path_off(app: &TestApp) -> TestApp {
+    app.replica_with(ServerOptions {
+        executor: ExecutorOptions { fast_path: false, ..ExecutorOptions::default() },
+        ..crate::helpers::options()
+    })
+    .await
+}
+
 /// Most of the real dataset's amounts are undisclosed: add fundings that
 /// fill every field, so a column left out by mistake shows.
 async fn add_full_fundings(app: &TestApp) {
@@ -318,12 +338,7 @@ async fn add_full_fundings(app: &TestApp) {
 
 async fn every_field_answers_the_same_alone_together_and_off_the_fast_path(app: &TestApp) {
     add_full_fundings(app).await;
-    let off = app
-        .replica_with(ServerOptions {
-            executor: ExecutorOptions { fast_path: false, ..ExecutorOptions::default() },
-            ..crate::helpers::options()
-        })
-        .await;
+    let off = fast_path_off(app).await;
     let schema = Schema::read(app).await;
     let paths = paths(app, &schema).await;
     // Per type, the fields seen holding a value somewhere.
@@ -383,12 +398,7 @@ async fn every_field_answers_the_same_alone_together_and_off_the_fast_path(app: 
 /// are of an interface or a union, asked through a fragment on each of its
 /// types in turn (the others select nothing).
 async fn objects_that_select_nothing_are_empty_maps(app: &TestApp) {
-    let off = app
-        .replica_with(ServerOptions {
-            executor: ExecutorOptions { fast_path: false, ..ExecutorOptions::default() },
-            ..crate::helpers::options()
-        })
-        .await;
+    let off = fast_path_off(app).await;
     let schema = Schema::read(app).await;
     let paths = paths(app, &schema).await;
     for (server, fast) in [(app, "on"), (&off, "off")] {
@@ -432,6 +442,99 @@ async fn objects_that_select_nothing_are_empty_maps(app: &TestApp) {
     // need arguments the walk cannot make up: `search.rs` asks them.
 }
 
+/// A field that fails is `null`, and the `null` climbs exactly as far as
+/// non-null types require: every connection the walk reaches, asked from
+/// a cursor that is none of its own. The answer keeps every key the query
+/// selects, holds no `null` where the schema promises a value, and each
+/// `null` the error brought is the failed field's or sits right above a
+/// non-null position it came up from; on both paths.
+async fn failed_fields_are_null_and_their_nulls_climb_as_the_types_say(app: &TestApp) {
+    let off = fast_path_off(app).await;
+    let schema = Schema::read(app).await;
+    let mut checked = 0;
+    for path in paths(app, &schema).await {
+        // The fields each step follows, from the root.
+        let mut fields: Vec<&Field> = Vec::new();
+        let mut parent = schema.query.clone();
+        for (key, _) in &path.steps {
+            let Some(field) = schema.fields.get(&parent).and_then(|f| f.iter().find(|f| &f.name == key)) else {
+                break;
+            };
+            parent = field.ty.name.clone();
+            fields.push(field);
+        }
+        let Some((last, call)) = path.steps.last() else { continue };
+        if fields.len() != path.steps.len() || !fields.last().is_some_and(|f| f.args.iter().any(|a| a.name == "after"))
+        {
+            continue;
+        }
+        let bogus = if call.contains('(') {
+            call.replacen('(', "(after: \"bogus\", ", 1)
+        } else {
+            format!("{call}(after: \"bogus\")")
+        };
+        let mut failing = path.clone();
+        failing.steps.last_mut().expect("a step").1 = bogus;
+        let normal = app.data(&path.query("__typename"), json!({})).await;
+        for (server, fast) in [(app, "on"), (&off, "off")] {
+            let body = server.graphql(&failing.query("__typename"), json!({})).await;
+            let what = format!("{} ({last} from a bogus cursor), fast path {fast}: {body:#}", path.describe());
+            assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()), "{what}");
+            if body["data"].is_null() {
+                assert!(fields[0].ty.non_null, "data is null only when the first field may not be: {what}");
+                continue;
+            }
+            check_nulls(&body["data"], &normal, &fields, &path.steps, &what);
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "the walk reaches connections");
+}
+
+/// [`failed_fields_are_null_and_their_nulls_climb_as_the_types_say`], at
+/// one object of the failing answer and the same one of the normal answer.
+fn check_nulls(failing: &Value, normal: &Value, fields: &[&Field], steps: &[(String, String)], what: &str) {
+    let (Some((field, below)), Some(((key, _), rest))) = (fields.split_first(), steps.split_first()) else {
+        return;
+    };
+    assert!(failing.get(key).is_some(), "the key {key} is there: {what}");
+    let (value, was) = (&failing[key], &normal[key]);
+    if rest.is_empty() {
+        assert!(value.is_null(), "the failed field {key} is null: {what}");
+        assert!(!field.ty.non_null, "a failed {key} that may not be null takes its parent: {what}");
+        return;
+    }
+    if value.is_null() {
+        assert!(!field.ty.non_null, "{key} may not be null: {what}");
+        if !was.is_null() {
+            // Brought by the error: from a non-null position right below.
+            let from_below = match was {
+                Value::Array(_) => field.ty.items_non_null,
+                _ => below.first().is_some_and(|f| f.ty.non_null),
+            };
+            assert!(from_below, "{key} is null although nothing below it had to be: {what}");
+        }
+        return;
+    }
+    match (value, was) {
+        (Value::Array(items), Value::Array(were)) => {
+            assert_eq!(items.len(), were.len(), "{key}: {what}");
+            for (item, was) in items.iter().zip(were) {
+                if item.is_null() {
+                    assert!(!field.ty.items_non_null, "an item of {key} may not be null: {what}");
+                    assert!(
+                        below.first().is_some_and(|f| f.ty.non_null),
+                        "an item of {key} is null for nothing: {what}"
+                    );
+                } else {
+                    check_nulls(item, was, below, rest, what);
+                }
+            }
+        }
+        _ => check_nulls(value, was, below, rest, what),
+    }
+}
+
 on_both_databases! {
     async fn every_field_answers_the_same_alone_beside_the_others_and_off_the_fast_path(app) {
         every_field_answers_the_same_alone_together_and_off_the_fast_path(&app).await;
@@ -439,5 +542,9 @@ on_both_databases! {
 
     async fn objects_that_select_nothing_are_empty_maps_on_both_paths(app) {
         objects_that_select_nothing_are_empty_maps(&app).await;
+    }
+
+    async fn failed_fields_are_null_and_their_nulls_climb_as_the_types_say_on_both_paths(app) {
+        failed_fields_are_null_and_their_nulls_climb_as_the_types_say(&app).await;
     }
 }

@@ -142,17 +142,26 @@ on_both_databases! {
         assert_eq!(data["partners"]["nodes"], json!([{}]), "{data:#}");
     }
 
-    async fn an_error_inside_a_written_list_leaves_out_its_key_at_the_items_path(app) {
+    async fn a_failed_field_is_null_and_its_null_climbs_to_a_place_that_may_hold_it(app) {
+        // `agreements` is a non-null connection in a list of non-null
+        // partners, under a non-null root field: its error takes `data`.
         let body = app.graphql(r#"{ partners(first: 2) { nodes { slug agreements(first: 1, after: "bogus") { totalCount } kind } } }"#, json!({})).await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
-        let nodes = body["data"]["partners"]["nodes"].as_array().expect("the list is there");
-        assert_eq!(nodes.len(), 2);
-        for (i, node) in nodes.iter().enumerate() {
-            let keys: Vec<&String> = node.as_object().expect("an object").keys().collect();
-            assert_eq!(keys.len(), 2, "{node}");
-            assert!(node["slug"].is_string() && node["kind"].is_string() && node.get("agreements").is_none(), "{node}");
+        assert_eq!(body["data"], Value::Null, "{body:#}");
+        for i in 0..2 {
             assert_eq!(body["errors"][i]["path"], json!(["partners", "nodes", i, "agreements"]), "{body:#}");
         }
+        // A nullable root field takes the null; its neighbours keep their values.
+        let body = app
+            .graphql(r#"{ a: partner(slug: "unodc") { slug agreements(first: 1, after: "bogus") { totalCount } } b: partners(first: 1) { totalCount } }"#, json!({}))
+            .await;
+        assert_eq!(body["data"]["a"], Value::Null, "{body:#}");
+        assert!(body["data"]["b"]["totalCount"].is_number(), "{body:#}");
+        // A nullable field that fails is null in its place, its key there.
+        let body = app.graphql(r#"{ n: node(id: "bogus") { id } partners(first: 1) { totalCount } }"#, json!({})).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+        assert_eq!(body["data"].as_object().map(|d| d.keys().cloned().collect::<Vec<_>>()), Some(vec!["n".to_owned(), "partners".to_owned()]), "{body:#}");
+        assert_eq!(body["data"]["n"], Value::Null, "{body:#}");
     }
 }
 

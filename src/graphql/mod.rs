@@ -376,14 +376,18 @@ pub struct TimedOut;
 /// read or serialise it.
 pub struct Executed {
     response: async_graphql::Response,
+    /// Errors and no data, as execution left it: before a failed field's
+    /// `null` climbed to `data` ([`nulls`]).
+    no_data: bool,
 }
 
 impl Executed {
     fn new(mut response: async_graphql::Response, shaping: &Shaping, statements: u64) -> Self {
+        let no_data = matches!(response.data, Value::Null) && !response.errors.is_empty();
         shaping.apply(&mut response);
         add_missing_codes(&mut response);
         response.extensions.insert("sqlStatements".to_owned(), Value::from(statements));
-        Executed { response }
+        Executed { response, no_data }
     }
 
     pub fn errors(&self) -> &[ServerError] {
@@ -410,9 +414,11 @@ impl Executed {
                 .all(|e| matches!(error_code(e), Some("GRAPHQL_VALIDATION_FAILED" | "GRAPHQL_PARSE_FAILED")))
     }
 
-    /// Errors and no data at all: for a subscription, one that could not start.
+    /// Errors and no data at all from the execution itself (not a field's
+    /// `null` that climbed to `data`): for a subscription, one that could
+    /// not start.
     pub fn has_no_data(&self) -> bool {
-        matches!(self.response.data, Value::Null) && !self.response.errors.is_empty()
+        self.no_data
     }
 
     /// How many statements the operation ran.

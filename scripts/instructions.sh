@@ -42,5 +42,5 @@ for binary in "$@"; do
     idle=$(count "$binary" 0)
     busy=$(count "$binary" "$requests")
     awk -v b="$binary" -v q="$query" -v i="$idle" -v s="$busy" -v n="$requests" \
-        'BEGIN { printf "%-50s %-36s %8.2f M instructions a request\n", b, q, (s - i) / n / 1e6 }'
+        'BEGIN { printf "%-50s %-36s %8.3f M instructions a request\n", b, q, (s - i) / n / 1e6 }'
 done

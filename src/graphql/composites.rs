@@ -4,7 +4,7 @@
 //! once from async-graphql's registry; [`crate::graphql::placeholder`] and
 //! [`crate::graphql::nulls`] walk documents with it.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use async_graphql::registry::{MetaType, Registry};
 

@@ -45,6 +45,9 @@ impl Placeholder {
         let operation_name = request.operation_name.take();
         let variables = std::mem::take(&mut request.variables);
         let found = request.parsed_query().ok().and_then(|document| {
+            if !conditional(document) {
+                return None;
+            }
             let (_, operation) = crate::limits::operation(document, operation_name.as_deref())?;
             let mut walk =
                 Walk { document, composites, variables: &variables, empty: HashSet::new(), spread: Vec::new() };
@@ -114,6 +117,31 @@ impl Placeholder {
             }
         }
     }
+}
+
+/// Whether any selection of the document is conditional: under `@skip`
+/// or `@include`, or in a fragment (which may be on another type). A
+/// selection set of unconditional fields always selects one.
+fn conditional(document: &ExecutableDocument) -> bool {
+    if !document.fragments.is_empty() {
+        return true;
+    }
+    let mut sets: Vec<&SelectionSet> = document.operations.iter().map(|(_, op)| &op.node.selection_set.node).collect();
+    while let Some(set) = sets.pop() {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let conditions = ["skip", "include"];
+                    if field.node.directives.iter().any(|d| conditions.contains(&d.node.name.node.as_str())) {
+                        return true;
+                    }
+                    sets.push(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(_) | Selection::FragmentSpread(_) => return true,
+            }
+        }
+    }
+    false
 }
 
 /// A response key the document uses nowhere.

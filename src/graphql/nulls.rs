@@ -17,6 +17,10 @@
 //! field is set to `null` and the `null` climbs as far as the types say
 //! ([`mend`]). Objects written as text on the way are read back first:
 //! this happens to answers with errors alone.
+//!
+//! One position is held to be nullable against its type: a mutation's
+//! root field (each returns a non-null type). Its `null` climbing to
+//! `data` would hide the writes that the mutation's earlier fields made.
 
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationType, Selection, SelectionSet};
 use async_graphql::{PathSegment, ServerError, Value};
@@ -101,6 +105,14 @@ fn nullable_steps(
                 ty = item;
             }
         }
+    }
+    // A mutation's root field holds the null of its own failure or of its
+    // answer's: `data: null` would hide the writes the fields before it
+    // made, and an answer never says less than what happened.
+    if operation.node.ty == OperationType::Mutation
+        && let Some(root_field) = nullable.first_mut()
+    {
+        *root_field = true;
     }
     Some(nullable)
 }

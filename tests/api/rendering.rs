@@ -10,7 +10,10 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use partnership_registry::graphql::{ExecutorOptions, SharedExtension};
 use serde_json::{Value, json};
 
+use partnership_registry::auth::Role;
+
 use crate::helpers::{TestApp, error_code};
+use crate::mutations::partner_input;
 use crate::on_both_databases;
 
 const FIELDS: &str = "slug name(lang: FR) acronym kind agreements(first: 8) { totalCount nodes { reference signedOn \
@@ -140,6 +143,19 @@ on_both_databases! {
         assert_eq!(data["__placeholder0"], "Query", "{data:#}");
         assert!(data["partners"]["__placeholder1"].is_number(), "{data:#}");
         assert_eq!(data["partners"]["nodes"], json!([{}]), "{data:#}");
+    }
+
+    async fn a_failed_mutation_field_is_null_and_the_writes_before_it_stay_in_the_answer(app) {
+        // The second partner repeats the first's slug: refused, while the
+        // first is made. `data: null` would hide it.
+        let editor = app.token(Role::Editor).await;
+        let query = "mutation($a: CreatePartnerInput!, $b: CreatePartnerInput!) {
+            a: createPartner(input: $a) { slug } b: createPartner(input: $b) { slug } }";
+        let input = partner_input("made-once");
+        let body = app.graphql_as(&editor, query, json!({ "a": input, "b": input })).await;
+        assert!(body["errors"].as_array().is_some_and(|e| e.len() == 1), "{body:#}");
+        assert_eq!(body["data"]["a"]["slug"], "made-once", "{body:#}");
+        assert!(body["data"].get("b").is_some_and(Value::is_null), "{body:#}");
     }
 
     async fn a_failed_field_is_null_and_its_null_climbs_to_a_place_that_may_hold_it(app) {

@@ -123,46 +123,48 @@ impl Placeholder {
 /// or `@include`, or in a fragment (which may be on another type). A
 /// selection set of unconditional fields always selects one.
 fn conditional(document: &ExecutableDocument) -> bool {
-    if !document.fragments.is_empty() {
-        return true;
-    }
-    let mut sets: Vec<&SelectionSet> = document.operations.iter().map(|(_, op)| &op.node.selection_set.node).collect();
-    while let Some(set) = sets.pop() {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let conditions = ["skip", "include"];
-                    if field.node.directives.iter().any(|d| conditions.contains(&d.node.name.node.as_str())) {
-                        return true;
-                    }
-                    sets.push(&field.node.selection_set.node);
-                }
-                Selection::InlineFragment(_) | Selection::FragmentSpread(_) => return true,
+    !document.fragments.is_empty()
+        || selections(document).any(|selection| match selection {
+            Selection::Field(field) => {
+                field.node.directives.iter().any(|d| matches!(d.node.name.node.as_str(), "skip" | "include"))
             }
-        }
-    }
-    false
+            Selection::InlineFragment(_) | Selection::FragmentSpread(_) => true,
+        })
 }
 
 /// A response key the document uses nowhere.
 fn unused_key(document: &ExecutableDocument) -> Name {
-    let mut used = HashSet::new();
-    let mut sets: Vec<&SelectionSet> = document.operations.iter().map(|(_, op)| &op.node.selection_set.node).collect();
-    sets.extend(document.fragments.values().map(|fragment| &fragment.node.selection_set.node));
-    while let Some(set) = sets.pop() {
-        for selection in &set.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    used.insert(field.node.response_key().node.as_str());
-                    sets.push(&field.node.selection_set.node);
-                }
-                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => {}
-            }
-        }
-    }
+    let used: HashSet<&str> = selections(document)
+        .filter_map(|selection| match selection {
+            Selection::Field(field) => Some(field.node.response_key().node.as_str()),
+            _ => None,
+        })
+        .collect();
     let key = (0..).map(|n| format!("__placeholder{n}")).find(|key| !used.contains(key.as_str()));
     Name::new(key.unwrap_or_default())
+}
+
+/// Every selection of the document, in its operations and its fragments,
+/// at every depth (a fragment's selections where it is defined, not where
+/// it is spread).
+fn selections(document: &ExecutableDocument) -> impl Iterator<Item = &Selection> {
+    let mut sets: Vec<&SelectionSet> = document.operations.iter().map(|(_, op)| &op.node.selection_set.node).collect();
+    sets.extend(document.fragments.values().map(|fragment| &fragment.node.selection_set.node));
+    let mut current = [].iter();
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(selection) = current.next() {
+                let selection: &Positioned<Selection> = selection;
+                match &selection.node {
+                    Selection::Field(field) => sets.push(&field.node.selection_set.node),
+                    Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
+                    Selection::FragmentSpread(_) => {}
+                }
+                return Some(&selection.node);
+            }
+            current = sets.pop()?.items.iter();
+        }
+    })
 }
 
 /// The selection sets of one operation that could select nothing.

@@ -87,10 +87,8 @@ fn collect<'a>(
 /// out, its condition given literally or by a variable.
 pub(super) fn skipped(directives: &[Positioned<Directive>], variables: &Variables) -> bool {
     directives.iter().any(|directive| {
-        let include = match directive.node.name.node.as_str() {
-            "skip" => false,
-            "include" => true,
-            _ => return false,
+        let Some(include) = includes_when(&directive.node) else {
+            return false;
         };
         let condition = directive.node.get_argument("if").map(|value| match &value.node {
             async_graphql_value::Value::Variable(name) => variables.get(name) == Some(&Value::Boolean(true)),
@@ -98,4 +96,14 @@ pub(super) fn skipped(directives: &[Positioned<Directive>], variables: &Variable
         });
         condition.is_some_and(|condition| condition != include)
     })
+}
+
+/// For `@include`, `true`, and for `@skip`, `false`: the value of its
+/// `if` that keeps the selection; `None` for any other directive.
+pub(super) fn includes_when(directive: &Directive) -> Option<bool> {
+    match directive.name.node.as_str() {
+        "skip" => Some(false),
+        "include" => Some(true),
+        _ => None,
+    }
 }

@@ -29,7 +29,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Name, Pos, Positioned, Value, Variables};
 
 use crate::graphql::composites::Composites;
-use crate::graphql::order::skipped;
+use crate::graphql::order::{includes_when, skipped};
 
 /// The response key added to the selection sets that could select nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,9 +125,7 @@ impl Placeholder {
 fn conditional(document: &ExecutableDocument) -> bool {
     !document.fragments.is_empty()
         || selections(document).any(|selection| match selection {
-            Selection::Field(field) => {
-                field.node.directives.iter().any(|d| matches!(d.node.name.node.as_str(), "skip" | "include"))
-            }
+            Selection::Field(field) => field.node.directives.iter().any(|d| includes_when(&d.node).is_some()),
             Selection::InlineFragment(_) | Selection::FragmentSpread(_) => true,
         })
 }

@@ -8,7 +8,8 @@
 # each with its latency and the server's CPU time per request; the
 # server's peak RSS; and the floor: Q1's five statements, plain rows,
 # through pgbench -M prepared at the same concurrencies, with Q1's ratio
-# to it; then the requests that read every matching row (totals, counts).
+# to it; then the requests that read every matching row (totals, counts)
+# and search pages for words of each kind, one at a time.
 #
 #   scripts/load.sh                          # 15 s per run, 2,000 partners
 #   LOAD_DURATION=30s scripts/load.sh
@@ -131,5 +132,19 @@ for name in count-fundings totals-by-currency search-total; do
         curl -s -o /dev/null -w '%{time_total}\n' "$URL" -H 'content-type: application/json' --data @"$file"
     done | sort -n | sed -n 3p)
     printf '%-20s one at a time: median %.1f ms\n' "$name" "$(awk -v t="$times" 'BEGIN { print t * 1000 }')"
+    rm -f "$file"
+done
+
+# A search page for words of each kind, one at a time, the median of
+# seven: words the trigram indexes serve, and words that make the search
+# read rows (under three letters; a phrase every project's name holds).
+for words in "border security" "sp1234" "partner 1999" "cyber" "la" "synthetic project"; do
+    file=$(mktemp)
+    python3 -c 'import json, sys; text = open(sys.argv[1]).read(); print(json.dumps({"query": text.replace("\"border security\"", json.dumps(sys.argv[2]))}))' \
+        scripts/load/search.graphql "$words" >"$file"
+    times=$(for _ in 1 2 3 4 5 6 7; do
+        curl -s -o /dev/null -w '%{time_total}\n' "$URL" -H 'content-type: application/json' --data @"$file"
+    done | sort -n | sed -n 4p)
+    printf '%-20s search page, one at a time: median %.1f ms\n' "\"$words\"" "$(awk -v t="$times" 'BEGIN { print t * 1000 }')"
     rm -f "$file"
 done

@@ -30,8 +30,9 @@ pub struct RequestData {
     /// written as JSON where they resolve, reads narrowed to the columns
     /// the query needs.
     pub fast: bool,
-    /// What each field's siblings share, worked out once per request.
-    pub fields: Mutex<FieldMemo>,
+    /// What each field's siblings share, worked out once per request
+    /// (shared, weakly, with the writers worked out from it).
+    pub fields: Arc<Mutex<FieldMemo>>,
     /// Whether objects are written as JSON text where they resolve
     /// ([`crate::graphql::render`]); decided at the first object.
     pub writes_text: OnceLock<bool>,

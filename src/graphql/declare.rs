@@ -40,10 +40,11 @@
 //!   `rows.load(…)`, which runs once for the whole group, so such a field
 //!   cannot run a statement per row.
 //!
-//! Column fields and to-one relations are also written straight from the
-//! row ([`crate::graphql::direct`]), past async-graphql's field hooks, so
-//! they take doc comments and a `#[graphql(deprecation = …)]` and nothing
-//! else: a guard or a visibility rule on one does not compile. A value
+//! Column fields, to-one relations and nested connections are also
+//! written straight from the rows ([`crate::graphql::direct`]), past
+//! async-graphql's field hooks, so they take doc comments and a
+//! `#[graphql(deprecation = …)]` and nothing else: a guard or a visibility
+//! rule on one does not compile. A value
 //! object that is not a row (`object! { value Money(money) { … } }`)
 //! declares its fields as bodies over the value, under the same rule.
 //!
@@ -404,14 +405,26 @@ macro_rules! object {
         ] [$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), None)] $($rest)*);
     };
 
-    // A connection under each row.
+    // A connection under each row; written from its pages past the
+    // field's hooks (`pagination::nested_writer`), so it takes doc comments
+    // and a deprecation, no guard.
     (@node $meta:tt [$object:ident $module:ident $noun:literal] [$($methods:tt)*] [$($reads:tt)*]
-        $(#[$attr:meta])* fn $name:ident() -> Connection<$n:ty> = nested($link:ty, $filter:ty, $order:ty);
+        $(#[doc = $doc:expr])* $(#[graphql(deprecation = $deprecation:literal)])? fn $name:ident() -> Connection<$n:ty> = nested($link:ty, $filter:ty, $order:ty);
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), None)] $($rest)*]
-            [$(#[$attr])*] $name -> $n, []
+            [[$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), Some({
+                fn prepare<'a>(
+                    ctx: &async_graphql::ContextSelectionSet<'a>,
+                    field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+                ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                    static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                        std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
+                    $crate::graphql::pagination::nested_writer::<$object, $n>(ctx, field, &RELATION)
+                }
+                prepare as $crate::graphql::direct::Prepare<$object>
+            }))] $($rest)*]
+            [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name -> $n, []
             [
                 #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,
                 #[graphql(desc = "The order of the results; the order they were recorded in by default.")]

@@ -27,7 +27,7 @@ use crate::graphql::node::{NodeType, Wanted, stand_in};
 use crate::graphql::sort::Sort;
 use crate::graphql::spare;
 use crate::graphql::sql::{self, Path, Related};
-use crate::graphql::window::{Paging, Window, wanted, wanted_once};
+use crate::graphql::window::{Paging, Window, wanted, wanted_once, window_memo_key};
 
 /// A contiguous run of a group's rows forming one page.
 pub struct Page<E: EntityTrait> {
@@ -579,6 +579,36 @@ where
     T::from_found(found, P::TYPE_NAME)
 }
 
+/// What a writer found loaded last: what one parent group's memo holds
+/// under one key, kept with the group it came from, since the siblings of
+/// a selection are mostly of one group. The group's allocation is held
+/// (`Weak`), so no other group can take its address.
+struct LastLoaded<P, T>(Mutex<Option<Loaded<P, T>>>);
+
+/// A parent group, and what its memo held under a writer's key.
+type Loaded<P, T> = (Weak<Group<P>>, Arc<T>);
+
+impl<P, T> Default for LastLoaded<P, T> {
+    fn default() -> Self {
+        LastLoaded(Mutex::new(None))
+    }
+}
+
+impl<P, T: Send + Sync + 'static> LastLoaded<P, T> {
+    /// What `parents`' memo holds under `key`, if it has been loaded.
+    fn of(&self, parents: &Arc<Group<P>>, key: &MemoKey) -> Option<Arc<T>> {
+        let mut last = self.0.lock().ok()?;
+        if let Some((group, loaded)) = &*last
+            && std::ptr::eq(group.as_ptr(), Arc::as_ptr(parents))
+        {
+            return Some(loaded.clone());
+        }
+        let loaded = parents.peek::<T>(key)?;
+        *last = Some((Arc::downgrade(parents), loaded.clone()));
+        Some(loaded)
+    }
+}
+
 /// The writer of a to-one relation field. The first sibling to ask loads
 /// the relation through its resolver ([`to_one`]); each later one is
 /// written from the loaded rows, its object's fields by their writers.
@@ -598,26 +628,101 @@ where
         wanted_once::<N>(&ctx_field, || wanted::<N>(&ctx_field, ctx_field.field().selection_set(), None)).ok()?;
     let plan = ObjectPlan::<N>::of(ctx, field, placeholder(ctx))?;
     let key = linked_key(relation, wanted);
-    // The rows loaded for the last parent group met: the siblings of a
-    // selection are mostly of one group. Its allocation is held (`Weak`),
-    // so no other group can take its address.
-    type Last<P, N> = Option<(Weak<Group<P>>, Arc<LinkedRows<N>>)>;
-    let last: Mutex<Last<P::Model, N::Model>> = Mutex::new(None);
+    let last = LastLoaded::<P::Model, LinkedRows<N::Model>>::default();
     Some(Box::new(move |parent: &P, out: &mut Vec<u8>| {
         let parents = parent.group();
-        let Ok(mut last) = last.lock() else { return false };
-        let linked = match &*last {
-            Some((group, linked)) if std::ptr::eq(group.as_ptr(), Arc::as_ptr(parents)) => linked.clone(),
-            _ => {
-                let Some(linked) = parents.peek::<LinkedRows<N::Model>>(&key) else { return false };
-                *last = Some((Arc::downgrade(parents), linked.clone()));
-                linked
-            }
-        };
-        drop(last);
+        let Some(linked) = last.of(parents, &key) else { return false };
         let Ok(Some(found)) = relation.key_of(parents, parent.index()) else { return false };
         let Some(&(start, _)) = linked.ranges.get(&found) else { return false };
         plan.write(&N::new(linked.group.clone(), start), out)
+    }))
+}
+
+/// The writer of a connection nested under each row (`= nested(…)`), for
+/// a selection of `nodes` and `__typename` alone. The first sibling
+/// resolves the field, which loads the pages of every sibling and numbers
+/// the field's window ([`Window::for_field`]); each later one is written
+/// from those pages, its nodes by their writers. The writer reads no
+/// argument of its own: it finds the pages by the window the resolver
+/// gave the field, so it cannot write another window's.
+pub fn nested_writer<'a, P, N>(
+    ctx: &ContextSelectionSet<'a>,
+    field: &'a Positioned<Field>,
+    relation: &'static Declared<P::Model>,
+) -> Option<Writer<P>>
+where
+    P: NodeType,
+    N: NodeType,
+{
+    use async_graphql::parser::types::Selection;
+    let relation = declared(relation).ok()?;
+    let memo = Arc::downgrade(&ctx.data::<crate::graphql::context::RequestData>().ok()?.fields);
+    let placeholder = placeholder(ctx);
+    let connection = ctx.with_field(field).with_selection_set(&field.node.selection_set);
+    // Each field's `"key":`, and the plan of its nodes (`None`: `__typename`).
+    let mut parts = Vec::new();
+    for selection in &field.node.selection_set.node.items {
+        let Selection::Field(part) = &selection.node else { return None };
+        let key = &part.node.response_key().node;
+        if placeholder.is_some_and(|p| p.is(key)) {
+            continue;
+        }
+        let mut rendered = vec![if parts.is_empty() { b'{' } else { b',' }];
+        rendered.extend(crate::graphql::render::rendered_key(key).ok()?);
+        let plan = match part.node.name.node.as_str() {
+            "nodes" => Some(ObjectPlan::<N>::of(&connection, part, placeholder)?),
+            "__typename" => None,
+            _ => return None,
+        };
+        parts.push((rendered, plan));
+    }
+    let pos = field.pos;
+    let key: std::sync::OnceLock<MemoKey> = std::sync::OnceLock::new();
+    let last = LastLoaded::<P::Model, ChildPages<N::Model>>::default();
+    Some(Box::new(move |parent: &P, out: &mut Vec<u8>| {
+        let key = match key.get() {
+            Some(key) => key,
+            None => {
+                let Some(memo) = memo.upgrade() else { return false };
+                let Some(found) = memo.lock().ok().and_then(|m| window_memo_key::<N>(&m, pos, relation.name)) else {
+                    return false;
+                };
+                key.get_or_init(|| found)
+            }
+        };
+        let parents = parent.group();
+        let Some(all) = last.of(parents, key) else { return false };
+        let Ok(found) = relation.key_of(parents, parent.index()) else { return false };
+        // A parent with no rows has an empty page, as `Nested::page` gives it.
+        let (start, end) = found.and_then(|k| all.pages.get(&k)).map_or((0, 0), |&(start, end, _, _)| (start, end));
+        if parts.is_empty() {
+            out.extend_from_slice(b"{}");
+            return true;
+        }
+        for (rendered, plan) in &parts {
+            out.extend_from_slice(rendered);
+            match plan {
+                Some(plan) => {
+                    out.push(b'[');
+                    for row in start..end {
+                        if row > start {
+                            out.push(b',');
+                        }
+                        if !plan.write(&N::new(all.group.clone(), row), out) {
+                            return false;
+                        }
+                    }
+                    out.push(b']');
+                }
+                None => {
+                    if crate::graphql::render::write_str(out, N::CONNECTION_NAME).is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+        true
     }))
 }
 

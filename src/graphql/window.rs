@@ -9,7 +9,7 @@ use sea_orm::sea_query::Condition;
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::batch::{MemoKey, WINDOW_TAG};
-use crate::graphql::context::{FieldKey, request};
+use crate::graphql::context::{FieldKey, FieldMemo, request};
 use crate::graphql::lang::Lang;
 use crate::graphql::node::{NodeType, Wanted};
 use crate::graphql::sort::{Cursor, Sort};
@@ -115,7 +115,7 @@ impl<E: EntityTrait> Window<E> {
     /// The key of the window's page run in a group's memo.
     pub fn memo_key(&self, relation: &'static str) -> MemoKey {
         match self.number {
-            Some(number) => (Cow::Borrowed(relation), WINDOW_TAG | number),
+            Some(number) => numbered(relation, number),
             None => (format!("{relation}/{}", self.key()).into(), 0),
         }
     }
@@ -181,8 +181,28 @@ fn asked_lang(ctx: &Context<'_>, field: &SelectionField<'_>) -> Option<Lang> {
 
 /// The field being resolved, as its siblings all know it.
 fn field_key<N: NodeType>(ctx: &Context<'_>) -> FieldKey {
-    let pos = ctx.item.pos;
+    field_key_at::<N>(ctx.item.pos)
+}
+
+/// The field of `N` objects at `pos` in the document, as its siblings all know it.
+pub fn field_key_at<N: NodeType>(pos: async_graphql::Pos) -> FieldKey {
     (((pos.line as u64) << 32) | pos.column as u64, N::TYPE_NAME)
+}
+
+/// The window the field of `N` objects at `pos` was given when its first
+/// sibling resolved ([`Window::for_field`]), as a group's memo knows its
+/// page run; `None` before that.
+pub fn window_memo_key<N: NodeType>(
+    memo: &FieldMemo,
+    pos: async_graphql::Pos,
+    relation: &'static str,
+) -> Option<MemoKey> {
+    Some(numbered(relation, *memo.windows.get(&field_key_at::<N>(pos))?))
+}
+
+/// The memo key of the page run of the window numbered `number`.
+fn numbered(relation: &'static str, number: u64) -> MemoKey {
+    (Cow::Borrowed(relation), WINDOW_TAG | number)
 }
 
 /// The columns a selection of `N` objects reads, plus `also` (a sort

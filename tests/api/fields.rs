@@ -535,7 +535,40 @@ fn check_nulls(failing: &Value, normal: &Value, fields: &[&Field], steps: &[(Str
     }
 }
 
+/// A connection nested under many parents is written, after its first
+/// parent, from the pages that first one loaded, found by the window its
+/// own field was given: aliases of one connection with other pages,
+/// orders and filters, `__typename` and `nodes` twice, answer as they do
+/// off the fast path, where each is resolved.
+async fn nested_pages_are_written_by_each_fields_own_window(app: &TestApp) {
+    let off = fast_path_off(app).await;
+    let query = r#"{ partners(first: 40) { nodes { slug
+        a: agreements(first: 1) { __typename nodes { reference } }
+        b: agreements(first: 3, orderBy: { field: TITLE, direction: DESC }) {
+            nodes { reference title projects(first: 2) { nodes { code } } }
+        }
+        c: agreements(last: 2) { nodes { reference } }
+        d: agreements(filter: { statusIn: [IN_FORCE] }) { x: nodes { reference } y: nodes { status } }
+        e: agreements(first: 1) { nodes { reference } pageInfo { hasNextPage } }
+    } } }"#;
+    let on = app.data(query, json!({})).await;
+    assert_eq!(on, off.data(query, json!({})).await, "fast path on and off");
+    // The windows differ where a partner has several agreements, so a page
+    // written by another field's window would show.
+    let partners = on["partners"]["nodes"].as_array().cloned().unwrap_or_default();
+    let count = |partner: &Value, key: &str| partner[key]["nodes"].as_array().map_or(0, Vec::len);
+    assert!(
+        partners.iter().any(|p| count(p, "b") > count(p, "a") && count(p, "a") == 1),
+        "some partner has more than one agreement"
+    );
+    assert!(partners.iter().all(|p| p["a"]["__typename"] == "AgreementConnection"));
+}
+
 on_both_databases! {
+    async fn nested_pages_are_written_by_each_fields_own_window_on_both_paths(app) {
+        nested_pages_are_written_by_each_fields_own_window(&app).await;
+    }
+
     async fn every_field_answers_the_same_alone_beside_the_others_and_off_the_fast_path(app) {
         every_field_answers_the_same_alone_together_and_off_the_fast_path(&app).await;
     }

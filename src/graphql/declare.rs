@@ -224,6 +224,23 @@ macro_rules! object {
         }
     };
 
+    // The writer of a relation field (`to_one`, `nested`): `$writer`, a
+    // function of the selection and the relation along `$link`, worked out
+    // for each selection.
+    (@relation_writer $object:ident $module:ident $link:ty => $($writer:tt)*) => {
+        Some({
+            fn prepare<'a>(
+                ctx: &async_graphql::ContextSelectionSet<'a>,
+                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
+            ) -> Option<$crate::graphql::direct::Writer<$object>> {
+                static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
+                    std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
+                $($writer)*(ctx, field, &RELATION)
+            }
+            prepare as $crate::graphql::direct::Prepare<$object>
+        })
+    };
+
     // ---- node fields ----
 
     // A column field whose body may fail.
@@ -360,17 +377,9 @@ macro_rules! object {
                     std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
                 $crate::graphql::pagination::to_one::<Self, _, $ret>(ctx, self, &RELATION).await
             }
-        ] [$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), Some({
-            fn prepare<'a>(
-                ctx: &async_graphql::ContextSelectionSet<'a>,
-                field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
-            ) -> Option<$crate::graphql::direct::Writer<$object>> {
-                static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
-                    std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
-                $crate::graphql::pagination::to_one_writer::<$object, _, $ret>(ctx, field, &RELATION)
-            }
-            prepare as $crate::graphql::direct::Prepare<$object>
-        }))] $($rest)*);
+        ] [$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()),
+            $crate::graphql::declare::object!(@relation_writer $object $module $link => $crate::graphql::pagination::to_one_writer::<$object, _, $ret>)
+        )] $($rest)*);
     };
 
     // Every related object, or each once.
@@ -413,17 +422,9 @@ macro_rules! object {
         $($rest:tt)*
     ) => {
         $crate::graphql::declare::object!(@connection [@node $meta [$object $module $noun]] [$($methods)*]
-            [[$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()), Some({
-                fn prepare<'a>(
-                    ctx: &async_graphql::ContextSelectionSet<'a>,
-                    field: &'a async_graphql::Positioned<async_graphql::parser::types::Field>,
-                ) -> Option<$crate::graphql::direct::Writer<$object>> {
-                    static RELATION: $crate::graphql::pagination::Declared<entity::$module::Model> =
-                        std::sync::LazyLock::new($crate::graphql::pagination::Relation::linked::<$link>);
-                    $crate::graphql::pagination::nested_writer::<$object, $n>(ctx, field, &RELATION)
-                }
-                prepare as $crate::graphql::direct::Prepare<$object>
-            }))] $($rest)*]
+            [[$($reads)* (stringify!($name), $crate::graphql::node::Reads::Columns($crate::graphql::pagination::Relation::<entity::$module::Model>::reads_of::<$link>()),
+                $crate::graphql::declare::object!(@relation_writer $object $module $link => $crate::graphql::pagination::nested_writer::<$object, $n>)
+            )] $($rest)*]
             [$(#[doc = $doc])* $(#[graphql(deprecation = $deprecation)])?] $name -> $n, []
             [
                 #[graphql(desc = "Only the results matching this filter.")] filter: Option<$filter>,

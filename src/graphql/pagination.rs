@@ -27,7 +27,7 @@ use crate::graphql::node::{NodeType, Wanted, stand_in};
 use crate::graphql::sort::Sort;
 use crate::graphql::spare;
 use crate::graphql::sql::{self, Path, Related};
-use crate::graphql::window::{Paging, Window, wanted, wanted_once, window_memo_key};
+use crate::graphql::window::{NODES, Paging, Window, wanted, wanted_once, window_memo_key};
 
 /// A contiguous run of a group's rows forming one page.
 pub struct Page<E: EntityTrait> {
@@ -670,7 +670,7 @@ where
         let mut rendered = vec![if parts.is_empty() { b'{' } else { b',' }];
         rendered.extend(crate::graphql::render::rendered_key(key).ok()?);
         let plan = match part.node.name.node.as_str() {
-            "nodes" => Some(ObjectPlan::<N>::of(&connection, part, placeholder)?),
+            NODES => Some(ObjectPlan::<N>::of(&connection, part, placeholder)?),
             "__typename" => None,
             _ => return None,
         };
@@ -731,6 +731,13 @@ mod tests {
     use super::{Related, child_pages};
     use crate::graphql::batch::RowId;
     use entity::row::Selected;
+
+    /// The writers and the window find a connection's results by this name.
+    #[test]
+    fn nodes_is_the_name_of_a_connections_results() {
+        let names = crate::graphql::declare::field_names::<super::Connection<crate::graphql::object::Partner>>();
+        assert!(names.iter().any(|name| name == super::NODES), "{names:?}");
+    }
 
     #[derive(Debug, PartialEq)]
     struct Row(i64);

@@ -14,6 +14,11 @@ use crate::graphql::lang::Lang;
 use crate::graphql::node::{NodeType, Wanted};
 use crate::graphql::sort::{Cursor, Sort};
 
+/// The name of a connection's field of results without cursors, as
+/// async-graphql names `Connection::nodes` (a test in `pagination` holds
+/// the two together).
+pub const NODES: &str = "nodes";
+
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// The largest `first` or `last` accepted.
@@ -93,7 +98,7 @@ impl<E: EntityTrait> Window<E> {
         }
         window.wanted = if request.narrows() {
             let look = ctx.look_ahead();
-            let (nodes, edges) = (look.field("nodes"), look.field("edges").field("node"));
+            let (nodes, edges) = (look.field(NODES), look.field("edges").field("node"));
             let objects: Vec<SelectionField<'_>> =
                 nodes.selection_fields().into_iter().chain(edges.selection_fields()).collect();
             let sort_column = window.sort.column.map(|c| sea_orm::IdenStatic::as_str(&c));

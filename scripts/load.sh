@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Load test on loopback: the release server on PostgreSQL with a synthetic
 # set (2,000 partners by default), then wrk against
-#   - Q1 at concurrency 1, 8 and 16,
+#   - Q1 at concurrency 1, 8 and 16, and Q1 without its funders (its
+#     first four levels, which read the same rows on either set; the
+#     funders' level reads one partner per distinct funder on the page,
+#     and a larger set's page names more of them),
 #   - the one-partner query (a partner's nested page) and a partner by
 #     slug with two fields, at concurrency 1 and 16,
 #   - a page of search hits for two words at concurrency 1 and 8,
 # each with its latency and the server's CPU time per request; the
 # server's peak RSS; and the floor: Q1's five statements, plain rows,
 # through pgbench -M prepared at the same concurrencies, with Q1's ratio
-# to it; then the requests that read every matching row (totals, counts)
+# to it (and the first four's, for Q1 without funders); then the requests
+# that read every matching row (totals, counts)
 # and search pages for words of each kind, one at a time.
 #
 #   scripts/load.sh                          # 15 s per run, 2,000 partners
@@ -63,11 +67,11 @@ trap 'kill "$SERVER" 2>/dev/null || true' EXIT
 wait_ready "$PORT"
 
 TICK=$(getconf CLK_TCK)
-declare -A Q1_RPS
+declare -A RPS
 
 echo "$PARTNERS partners, $(psql "$PG/$DB" -tAc "SELECT COUNT(*) FROM project") projects; $DURATION a run"
-printf '%-12s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CPU"
-for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
+printf '%-18s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CPU"
+for run in q1:1,8,16 q1-without-funders:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
     name=${run%%:*}
     file=$(mktemp)
     graphql_body "scripts/load/$name.graphql" >"$file"
@@ -93,8 +97,8 @@ for run in q1:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
         requests=$(awk '/requests in/ { print $1 }' <<<"$out")
         cpu=$(awk -v t="$(($(cpu_ticks "$SERVER") - before))" -v hz="$TICK" -v n="$requests" \
             'BEGIN { if (n > 0) printf "%.2f ms/req", t * 1000 / hz / n }')
-        printf '%-12s %5s %10s %9s %9s %12s %s\n' "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$errors"
-        [ "$name" = q1 ] && Q1_RPS[$c]=$rps
+        printf '%-18s %5s %10s %9s %9s %12s %s\n' "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$errors"
+        RPS[$name:$c]=$rps
     done
     rm -f "$file"
 done
@@ -114,14 +118,22 @@ for i in "${!STATEMENTS[@]}"; do
     defines+=(-D "$name={$ids}")
 done
 
-pgbench -n -M prepared -c 1 -j 1 -T "${WARMUP%s}" "${defines[@]}" -f scripts/load/q1-floor.sql "$PG/$DB" >/dev/null 2>&1
-for conc in 1 8 16; do
-    threads=$((conc < 2 ? 1 : 2))
-    tps=$(pgbench -n -M prepared -c "$conc" -j "$threads" -T "${DURATION%s}" "${defines[@]}" \
-        -f scripts/load/q1-floor.sql "$PG/$DB" 2>/dev/null | awk '/^tps/ { print $3 }')
-    printf 'floor (Q1 statements, plain rows, pgbench -M prepared) conc %2s: %s transactions/s; Q1 / floor = %s\n' \
-        "$conc" "$tps" "$(awk -v q="${Q1_RPS[$conc]:-0}" -v f="$tps" 'BEGIN { if (f > 0) printf "%.2f", q / f }')"
+# Q1 without funders asks the database for the first four of them.
+four_levels=$(mktemp)
+head -4 < <(printf '%s\n' "${STATEMENTS[@]}") >"$four_levels"
+for floor in q1:scripts/load/q1-floor.sql q1-without-funders:"$four_levels"; do
+    query=${floor%%:*} script=${floor#*:}
+    pgbench -n -M prepared -c 1 -j 1 -T "${WARMUP%s}" "${defines[@]}" -f "$script" "$PG/$DB" >/dev/null 2>&1
+    for conc in 1 8 16; do
+        threads=$((conc < 2 ? 1 : 2))
+        tps=$(pgbench -n -M prepared -c "$conc" -j "$threads" -T "${DURATION%s}" "${defines[@]}" \
+            -f "$script" "$PG/$DB" 2>/dev/null | awk '/^tps/ { print $3 }')
+        printf 'floor of %s (its statements, plain rows, pgbench -M prepared) conc %2s: %s transactions/s; %s / floor = %s\n' \
+            "$query" "$conc" "$tps" "$query" \
+            "$(awk -v q="${RPS[$query:$conc]:-0}" -v f="$tps" 'BEGIN { if (f > 0) printf "%.2f", q / f }')"
+    done
 done
+rm -f "$four_levels"
 
 # Work that reads every matching row, whatever the page: one request at a
 # time, the median of five.

@@ -11,7 +11,7 @@
 # each with its latency and the server's CPU time per request; the
 # server's peak RSS; and the floor: Q1's five statements, plain rows,
 # through pgbench -M prepared at the same concurrencies, with Q1's ratio
-# to it (and the first four's, for Q1 without funders); then the requests
+# to it (and Q1 without funders against its own four); then the requests
 # that read every matching row (totals, counts)
 # and search pages for words of each kind, one at a time.
 #
@@ -107,7 +107,7 @@ echo "server peak RSS: $(peak_rss "$SERVER")"
 
 # The floor's parents, level by level, worked out once by running its own
 # statements: the first column of each level's rows is the next level's key.
-mapfile -t STATEMENTS < <(grep -v '^--' scripts/load/q1-floor.sql)
+mapfile -t STATEMENTS < <(grep -Ev '^(--|$)' scripts/load/q1-floor.sql)
 vars=()
 defines=()
 for i in "${!STATEMENTS[@]}"; do
@@ -118,11 +118,9 @@ for i in "${!STATEMENTS[@]}"; do
     defines+=(-D "$name={$ids}")
 done
 
-# Q1 without funders asks the database for the first four of them.
-four_levels=$(mktemp)
-head -4 < <(printf '%s\n' "${STATEMENTS[@]}") >"$four_levels"
-for floor in q1:scripts/load/q1-floor.sql q1-without-funders:"$four_levels"; do
-    query=${floor%%:*} script=${floor#*:}
+# Each query's floor: its statements, bound to the parents worked out above.
+for query in q1 q1-without-funders; do
+    script=scripts/load/$query-floor.sql
     pgbench -n -M prepared -c 1 -j 1 -T "${WARMUP%s}" "${defines[@]}" -f "$script" "$PG/$DB" >/dev/null 2>&1
     for conc in 1 8 16; do
         threads=$((conc < 2 ? 1 : 2))
@@ -133,7 +131,6 @@ for floor in q1:scripts/load/q1-floor.sql q1-without-funders:"$four_levels"; do
             "$(awk -v q="${RPS[$query:$conc]:-0}" -v f="$tps" 'BEGIN { if (f > 0) printf "%.2f", q / f }')"
     done
 done
-rm -f "$four_levels"
 
 # Work that reads every matching row, whatever the page: one request at a
 # time, the median of five.

@@ -15,7 +15,9 @@
 //! a response key the document uses nowhere, the placeholder. Such an
 //! object then always has a field, async-graphql gathers it as a map, and
 //! the placeholder is taken out of the answer before it leaves
-//! ([`Placeholder::remove`]), leaving `{}`. An object that is really null
+//! ([`Placeholder::remove`]), leaving `{}`. Introspection's objects
+//! (`__Schema`, `__Type`, …), whose types the walk does not know, get it
+//! wherever their selection does not surely select a field. An object that is really null
 //! stays null: the placeholder is a field of the object, not a value in
 //! its place. The fast path leaves the placeholder out of what it writes
 //! as text and writes an object with no field as `{}`
@@ -55,7 +57,7 @@ impl Placeholder {
             match operation.node.ty {
                 OperationType::Query => walk.set(root, composites.query()),
                 OperationType::Mutation => walk.set(root, composites.mutation()?),
-                OperationType::Subscription => walk.fields(&root.node, composites.subscription()?),
+                OperationType::Subscription => walk.fields(&root.node, Some(composites.subscription()?)),
             }
             (!walk.empty.is_empty()).then(|| (walk.empty, unused_key(document)))
         });
@@ -185,12 +187,12 @@ impl<'a> Walk<'a> {
         if possible.iter().any(|object| !self.selects(&set.node, object)) {
             self.empty.insert(set.pos);
         }
-        self.fields(&set.node, ty);
+        self.fields(&set.node, Some(ty));
     }
 
     /// Walks on into the selection sets of `set`'s fields, `parent` being
-    /// the type they are fields of.
-    fn fields(&mut self, set: &'a SelectionSet, parent: &'a str) {
+    /// the type they are fields of (`None`: a type the walk does not know).
+    fn fields(&mut self, set: &'a SelectionSet, parent: Option<&'a str>) {
         let composites = self.composites;
         for selection in &set.items {
             if skipped(selection.node.directives(), self.variables) {
@@ -198,13 +200,22 @@ impl<'a> Walk<'a> {
             }
             match &selection.node {
                 Selection::Field(field) => {
-                    if let Some(ty) = composites.composite(parent, &field.node.name.node) {
-                        self.set(&field.node.selection_set, ty);
+                    let set = &field.node.selection_set;
+                    if set.node.items.is_empty() {
+                        continue;
+                    }
+                    // A field with a selection set whose type the schema's
+                    // registry does not hold is introspection's (`__schema`,
+                    // `__type`): async-graphql adds its types only to the
+                    // schema it builds.
+                    match parent.and_then(|parent| composites.composite(parent, &field.node.name.node)) {
+                        Some(ty) => self.set(set, ty),
+                        None => self.unknown(set),
                     }
                 }
                 Selection::InlineFragment(fragment) => {
-                    let on = fragment.node.type_condition.as_ref().map_or(parent, |c| c.node.on.node.as_str());
-                    self.fields(&fragment.node.selection_set.node, on);
+                    let on = fragment.node.type_condition.as_ref().map(|c| c.node.on.node.as_str());
+                    self.fields(&fragment.node.selection_set.node, parent.map(|parent| on.unwrap_or(parent)));
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = &spread.node.fragment_name.node;
@@ -213,11 +224,37 @@ impl<'a> Walk<'a> {
                         continue;
                     }
                     self.spread.push(name);
-                    self.fields(&fragment.node.selection_set.node, &fragment.node.type_condition.node.on.node);
+                    let on = fragment.node.type_condition.node.on.node.as_str();
+                    self.fields(&fragment.node.selection_set.node, parent.map(|_| on));
                     self.spread.pop();
                 }
             }
         }
+    }
+
+    /// A selection set on objects of a type the walk does not know: it
+    /// could select nothing unless it surely selects a field, and so could
+    /// the sets under it.
+    fn unknown(&mut self, set: &'a Positioned<SelectionSet>) {
+        if !self.surely_selects(&set.node) {
+            self.empty.insert(set.pos);
+        }
+        self.fields(&set.node, None);
+    }
+
+    /// Whether `set` selects a field whatever the type of the object: a
+    /// field not skipped, or one in a fragment with no type condition.
+    fn surely_selects(&self, set: &SelectionSet) -> bool {
+        set.items.iter().any(|selection| {
+            !skipped(selection.node.directives(), self.variables)
+                && match &selection.node {
+                    Selection::Field(_) => true,
+                    Selection::InlineFragment(fragment) => {
+                        fragment.node.type_condition.is_none() && self.surely_selects(&fragment.node.selection_set.node)
+                    }
+                    Selection::FragmentSpread(_) => false,
+                }
+        })
     }
 
     /// Whether `set` selects a field of an object of type `object`.

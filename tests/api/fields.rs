@@ -396,7 +396,8 @@ async fn every_field_answers_the_same_alone_together_and_off_the_fast_path(app: 
 /// is null stays null: every object the root reaches, its one field left
 /// out by `@skip`, or by `@include` with a variable on a fragment, and, where the objects
 /// are of an interface or a union, asked through a fragment on each of its
-/// types in turn (the others select nothing).
+/// types in turn (the others select nothing); and introspection's objects,
+/// whose types the schema's own walk does not list.
 async fn objects_that_select_nothing_are_empty_maps(app: &TestApp) {
     let off = fast_path_off(app).await;
     let schema = Schema::read(app).await;
@@ -440,6 +441,66 @@ async fn objects_that_select_nothing_are_empty_maps(app: &TestApp) {
     }
     // The root's fields of an interface or a union (`search`, `node`)
     // need arguments the walk cannot make up: `search.rs` asks them.
+
+    // Introspection's objects, one path to each of its object types:
+    // with their one field left out, each is `{}` where it was an object.
+    let introspection = [
+        ("__schema { X }", "__Schema"),
+        (r#"__type(name: "Partner") { X }"#, "__Type"),
+        ("__schema { queryType { X } }", "__Type"),
+        ("__schema { types { X } }", "__Type"),
+        ("__schema { types { fields(includeDeprecated: true) { X } } }", "__Field"),
+        ("__schema { types { fields(includeDeprecated: true) { type { ofType { X } } } } }", "__Type"),
+        ("__schema { types { fields(includeDeprecated: true) { args { X } } } }", "__InputValue"),
+        ("__schema { types { inputFields { X } } }", "__InputValue"),
+        ("__schema { types { enumValues(includeDeprecated: true) { X } } }", "__EnumValue"),
+        ("__schema { directives { X } }", "__Directive"),
+        ("__schema { directives { args { X } } }", "__InputValue"),
+    ];
+    for (server, fast) in [(app, "on"), (&off, "off")] {
+        for (path, object_type) in introspection {
+            let typed = server.data(&format!("{{ {} }}", path.replace('X', "__typename")), json!({})).await;
+            let mut expected = typed.clone();
+            without_typename(&mut expected);
+            assert_ne!(expected, typed, "{path} reaches objects");
+            let skipped = [
+                (format!("{{ {} }}", path.replace('X', "__typename @skip(if: true)")), json!({})),
+                (
+                    format!("query($no: Boolean!) {{ {} }}", path.replace('X', "... @include(if: $no) { __typename }")),
+                    json!({ "no": false }),
+                ),
+                (
+                    format!(
+                        "{{ {} }}",
+                        path.replace('X', &format!("... on {object_type} {{ __typename @skip(if: true) }}"))
+                    ),
+                    json!({}),
+                ),
+                (
+                    format!(
+                        "{{ {} }} fragment F on {object_type} {{ __typename @include(if: false) }}",
+                        path.replace('X', "...F")
+                    ),
+                    json!({}),
+                ),
+            ];
+            for (query, variables) in skipped {
+                assert_eq!(server.data(&query, variables).await, expected, "fast path {fast}: {query}");
+            }
+        }
+    }
+}
+
+/// `value` with every object's `__typename` taken out.
+fn without_typename(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("__typename");
+            map.values_mut().for_each(without_typename);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_typename),
+        _ => {}
+    }
 }
 
 /// A field that fails is `null`, and the `null` climbs exactly as far as

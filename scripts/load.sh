@@ -4,7 +4,7 @@
 #   - Q1 at concurrency 1, 8 and 16, and Q1 without its funders (its
 #     first four levels, which read the same rows on either set; the
 #     funders' level reads one partner per distinct funder on the page,
-#     and a larger set's page names more of them),
+#     at most the set's donors),
 #   - the one-partner query (a partner's nested page) and a partner by
 #     slug with two fields, at concurrency 1 and 16,
 #   - a page of search hits for two words at concurrency 1 and 8,
@@ -18,6 +18,7 @@
 #   scripts/load.sh                          # 15 s per run, 2,000 partners
 #   LOAD_DURATION=30s scripts/load.sh
 #   LOAD_PARTNERS=10000 scripts/load.sh      # its own database, built once
+#   LOAD_DONORS=2000 scripts/load.sh         # funders drawn from 2,000 partners, not seed's default
 #   LOAD_BINARY=path/to/partnership-registry scripts/load.sh   # no build
 #
 # Every request goes to 127.0.0.1; every run is bounded by LOAD_DURATION,
@@ -30,6 +31,8 @@ PG="${LOAD_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432}"
 PARTNERS="${LOAD_PARTNERS:-2000}"
 DB=pr_load
 [ "$PARTNERS" = 2000 ] || DB="pr_load_$PARTNERS"
+DONORS="${LOAD_DONORS:-}"
+[ -z "$DONORS" ] || DB="${DB}_donors_$DONORS"
 PORT="${LOAD_PORT:-18080}"
 DURATION="${LOAD_DURATION:-15s}"
 WARMUP="${LOAD_WARMUP:-3s}"
@@ -50,7 +53,7 @@ fi
 
 if ! psql "$PG/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
     psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
-    DATABASE_URL="$PG/$DB" "$BIN" seed --synthetic --partners "$PARTNERS" --seed 1
+    DATABASE_URL="$PG/$DB" "$BIN" seed --synthetic --partners "$PARTNERS" ${DONORS:+--donors "$DONORS"} --seed 1
 fi
 
 # Logging every statement (with its parameters: thousands of ids per
@@ -69,7 +72,7 @@ wait_ready "$PORT"
 TICK=$(getconf CLK_TCK)
 declare -A RPS
 
-echo "$PARTNERS partners, $(psql "$PG/$DB" -tAc "SELECT COUNT(*) FROM project") projects; $DURATION a run"
+echo "$PARTNERS partners, $(psql "$PG/$DB" -tAc "SELECT COUNT(*) FROM project") projects, $(psql "$PG/$DB" -tAc "SELECT COUNT(DISTINCT funder_id) FROM funding") funders; $DURATION a run"
 printf '%-18s %5s %10s %9s %9s %12s\n' query conc "req/s" "p50" "p99" "server CPU"
 for run in q1:1,8,16 q1-without-funders:1,8,16 one-partner:1,16 partner-by-slug:1,16 search:1,8; do
     name=${run%%:*}

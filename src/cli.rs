@@ -263,6 +263,10 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = 100, requires = "synthetic")]
     pub partners: usize,
 
+    /// With `--synthetic`: how many of the partners fund projects (spread evenly over them; all of them when there are fewer).
+    #[arg(long, default_value_t = crate::seed::synthetic::Shape::DONORS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), requires = "synthetic")]
+    pub donors: usize,
+
     /// With `--synthetic`: the random seed; the same seed gives the same data.
     #[arg(long, default_value_t = 1, requires = "synthetic")]
     pub seed: u64,

@@ -190,7 +190,8 @@ async fn seed_database(url: &str, args: SeedArgs) -> anyhow::Result<()> {
     }
     let started = std::time::Instant::now();
     if args.synthetic {
-        let shape = seed::synthetic::Shape::with_partners(args.partners);
+        let shape =
+            seed::synthetic::Shape { donors: args.donors, ..seed::synthetic::Shape::with_partners(args.partners) };
         let mut progress = Progress::new(shape.total_rows() as u64);
         let counts = seed::synthetic::load(&conn, shape, args.seed, |n| progress.inc(n)).await;
         progress.finish();

@@ -63,12 +63,28 @@ pub struct Shape {
     pub agreements_per_partner: usize,
     pub projects_per_agreement: usize,
     pub fundings_per_project: usize,
+    /// How many partners fund projects. Donors are few and their number
+    /// does not grow with the registry's (one funder in the real dataset;
+    /// in the world, states and a few institutions), so fundings draw
+    /// their funder from this many partners, spread evenly over them, or
+    /// from every partner when there are fewer.
+    pub donors: usize,
 }
 
 impl Shape {
-    /// The default shape: 10 agreements a partner, 5 projects an agreement, 4 fundings a project.
+    /// Donors in the default shape.
+    pub const DONORS: usize = 100;
+
+    /// The default shape: 10 agreements a partner, 5 projects an agreement,
+    /// 4 fundings a project, funded by `DONORS` of the partners.
     pub fn with_partners(partners: usize) -> Self {
-        Shape { partners, agreements_per_partner: 10, projects_per_agreement: 5, fundings_per_project: 4 }
+        Shape {
+            partners,
+            agreements_per_partner: 10,
+            projects_per_agreement: 5,
+            fundings_per_project: 4,
+            donors: Self::DONORS,
+        }
     }
 
     /// Rows this shape writes, all tables together (a project's three links included).
@@ -221,13 +237,17 @@ pub async fn load<C: TransactionTrait>(
 
     let currencies = ["EUR", "USD", "GBP", "CHF", "JPY"];
     let funding_total = project_total * shape.fundings_per_project;
+    let donors = donor_pool(&partner_ids, shape.donors);
+    if donors.is_empty() && funding_total > 0 {
+        return Err(DbErr::Custom("fundings need at least one partner to fund them".into()));
+    }
     for chunk in (0..funding_total).collect::<Vec<_>>().chunks(BATCH) {
         let rows = chunk.iter().map(|&i| {
             // One in ten amounts is undisclosed, as in real registries.
             let disclosed = rng.random_bool(0.9);
             funding::ActiveModel {
                 project_id: Set(project_ids[i / shape.fundings_per_project]),
-                funder_id: Set(pick(&mut rng, &partner_ids)),
+                funder_id: Set(pick(&mut rng, &donors)),
                 kind: Set(pick(&mut rng, &known::<FundingKind>())),
                 status: Set(pick(&mut rng, &known::<FundingStatus>())),
                 amount_minor: Set(disclosed.then(|| rng.random_range(1_000..500_000_000))),
@@ -252,6 +272,16 @@ pub async fn load<C: TransactionTrait>(
         crime_areas: areas.len(),
         policing_goals: goals.len(),
     })
+}
+
+/// `donors` of `partners`, evenly spaced, or all of them when there are
+/// no more than `donors`.
+fn donor_pool(partners: &[i64], donors: usize) -> Vec<i64> {
+    if donors == 0 {
+        return Vec::new();
+    }
+    let step = (partners.len() / donors).max(1);
+    partners.iter().step_by(step).take(donors).copied().collect()
 }
 
 /// Ids in the order of their zero-padded or numbered keys, whatever order

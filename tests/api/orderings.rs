@@ -117,7 +117,12 @@ fn named(ty: &Value) -> String {
 
 async fn every_ordering_walks_as_the_database_orders(app: &TestApp) {
     // Ties and undisclosed values beside the real dataset's few rows.
-    let shape = Shape { partners: 4, agreements_per_partner: 5, projects_per_agreement: 4, fundings_per_project: 3 };
+    let shape = Shape {
+        agreements_per_partner: 5,
+        projects_per_agreement: 4,
+        fundings_per_project: 3,
+        ..Shape::with_partners(4)
+    };
     synthetic::load(&app.db, shape, 7, |_| {}).await.expect("synthetic data");
     let schema = app.data(INTROSPECTION, json!({})).await;
     let types: BTreeMap<String, &Value> = schema["__schema"]["types"]

@@ -140,7 +140,7 @@ on_both_databases! {
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "a cursor of another search");
     }
     async fn every_search_walks_the_hits_a_plain_scan_finds_in_rank_order(app) {
-        let shape = Shape { partners: 3, agreements_per_partner: 4, projects_per_agreement: 3, fundings_per_project: 1 };
+        let shape = Shape { agreements_per_partner: 4, projects_per_agreement: 3, fundings_per_project: 1, ..Shape::with_partners(3) };
         synthetic::load(&app.db, shape, 5, |_| {}).await.expect("synthetic data");
         // Words the indexes serve (three letters or more), words too short
         // for a trigram, names met exactly, as a prefix and inside, and

@@ -6,6 +6,8 @@ use entity::{funding, partner, project};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
+use partnership_registry::seed::synthetic::{self, Shape};
+
 use crate::helpers::{TestApp, statements};
 use crate::on_both_databases;
 
@@ -152,5 +154,27 @@ on_both_databases! {
         assert_eq!(data["fundingTotals"], json!([]));
         let body = app.graphql("{ fundingTotals(groupBy: FUNDER, first: 5000) { currency } }", json!({})).await;
         assert_eq!(crate::helpers::error_code(&body), "BAD_USER_INPUT");
+    }
+
+    async fn synthetic_fundings_come_from_a_fixed_pool_of_donors(app) {
+        // 60 partners, 12,000 fundings: 7 donors among them fund every one;
+        // a pool larger than the partners is every partner.
+        for (seed, donors, expected) in [(7, 7, 7), (8, 100, 60)] {
+            synthetic::load(&app.db, Shape { donors, ..Shape::with_partners(60) }, seed, |_| {})
+                .await
+                .expect("synthetic data loads");
+            let data = app
+                .data(r#"{ fundingTotals(groupBy: FUNDER, first: 1000, filter: { currencyIn: ["EUR"] }) { funder { slug } } }"#, json!({}))
+                .await;
+            let prefix = format!("s{seed}-");
+            let funders: std::collections::BTreeSet<&str> = data["fundingTotals"]
+                .as_array()
+                .expect("a list of totals")
+                .iter()
+                .filter_map(|row| row["funder"]["slug"].as_str())
+                .filter(|slug| slug.starts_with(&prefix))
+                .collect();
+            assert_eq!(funders.len(), expected, "seed {seed}, {donors} donors: {funders:?}");
+        }
     }
 }

@@ -13,8 +13,10 @@
 //!    exponential time), its depth, aliases, directives, introspection
 //!    depth, and its cost: every connection multiplies by its `first` or
 //!    `last` (20 when neither is given), in the spirit of GitHub's node
-//!    limit. `first`/`last` outside 1–100 are refused here too, so a nested
-//!    one fails before the levels above it have run any SQL.
+//!    limit, and every other list that takes `first` by its `first` (its
+//!    default when not given). A connection's `first`/`last` outside 1–100
+//!    are refused here too, so a nested one fails before the levels above
+//!    it have run any SQL; other lists check their own ranges.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -232,8 +234,19 @@ pub fn json_nesting(value: &serde_json::Value) -> usize {
 struct FieldShape {
     /// The named type at the bottom of lists and non-nulls.
     type_name: String,
-    /// A Relay connection: it multiplies by its page size.
-    connection: bool,
+    /// How many times its selection runs.
+    rows: Rows,
+}
+
+/// How many objects a field returns, for the cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rows {
+    /// A Relay connection: its `first` or `last`, within 1–`MAX_PAGE_SIZE`.
+    Connection,
+    /// A list that takes `first`: that many, or the argument's default.
+    First { default: u64 },
+    /// One object, or one per id of an `ids` list.
+    One,
 }
 
 /// The schema's object and interface fields, as far as limits care.
@@ -249,6 +262,8 @@ pub enum SchemaShapeError {
     UnknownType { parent: String, field: String, type_name: String },
     #[error("`{0}` is named as a connection but has no `nodes` and `edges` to multiply by a page size")]
     NotAConnection(String),
+    #[error("the list `{parent}.{field}` takes `first` with no integer default to count its rows by")]
+    FirstWithoutDefault { parent: String, field: String },
 }
 
 impl TypeTable {
@@ -274,11 +289,20 @@ impl TypeTable {
                         type_name: named.to_owned(),
                     });
                 };
-                let connection = named.ends_with("Connection");
-                if connection && !(target.field_by_name("nodes").is_some() && target.field_by_name("edges").is_some()) {
-                    return Err(SchemaShapeError::NotAConnection(named.to_owned()));
-                }
-                shapes.insert(field.name.clone(), FieldShape { type_name: named.to_owned(), connection });
+                let rows = if named.ends_with("Connection") {
+                    if !(target.field_by_name("nodes").is_some() && target.field_by_name("edges").is_some()) {
+                        return Err(SchemaShapeError::NotAConnection(named.to_owned()));
+                    }
+                    Rows::Connection
+                } else if let Some(first) = field.args.get("first").filter(|_| field.ty.starts_with('[')) {
+                    let default = first.default_value.as_deref().and_then(|d| d.parse().ok()).ok_or_else(|| {
+                        SchemaShapeError::FirstWithoutDefault { parent: type_name.clone(), field: field.name.clone() }
+                    })?;
+                    Rows::First { default }
+                } else {
+                    Rows::One
+                };
+                shapes.insert(field.name.clone(), FieldShape { type_name: named.to_owned(), rows });
             }
             fields.insert(type_name.clone(), shapes);
         }
@@ -375,11 +399,15 @@ impl Walker<'_> {
                     let name = field.name.node.as_str();
                     // `__schema` and `__type` are measured on their own scale; `__typename` is a plain leaf.
                     let inside = introspection || name == "__schema" || name == "__type";
-                    for argument in ["first", "last"] {
-                        if let Some(value) = self.int_argument(&field.arguments, argument)
-                            && !(1..=MAX_PAGE_SIZE as i64).contains(&value)
-                        {
-                            return Err(Refusal::PageSize { argument, value });
+                    let shape = self.types.field(parent, name).cloned();
+                    let rows = shape.as_ref().map_or(Rows::One, |s| s.rows);
+                    if rows == Rows::Connection {
+                        for argument in ["first", "last"] {
+                            if let Some(value) = self.int_argument(&field.arguments, argument)
+                                && !(1..=MAX_PAGE_SIZE as i64).contains(&value)
+                            {
+                                return Err(Refusal::PageSize { argument, value });
+                            }
                         }
                     }
                     let mut own = Measure {
@@ -388,16 +416,17 @@ impl Walker<'_> {
                         directives: field.directives.len() as u64,
                         ..Measure::default()
                     };
-                    let shape = self.types.field(parent, name).cloned();
-                    let factor = match &shape {
-                        Some(shape) if shape.connection => self
+                    let factor = match rows {
+                        Rows::Connection => self
                             .int_argument(&field.arguments, "first")
                             .or_else(|| self.int_argument(&field.arguments, "last"))
                             .map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i64) as u64),
-                        Some(_) => self.list_argument_len(&field.arguments, "ids").unwrap_or(1),
-                        None => 1,
+                        Rows::First { default } => {
+                            self.int_argument(&field.arguments, "first").map_or(default, |n| n.max(0) as u64)
+                        }
+                        Rows::One => self.list_argument_len(&field.arguments, "ids").unwrap_or(1),
                     };
-                    if factor != 1 || shape.as_ref().is_some_and(|s| s.connection) {
+                    if factor != 1 || rows != Rows::One {
                         own.cost = factor;
                     }
                     let children = if field.selection_set.node.items.is_empty() {
@@ -543,6 +572,18 @@ mod tests {
         let analysis = measure(q1).expect("within limits");
         assert_eq!(analysis.measure.cost, 1 + 50 + 500 + 2_500 + 10_000);
         assert_eq!(analysis.measure.depth, 10);
+    }
+
+    #[test]
+    fn a_list_taking_first_costs_its_rows_and_checks_its_own_range() {
+        // `fundingTotals` takes up to 1,000 rows: the connections' 1–100 is not its range.
+        let report = "{ fundingTotals(groupBy: FUNDER, first: 1000) { funder { name } } }";
+        assert_eq!(measure(report).map(|a| a.measure.cost), Ok(1 + 1_000));
+        let by_default = "{ fundingTotals(groupBy: FUNDER) { funder { agreements(first: 10) { totalCount } } } }";
+        assert_eq!(measure(by_default).map(|a| a.measure.cost), Ok(1 + 100 + 100 * 10));
+        let wide =
+            "{ fundingTotals(groupBy: FUNDER, first: 1000) { funder { agreements(first: 100) { totalCount } } } }";
+        assert!(matches!(measure(wide), Err(Refusal::Limit { limit: "cost", .. })));
     }
 
     #[test]

@@ -190,7 +190,7 @@ pub struct LimitArgs {
     /// Fields nested under `__schema` or `__type`.
     #[arg(long, env = "MAX_INTROSPECTION_DEPTH", default_value_t = 16)]
     pub max_introspection_depth: usize,
-    /// Nodes a document may ask for: each connection multiplies by its `first`/`last` (20 by default).
+    /// Nodes a document may ask for: each connection multiplies by its `first`/`last` (20 by default), `fundingTotals` by its `first` (100 by default).
     #[arg(long, env = "MAX_COST", default_value_t = 50_000)]
     pub max_cost: u64,
     /// Aliases in a document, fragments spread out.

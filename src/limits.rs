@@ -14,9 +14,9 @@
 //!    depth, and its cost: every connection multiplies by its `first` or
 //!    `last` (20 when neither is given), in the spirit of GitHub's node
 //!    limit, and every other list that takes `first` by its `first` (its
-//!    default when not given). A connection's `first`/`last` outside 1–100
-//!    are refused here too, so a nested one fails before the levels above
-//!    it have run any SQL; other lists check their own ranges.
+//!    default when not given). A `first`/`last` outside its field's range
+//!    (1–100 for a connection) is refused here too, so a nested one fails
+//!    before the levels above it have run any SQL.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,7 +26,15 @@ use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{Name, Positioned};
 use async_graphql_value::Value;
 
+use crate::graphql::query::report;
 use crate::graphql::window::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// The lists that take `first` without being connections, by field name
+/// (a root field shows on each object the root is merged from), each with
+/// the most rows it returns. The schema gives a list's default, not its
+/// maximum; a list taking `first` that is missing here, or an entry that
+/// names no such list, stops the gate from being built.
+const LISTS_TAKING_FIRST: &[(&str, i32)] = &[("fundingTotals", report::MAX_ROWS)];
 
 /// The limits, each with a safe default and a flag to change it.
 #[derive(Clone, Debug)]
@@ -43,7 +51,8 @@ pub struct Limits {
     pub max_depth: usize,
     /// Fields nested under `__schema` or `__type`.
     pub max_introspection_depth: usize,
-    /// Nodes the document may ask for: every connection multiplies by its page size.
+    /// Nodes the document may ask for: every connection multiplies by its
+    /// page size, every other list taking `first` by its `first`.
     pub max_cost: u64,
     /// Aliases, fragments spread out.
     pub max_aliases: u64,
@@ -84,8 +93,8 @@ impl Default for Limits {
 pub enum Refusal {
     /// A limit was exceeded: `LIMIT_EXCEEDED`, with the limit's name.
     Limit { limit: &'static str, max: u64, actual: u64 },
-    /// A `first`/`last` out of range: `BAD_USER_INPUT`.
-    PageSize { argument: &'static str, value: i64 },
+    /// A `first`/`last` outside 1–`max`: `BAD_USER_INPUT`.
+    PageSize { argument: &'static str, value: i64, max: i64 },
     /// Fragments that spread each other: `GRAPHQL_VALIDATION_FAILED`.
     FragmentCycle(String),
     /// A fragment nothing spreads: `GRAPHQL_VALIDATION_FAILED`.
@@ -110,8 +119,8 @@ impl Refusal {
             Refusal::Limit { limit, max, actual } => {
                 format!("the document exceeds the {limit} limit: {actual} where at most {max} is allowed")
             }
-            Refusal::PageSize { argument, value } => {
-                format!("`{argument}` must be between 1 and {MAX_PAGE_SIZE}, got {value}")
+            Refusal::PageSize { argument, value, max } => {
+                format!("`{argument}` must be between 1 and {max}, got {value}")
             }
             Refusal::FragmentCycle(name) => format!("fragment `{name}` spreads itself"),
             Refusal::UnusedFragment(name) => format!("fragment `{name}` is never used"),
@@ -243,8 +252,9 @@ struct FieldShape {
 enum Rows {
     /// A Relay connection: its `first` or `last`, within 1–`MAX_PAGE_SIZE`.
     Connection,
-    /// A list that takes `first`: that many, or the argument's default.
-    First { default: u64 },
+    /// A list that takes `first`: that many, or the argument's default;
+    /// at most `max`.
+    First { default: u64, max: i64 },
     /// One object, or one per id of an `ids` list.
     One,
 }
@@ -264,6 +274,10 @@ pub enum SchemaShapeError {
     NotAConnection(String),
     #[error("the list `{parent}.{field}` takes `first` with no integer default to count its rows by")]
     FirstWithoutDefault { parent: String, field: String },
+    #[error("the list `{parent}.{field}` takes `first` but has no maximum in `LISTS_TAKING_FIRST`")]
+    FirstWithoutMaximum { parent: String, field: String },
+    #[error("`LISTS_TAKING_FIRST` names `{0}`, which is no list taking `first`")]
+    NotAListTakingFirst(&'static str),
 }
 
 impl TypeTable {
@@ -298,13 +312,27 @@ impl TypeTable {
                     let default = first.default_value.as_deref().and_then(|d| d.parse().ok()).ok_or_else(|| {
                         SchemaShapeError::FirstWithoutDefault { parent: type_name.clone(), field: field.name.clone() }
                     })?;
-                    Rows::First { default }
+                    let max = LISTS_TAKING_FIRST
+                        .iter()
+                        .find(|(name, _)| name == &field.name)
+                        .map(|&(_, max)| i64::from(max))
+                        .ok_or_else(|| SchemaShapeError::FirstWithoutMaximum {
+                            parent: type_name.clone(),
+                            field: field.name.clone(),
+                        })?;
+                    Rows::First { default, max }
                 } else {
                     Rows::One
                 };
                 shapes.insert(field.name.clone(), FieldShape { type_name: named.to_owned(), rows });
             }
             fields.insert(type_name.clone(), shapes);
+        }
+        for &(field, _) in LISTS_TAKING_FIRST {
+            let listed = fields.values().filter_map(|shapes| shapes.get(field));
+            if !listed.into_iter().any(|shape| matches!(shape.rows, Rows::First { .. })) {
+                return Err(SchemaShapeError::NotAListTakingFirst(field));
+            }
         }
         Ok(TypeTable { fields })
     }
@@ -328,7 +356,7 @@ pub struct Measure {
     pub depth: u64,
     /// Deepest nesting under an introspection field.
     pub introspection_depth: u64,
-    /// Nodes asked for (connections multiply by their page size).
+    /// Nodes asked for (connections multiply by their page size, other lists taking `first` by their `first`).
     pub cost: u64,
     pub aliases: u64,
     pub directives: u64,
@@ -401,13 +429,16 @@ impl Walker<'_> {
                     let inside = introspection || name == "__schema" || name == "__type";
                     let shape = self.types.field(parent, name).cloned();
                     let rows = shape.as_ref().map_or(Rows::One, |s| s.rows);
-                    if rows == Rows::Connection {
-                        for argument in ["first", "last"] {
-                            if let Some(value) = self.int_argument(&field.arguments, argument)
-                                && !(1..=MAX_PAGE_SIZE as i64).contains(&value)
-                            {
-                                return Err(Refusal::PageSize { argument, value });
-                            }
+                    let (arguments, max): (&[&'static str], i64) = match rows {
+                        Rows::Connection => (&["first", "last"], MAX_PAGE_SIZE as i64),
+                        Rows::First { max, .. } => (&["first"], max),
+                        Rows::One => (&[], 0),
+                    };
+                    for &argument in arguments {
+                        if let Some(value) = self.int_argument(&field.arguments, argument)
+                            && !(1..=max).contains(&value)
+                        {
+                            return Err(Refusal::PageSize { argument, value, max });
                         }
                     }
                     let mut own = Measure {
@@ -421,7 +452,7 @@ impl Walker<'_> {
                             .int_argument(&field.arguments, "first")
                             .or_else(|| self.int_argument(&field.arguments, "last"))
                             .map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(0, MAX_PAGE_SIZE as i64) as u64),
-                        Rows::First { default } => {
+                        Rows::First { default, .. } => {
                             self.int_argument(&field.arguments, "first").map_or(default, |n| n.max(0) as u64)
                         }
                         Rows::One => self.list_argument_len(&field.arguments, "ids").unwrap_or(1),
@@ -584,6 +615,14 @@ mod tests {
         let wide =
             "{ fundingTotals(groupBy: FUNDER, first: 1000) { funder { agreements(first: 100) { totalCount } } } }";
         assert!(matches!(measure(wide), Err(Refusal::Limit { limit: "cost", .. })));
+        // Out of its own range, refused as a page size whatever it selects.
+        for (first, refused) in [(0, true), (1, false), (1_000, false), (1_001, true), (60_000, true)] {
+            let report = format!(
+                "{{ fundingTotals(groupBy: FUNDER, first: {first}) {{ funder {{ agreements {{ totalCount }} }} }} }}"
+            );
+            let refusal = Refusal::PageSize { argument: "first", value: first, max: 1_000 };
+            assert_eq!(measure(&report).err() == Some(refusal), refused, "first: {first}");
+        }
     }
 
     #[test]
@@ -601,7 +640,7 @@ mod tests {
         let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
         assert!(matches!(measure(cycle), Err(Refusal::FragmentCycle(_))));
         let nested = "{ partners { nodes { agreements(first: 1000) { totalCount } } } }";
-        assert_eq!(measure(nested), Err(Refusal::PageSize { argument: "first", value: 1000 }));
+        assert_eq!(measure(nested), Err(Refusal::PageSize { argument: "first", value: 1000, max: 100 }));
         let expensive = "{ partners(first: 100) { nodes { agreements(first: 100) { nodes { projects(first: 100) { totalCount } } } } } }";
         assert!(matches!(measure(expensive), Err(Refusal::Limit { limit: "cost", .. })));
     }

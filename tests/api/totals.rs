@@ -154,6 +154,8 @@ on_both_databases! {
         assert_eq!(data["fundingTotals"], json!([]));
         let body = app.graphql("{ fundingTotals(groupBy: FUNDER, first: 5000) { currency } }", json!({})).await;
         assert_eq!(crate::helpers::error_code(&body), "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["message"], "`first` must be between 1 and 1000, got 5000", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body}");
     }
 
     async fn synthetic_fundings_come_from_a_fixed_pool_of_donors(app) {

@@ -6,7 +6,7 @@ mod node;
 mod partner;
 mod project;
 mod reference;
-mod report;
+pub(crate) mod report;
 mod search;
 
 use async_graphql::{Context, ID, MergedObject};

@@ -18,7 +18,7 @@ use crate::graphql::sql;
 use crate::graphql::totals;
 
 /// The most rows one report returns.
-const MAX_ROWS: i32 = 1_000;
+pub(crate) const MAX_ROWS: i32 = 1_000;
 
 /// What to total funding by.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

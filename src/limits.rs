@@ -259,6 +259,17 @@ enum Rows {
     One,
 }
 
+impl Rows {
+    /// The arguments that size the field's page, and the most each may ask for.
+    fn page_size_arguments(self) -> (&'static [&'static str], i64) {
+        match self {
+            Rows::Connection => (&["first", "last"], MAX_PAGE_SIZE as i64),
+            Rows::First { max, .. } => (&["first"], max),
+            Rows::One => (&[], 0),
+        }
+    }
+}
+
 /// The schema's object and interface fields, as far as limits care.
 #[derive(Clone, Debug)]
 pub struct TypeTable {
@@ -429,11 +440,7 @@ impl Walker<'_> {
                     let inside = introspection || name == "__schema" || name == "__type";
                     let shape = self.types.field(parent, name).cloned();
                     let rows = shape.as_ref().map_or(Rows::One, |s| s.rows);
-                    let (arguments, max): (&[&'static str], i64) = match rows {
-                        Rows::Connection => (&["first", "last"], MAX_PAGE_SIZE as i64),
-                        Rows::First { max, .. } => (&["first"], max),
-                        Rows::One => (&[], 0),
-                    };
+                    let (arguments, max) = rows.page_size_arguments();
                     for &argument in arguments {
                         if let Some(value) = self.int_argument(&field.arguments, argument)
                             && !(1..=max).contains(&value)
@@ -603,6 +610,35 @@ mod tests {
         let analysis = measure(q1).expect("within limits");
         assert_eq!(analysis.measure.cost, 1 + 50 + 500 + 2_500 + 10_000);
         assert_eq!(analysis.measure.depth, 10);
+    }
+
+    #[test]
+    fn every_page_size_argument_documents_the_range_the_gate_holds_it_to() {
+        let registry = crate::graphql::type_registry();
+        let types = TypeTable::from_registry(&registry).expect("the schema's shape is measurable");
+        let mut checked = 0;
+        for (type_name, meta) in &registry.types {
+            for field in meta.fields().into_iter().flat_map(|fields| fields.values()) {
+                let Some(shape) = types.field(type_name, &field.name) else { continue };
+                let (arguments, max) = shape.rows.page_size_arguments();
+                assert!(
+                    shape.rows != Rows::One || !(field.args.contains_key("first") || field.args.contains_key("last")),
+                    "{type_name}.{} takes a page size the gate does not check",
+                    field.name
+                );
+                for argument in arguments.iter().filter_map(|&name| field.args.get(name)) {
+                    let doc = argument.description.as_deref().unwrap_or_default();
+                    assert!(
+                        doc.contains(&format!("(1–{max}")),
+                        "{type_name}.{}({}:) is held to 1–{max} but documented as {doc:?}",
+                        field.name,
+                        argument.name
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} page-size arguments found");
     }
 
     #[test]
